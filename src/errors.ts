@@ -1,0 +1,67 @@
+// Typed errors. Every failure a user can cause is a StrataError subclass with a
+// stable `name` and `code`; the CLI maps them to exit code 2 and prints only the
+// message (never a stack trace). Anything else is a bug: exit code 1.
+
+export abstract class StrataError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  abstract readonly exitCode: number;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The closure document is malformed: bad JSON, bad fields, not a DAG, ... */
+export class InputError extends StrataError {
+  override readonly name = "InputError";
+  readonly exitCode = 2;
+  constructor(
+    code: InputErrorCode,
+    message: string,
+    /** The store path the problem is about, when there is one. */
+    readonly path?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export type InputErrorCode =
+  | "invalid-json"
+  | "unsupported-shape"
+  | "bad-entry"
+  | "bad-path"
+  | "bad-nar-size"
+  | "bad-references"
+  | "duplicate-path"
+  | "dangling-reference"
+  | "cycle"
+  | "too-large";
+
+/** A pipeline or strategy option is malformed, or fails where nixpkgs would fail. */
+export class PipelineError extends StrataError {
+  override readonly name = "PipelineError";
+  readonly exitCode = 2;
+  constructor(
+    code: string,
+    message: string,
+    /** Location of the step, e.g. `pipeline[1][2]`. */
+    readonly location?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Bad command-line usage or option values. */
+export class UsageError extends StrataError {
+  override readonly name = "UsageError";
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
+export function isStrataError(e: unknown): e is StrataError {
+  return e instanceof StrataError;
+}

@@ -1,0 +1,39 @@
+// Compressed sparse row adjacency: the out-neighbours of v are
+// targets[offsets[v] .. offsets[v + 1]). offsets has n + 1 entries and
+// offsets[n] === targets.length (the sentinel).
+
+export interface CsrGraph {
+  readonly n: number;
+  readonly offsets: Uint32Array;
+  readonly targets: Uint32Array;
+}
+
+/** Builds a CSR from per-vertex adjacency lists (used by tests and small tools). */
+export function csrFromLists(lists: readonly (readonly number[])[]): CsrGraph {
+  const n = lists.length;
+  const offsets = new Uint32Array(n + 1);
+  for (let v = 0; v < n; v++) offsets[v + 1] = offsets[v] + lists[v].length;
+  const targets = new Uint32Array(offsets[n]);
+  let k = 0;
+  for (const list of lists) for (const w of list) targets[k++] = w;
+  return { n, offsets, targets };
+}
+
+/** Checks the CSR invariants once at the TypeScript boundary; kernels then run unchecked. */
+export function assertCsr(g: CsrGraph): void {
+  const { n, offsets, targets } = g;
+  if (offsets.length !== n + 1) throw new RangeError(`csr: offsets has ${offsets.length} entries, expected n + 1 = ${n + 1}`);
+  if (offsets[0] !== 0 || offsets[n] !== targets.length) {
+    throw new RangeError(`csr: offsets must start at 0 and end at targets.length (${targets.length}), got ${offsets[0]}..${offsets[n]}`);
+  }
+  for (let v = 0; v < n; v++) {
+    if (offsets[v] > offsets[v + 1]) throw new RangeError(`csr: offsets decrease at vertex ${v}`);
+  }
+  for (let e = 0; e < targets.length; e++) {
+    if (targets[e] >= n) throw new RangeError(`csr: target ${targets[e]} at edge ${e} is not a vertex (n = ${n})`);
+  }
+}
+
+export function outNeighbours(g: CsrGraph, v: number): Uint32Array {
+  return g.targets.subarray(g.offsets[v], g.offsets[v + 1]);
+}

@@ -1,0 +1,56 @@
+// Node-only input and output: files, stdin, gzip through zlib, atomic writes.
+import { readFile, rename, writeFile, unlink } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
+import { InputError } from "../errors.js";
+import { decodeUtf8, isGzip } from "./decode.js";
+import { parseJsonText, readClosureDocument, type ClosureDocument, type ReadOptions } from "../graph/document.js";
+
+async function readAllStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads a file (or stdin for "-") as text, gunzipping when the bytes are gzip. */
+export async function readTextInput(source: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = source === "-" ? await readAllStdin() : await readFile(source);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+    throw new InputError("unsupported-shape", `cannot read ${source}: ${why}`);
+  }
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (e) {
+      throw new InputError("invalid-json", `${source} looks gzip-compressed but does not decompress: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return decodeUtf8(bytes, source);
+  } catch (e) {
+    throw new InputError("invalid-json", (e as Error).message);
+  }
+}
+
+export async function readJsonInput(source: string): Promise<unknown> {
+  return parseJsonText(await readTextInput(source), source === "-" ? "stdin" : source);
+}
+
+export async function readClosureInput(source: string, options?: ReadOptions): Promise<ClosureDocument> {
+  return readClosureDocument(await readJsonInput(source), options);
+}
+
+/** Writes a file atomically: a temporary file beside it, then a rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.strata-${process.pid}-${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,44 @@
+// One loader for Node, worker threads and browsers. The module bytes are
+// inlined as base64 at build time (scripts/build-wasm.mjs), so loading needs
+// neither fs nor fetch; the module is a few KB, well under the 8 MB limit
+// browsers put on synchronous compilation.
+import { debugWasmBase64, releaseWasmBase64 } from "./generated/kernels-wasm.js";
+
+export type WasmVariant = "release" | "debug";
+
+/** The raw exports of assembly/index.ts. Pointers and sizes are plain numbers. */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  mark(): number;
+  release(to: number): void;
+  fill(ptr: number, value: number, bytes: number): void;
+  reach(n: number, off: number, tgt: number, seeds: number, seedCount: number, blocked: number, mark: number, queue: number): number;
+  transpose(n: number, off: number, tgt: number, rOff: number, rTgt: number): void;
+  [kernel: string]: unknown;
+}
+
+const modules = new Map<WasmVariant, WebAssembly.Module>();
+
+export function wasmBytes(variant: WasmVariant = "release"): Uint8Array<ArrayBuffer> {
+  const text = atob(variant === "release" ? releaseWasmBase64 : debugWasmBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** Compiles (once per variant) and returns the module; it can be posted to workers. */
+export function wasmModule(variant: WasmVariant = "release"): WebAssembly.Module {
+  let m = modules.get(variant);
+  if (m === undefined) {
+    m = new WebAssembly.Module(wasmBytes(variant));
+    modules.set(variant, m);
+  }
+  return m;
+}
+
+/** A fresh instance with its own linear memory. The module imports nothing. */
+export function instantiateKernels(module: WebAssembly.Module = wasmModule()): KernelExports {
+  const instance = new WebAssembly.Instance(module, {});
+  return instance.exports as unknown as KernelExports;
+}
