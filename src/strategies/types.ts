@@ -32,6 +32,12 @@ export interface Strategy {
   readonly name: string;
   readonly summary: string;
   plan(doc: ClosureDocument, options: StrategyOptions): StrategyResult;
+  /**
+   * Output formats beyond the common ones (`nixpkgs`: the indented JSON list
+   * nixpkgs' CLI prints), e.g. auto-layer's compact JSON or Nixery's
+   * {contents, mergeRating, hash} list. Each returns the full stdout text.
+   */
+  readonly formats?: Readonly<Record<string, (result: StrategyResult) => string>>;
 }
 
 /**
