@@ -21,10 +21,16 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+export interface ParsedArgs {
+  readonly values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  readonly positionals: string[];
+}
+
 /** node:util parseArgs with its errors turned into UsageError. */
-export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O) {
+export function parseCommandArgs(command: string, args: string[], options: Options): ParsedArgs {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
   } catch (e) {
     throw new UsageError(`${command}: ${(e as Error).message}. See 'strata ${command} --help'.`);
   }
