@@ -1,0 +1,258 @@
+// The "nixery" strategy: Nixery's dominator-tree layering (docs/nixery.md).
+//
+//   nixeryLayers(doc, { budget: 94, popularity }) -> { layers, detail }
+//
+// `layers` is bottom-first, i.e. the order of Nixery's image manifest (most
+// highly rated first); `detail.layers` is GroupLayers' own return order with
+// mergeRating and hash, which the `nixery` output format prints.
+import { InputError, PipelineError } from "../../errors.js";
+import { Closure } from "../../graph/closure.js";
+import { describe, type ClosureDocument, type ClosureEntry } from "../../graph/document.js";
+import { kernels as kernelsFor } from "../../kernels/index.js";
+import type { BackendName, Kernels } from "../../kernels/types.js";
+import { pyJsonDumps } from "../../format/python-json.js";
+import type { Strategy, StrategyOptions, StrategyResult } from "../types.js";
+import {
+  groupLayers,
+  makeLayer,
+  manifestOrder,
+  NIXERY_BIG_CLOSURE_SIZE,
+  NIXERY_LAYER_BUDGET,
+  NIXERY_POPULAR_THRESHOLD,
+  type NixeryLayer,
+  type UnreachablePolicy,
+} from "./group.js";
+import { popcount, readPopularityMap, type PopularityMap } from "./popularity.js";
+
+export { groupLayers, compareBytewise, manifestOrder, makeLayer } from "./group.js";
+export type { NixeryLayer, GroupOptions, GroupResult, UnreachablePolicy } from "./group.js";
+export { popcount, popularityOf, readPopularityMap, storeName, OVERRIDE_POPULARITY } from "./popularity.js";
+export type { PopularityMap } from "./popularity.js";
+export { sha1, sha1Hex } from "./sha1.js";
+export { NIXERY_BIG_CLOSURE_SIZE, NIXERY_LAYER_BUDGET, NIXERY_POPULAR_THRESHOLD };
+
+export interface NixeryOptions {
+  /** Maximum number of layers (Nixery's builder.LayerBudget, default 94). */
+  readonly budget?: number;
+  /**
+   * Popularity counts by name without hash (Nixery's popularity JSON, as a
+   * Map or the parsed object). Default: popcount over the closure itself.
+   * Pass {} for Nixery without NIX_POPULARITY_URL (every popularity 1).
+   */
+  readonly popularity?: PopularityMap | Readonly<Record<string, number>> | null;
+  /** The fake root's children. Default: doc.roots, else the paths nothing references. */
+  readonly roots?: readonly string[];
+  /** closureSize above which a path gets its own root edge (default 100000000). */
+  readonly bigClosureSize?: number;
+  /** Popularity from which a path gets its own root edge (default 100). */
+  readonly popularThreshold?: number;
+  /** Fail when the roots do not reach every path (default: keep them as extra roots). */
+  readonly strict?: boolean;
+  /** Nixery-exact: leave unreachable paths out, as Nixery does silently. */
+  readonly dropUnreachable?: boolean;
+  /** "reject" (default, strata's reader) or "keep-last" (Nixery: the last entry wins). */
+  readonly duplicates?: "reject" | "keep-last";
+  /** Paths removed from the output after grouping (hashes follow the remaining contents). */
+  readonly exclude?: readonly string[];
+  /** Kernel backend for the dominator tree (default: the Wasm backend). */
+  readonly kernels?: Kernels | BackendName;
+}
+
+export interface NixeryDetail {
+  /** GroupLayers' return order: merged layer first (if any), then ascending rating. */
+  readonly layers: NixeryLayer[];
+  /** Indices into `layers`, bottom-first as in Nixery's manifest (rating descending). */
+  readonly manifestOrder: number[];
+  /** The unmerged dominator subtrees, ascending by (rating, first path). */
+  readonly subtrees: NixeryLayer[];
+  /** Equal subtree ratings: Nixery's output would vary; strata used the (rating, first path) tie-break. */
+  readonly tiedRatings: boolean;
+  readonly roots: string[];
+  readonly rootsFrom: "option" | "document" | "unreferenced";
+  readonly popularityFrom: "given" | "popcount";
+  /** Paths the roots and big/popular paths do not reach. */
+  readonly unreachable: string[];
+  /** Unreached paths nothing references, given a fake-root edge (default policy). */
+  readonly attachedRoots: string[];
+  /** Paths left out (dropUnreachable). */
+  readonly dropped: string[];
+  /** Earlier entries of duplicated paths dropped (duplicates: "keep-last"). */
+  readonly duplicatesDropped: number;
+  /** Paths without closureSize, counted as 0 as Nixery does. */
+  readonly missingClosureSize: number;
+  /** Human-readable notes for stderr. */
+  readonly warnings: string[];
+}
+
+export interface NixeryResult extends StrategyResult {
+  readonly detail: NixeryDetail;
+}
+
+export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}): NixeryResult {
+  const warnings: string[] = [];
+  const budget = options.budget ?? NIXERY_LAYER_BUDGET;
+  const bigClosureSize = checkNumber(options.bigClosureSize ?? NIXERY_BIG_CLOSURE_SIZE, "bigClosureSize");
+  const popularThreshold = checkNumber(options.popularThreshold ?? NIXERY_POPULAR_THRESHOLD, "popularThreshold");
+  if (options.strict && options.dropUnreachable) {
+    throw new PipelineError("bad-option", "nixery: strict and dropUnreachable contradict each other; choose one");
+  }
+  const policy: UnreachablePolicy = options.strict ? "error" : options.dropUnreachable ? "drop" : "keep";
+
+  let entries = doc.entries;
+  let duplicatesDropped = 0;
+  const duplicates = options.duplicates ?? "reject";
+  if (duplicates === "keep-last") {
+    entries = keepLast(entries);
+    duplicatesDropped = doc.entries.length - entries.length;
+    if (duplicatesDropped > 0) warnings.push(`nixery: ${duplicatesDropped} duplicate entr${duplicatesDropped === 1 ? "y" : "ies"} dropped, the last entry of each path kept (as Nixery does)`);
+  } else if (duplicates !== "reject") {
+    throw new PipelineError("bad-option", `nixery: duplicates must be "reject" or "keep-last", got ${describe(duplicates)}`);
+  }
+  const closure = Closure.fromEntries(entries);
+
+  let popularity: PopularityMap;
+  let popularityFrom: NixeryDetail["popularityFrom"];
+  if (options.popularity === undefined || options.popularity === null) {
+    popularity = popcount(entries);
+    popularityFrom = "popcount";
+  } else {
+    popularity = readPopularityMap(options.popularity);
+    popularityFrom = "given";
+  }
+
+  let rootPaths: readonly string[];
+  let rootsFrom: NixeryDetail["rootsFrom"];
+  if (options.roots !== undefined) {
+    rootPaths = options.roots;
+    rootsFrom = "option";
+  } else if (doc.roots !== undefined) {
+    rootPaths = doc.roots;
+    rootsFrom = "document";
+  } else {
+    rootPaths = closure.roots().map((v) => closure.paths[v]);
+    rootsFrom = "unreferenced";
+  }
+  const roots: number[] = [];
+  for (const p of rootPaths) {
+    const v = closure.indexOf(p);
+    if (v === undefined) {
+      const message = `nixery: root "${p}" is not in the closure (Nixery panics on this)`;
+      if (rootsFrom === "option") throw new PipelineError("bad-root", message);
+      throw new InputError("dangling-reference", message, p);
+    }
+    roots.push(v);
+  }
+
+  let missingClosureSize = 0;
+  for (let v = 0; v < closure.n; v++) if (Number.isNaN(closure.givenClosureSize[v])) missingClosureSize++;
+  if (missingClosureSize > 0) {
+    warnings.push(
+      `nixery: ${missingClosureSize} of ${closure.n} paths have no closureSize; Nixery counts them as 0, which makes merge ratings tie`,
+    );
+  }
+
+  const k = typeof options.kernels === "string" ? kernelsFor(options.kernels) : (options.kernels ?? kernelsFor());
+  const g = groupLayers(closure, {
+    budget: checkBudget(budget),
+    popularity,
+    roots,
+    bigClosureSize,
+    popularThreshold,
+    unreachable: policy,
+    kernels: k,
+  });
+  if (g.attachedRoots.length > 0) {
+    warnings.push(
+      `nixery: ${g.unreachable.length} path(s) are not reachable from the roots; Nixery would drop them, strata keeps them by treating ${g.attachedRoots.length} unreferenced path(s) as extra roots (use strict to fail, dropUnreachable to drop)`,
+    );
+  }
+  if (g.dropped.length > 0) warnings.push(`nixery: ${g.dropped.length} path(s) unreachable from the roots were dropped (as Nixery does)`);
+  if (g.tiedRatings) {
+    warnings.push("nixery: some subtrees have equal merge ratings; Nixery's order would vary per call, strata breaks ties by first path");
+  }
+
+  let layers = g.layers;
+  let order = g.manifestOrder;
+  if (options.exclude !== undefined && options.exclude.length > 0) {
+    const excluded = new Set(options.exclude);
+    layers = layers.map((l) => makeLayer(l.contents.filter((p) => !excluded.has(p)), l.mergeRating)).filter((l) => l.contents.length > 0);
+    order = manifestOrder(layers);
+  }
+
+  return {
+    layers: order.map((i) => [...layers[i].contents]),
+    detail: {
+      layers,
+      manifestOrder: order,
+      subtrees: g.subtrees,
+      tiedRatings: g.tiedRatings,
+      roots: [...rootPaths],
+      rootsFrom,
+      popularityFrom,
+      unreachable: g.unreachable,
+      attachedRoots: g.attachedRoots,
+      dropped: g.dropped,
+      duplicatesDropped,
+      missingClosureSize,
+      warnings,
+    },
+  };
+}
+
+/** Nixery's own JSON view: [{contents, mergeRating, hash}] in GroupLayers order. */
+export function formatNixeryJson(layers: readonly NixeryLayer[]): string {
+  const value = layers.map((l) => ({ contents: l.contents, mergeRating: l.mergeRating, hash: l.hash }));
+  return pyJsonDumps(value, 2) + "\n";
+}
+
+export const nixeryStrategy: Strategy = {
+  name: "nixery",
+  summary: "Nixery's dominator-tree layering (budget 94, popularity-weighted), reproduced exactly",
+  plan(doc: ClosureDocument, options: StrategyOptions): StrategyResult {
+    return nixeryLayers(doc, strategyOptions(options));
+  },
+  formats: {
+    nixery: (result) => formatNixeryJson((result.detail as NixeryDetail).layers),
+  },
+};
+
+function strategyOptions(o: StrategyOptions): NixeryOptions {
+  const out: { -readonly [K in keyof NixeryOptions]: NixeryOptions[K] } = {};
+  if (o.budget !== undefined) out.budget = toNumber(o.budget, "budget");
+  if (o.popularity !== undefined && o.popularity !== null) out.popularity = readPopularityMap(o.popularity);
+  if (o.roots !== undefined && o.roots.length > 0) out.roots = o.roots;
+  if (o.bigClosureSize !== undefined) out.bigClosureSize = toNumber(o.bigClosureSize, "bigClosureSize");
+  if (o.popularThreshold !== undefined) out.popularThreshold = toNumber(o.popularThreshold, "popularThreshold");
+  if (o.strict !== undefined) out.strict = Boolean(o.strict);
+  if (o.dropUnreachable !== undefined) out.dropUnreachable = Boolean(o.dropUnreachable);
+  if (o.duplicates !== undefined) out.duplicates = o.duplicates as NixeryOptions["duplicates"];
+  if (o.exclude !== undefined) out.exclude = o.exclude;
+  if (o.kernels !== undefined) out.kernels = o.kernels;
+  return out;
+}
+
+function toNumber(v: unknown, name: string): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && /^-?\d+$/.test(v)) return Number(v);
+  throw new PipelineError("bad-option", `nixery: ${name} must be a number, got ${describe(v)}`);
+}
+
+function checkNumber(v: number, name: string): number {
+  if (typeof v !== "number" || Number.isNaN(v)) throw new PipelineError("bad-option", `nixery: ${name} must be a number, got ${describe(v)}`);
+  return v;
+}
+
+function checkBudget(v: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+    throw new PipelineError("bad-budget", `nixery: budget must be a whole number >= 1, got ${describe(v)} (Nixery itself panics on budget <= 0)`);
+  }
+  return v;
+}
+
+/** Nixery's path map keeps the last entry per path; earlier ones vanish. */
+function keepLast(entries: readonly ClosureEntry[]): ClosureEntry[] {
+  const last = new Map<string, number>();
+  entries.forEach((e, i) => last.set(e.path, i));
+  if (last.size === entries.length) return [...entries];
+  return entries.filter((e, i) => last.get(e.path) === i);
+}

@@ -1,0 +1,87 @@
+// Nixery's popularity data: a flat JSON object mapping a store-path name
+// without its hash ("glibc-2.40-66") to a reference count, as made by
+// Nixery's popcount tool (reference doc B.3).
+//
+// Lookup for a path: strip "/nix/store/<hash>-"; a name starting with
+// nss-cacert or iana-etc gets 500000 (Nixery's hard-coded override), a name
+// found in the map its count, anything else 1.
+// Example: with {"openssl-3.0.13": 250}, ".../abc-openssl-3.0.13" -> 250,
+// ".../abc-nss-cacert-3.98" -> 500000, ".../abc-zlib-1.3" -> 1.
+import { PipelineError } from "../../errors.js";
+import { describe } from "../../graph/document.js";
+import type { ClosureEntry } from "../../graph/document.js";
+
+export type PopularityMap = ReadonlyMap<string, number>;
+
+/** Nixery's override for the two paths every image gets (glibc has ~300k). */
+export const OVERRIDE_POPULARITY = 500000;
+const OVERRIDE_PREFIXES = ["nss-cacert", "iana-etc"];
+
+// Nixery's regexp is anchored on /nix/store, so paths in other store
+// directories keep their full path as lookup key and never match a name.
+const STORE_PREFIX = /^\/nix\/store\/[a-z0-9]+-/;
+
+/** The popularity key of a store path: its name without store dir and hash. */
+export function storeName(path: string): string {
+  return path.replace(STORE_PREFIX, "");
+}
+
+/** Nixery's lookup (override, exact name, else 1). */
+export function popularityOf(path: string, map: PopularityMap): number {
+  const name = storeName(path);
+  for (const prefix of OVERRIDE_PREFIXES) if (name.startsWith(prefix)) return OVERRIDE_POPULARITY;
+  return map.get(name) ?? 1;
+}
+
+/**
+ * popcount semantics over a closure: every `references` entry of every path
+ * (self references included) counts one for the referenced name without its
+ * hash; counts are summed over all paths with that name; names counted only
+ * once are dropped. Example: a -> {a, c}, b -> {b, c}, c -> {c} gives
+ * {c: 3} (a and b were counted once each).
+ */
+export function popcount(entries: readonly ClosureEntry[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    for (const ref of entry.references) {
+      const name = storeName(ref);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+  for (const [name, count] of counts) if (count === 1) counts.delete(name);
+  return counts;
+}
+
+/**
+ * Reads a popularity map given as a Map, a plain object (the parsed JSON
+ * file) or undefined. Counts must be integers, as Go's map[string]int
+ * decoding demands.
+ */
+export function readPopularityMap(value: unknown, where = "popularity"): Map<string, number> {
+  if (value instanceof Map) {
+    const out = new Map<string, number>();
+    for (const [k, v] of value) out.set(checkKey(k, where), checkCount(v, `${where}[${JSON.stringify(k)}]`));
+    return out;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new PipelineError(
+      "bad-popularity",
+      `${where} must be a JSON object mapping store-path names without hash to counts (Nixery's popularity format), got ${describe(value)}`,
+    );
+  }
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(value)) out.set(k, checkCount(v, `${where}[${JSON.stringify(k)}]`));
+  return out;
+}
+
+function checkKey(k: unknown, where: string): string {
+  if (typeof k !== "string") throw new PipelineError("bad-popularity", `${where}: keys must be strings, got ${describe(k)}`);
+  return k;
+}
+
+function checkCount(v: unknown, where: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+    throw new PipelineError("bad-popularity", `${where} must be a whole number (a reference count), got ${describe(v)}`);
+  }
+  return v;
+}
