@@ -15,6 +15,18 @@ export interface KernelExports {
   fill(ptr: number, value: number, bytes: number): void;
   reach(n: number, off: number, tgt: number, seeds: number, seedCount: number, blocked: number, mark: number, queue: number): number;
   transpose(n: number, off: number, tgt: number, rOff: number, rTgt: number): void;
+  inDegrees(n: number, off: number, tgt: number, deg: number): void;
+  topoOrder(n: number, off: number, tgt: number, deg: number, heap: number, order: number): number;
+  inducedCount(n: number, off: number, tgt: number, verts: number, k: number, blocked: number, local: number, outOff: number): number;
+  inducedFill(off: number, tgt: number, verts: number, k: number, blocked: number, local: number, outTgt: number): void;
+  unionAppend(outOff: number, outTgt: number, vBase: number, eBase: number, n: number, off: number, tgt: number): void;
+  /** Returns 0 when `limbs` u32 limbs overflow (the host retries with more). */
+  pathCounts(n: number, order: number, rOff: number, rTgt: number, limbs: number, paths: number, total: number): number;
+  popularity(
+    n: number, order: number, rOff: number, rTgt: number, limbs: number, paths: number,
+    stamp: number, stack: number, acc: number, out: number,
+  ): void;
+  dominators(n: number, order: number, rOff: number, rTgt: number, isRoot: number, depth: number, idom: number): void;
   [kernel: string]: unknown;
 }
 

@@ -9,7 +9,10 @@ import type { CsrGraph } from "../../graph/csr.js";
 export function inducedTs(g: CsrGraph, vertices: Uint32Array, blocked?: Uint8Array): CsrGraph {
   const k = vertices.length;
   const local = new Int32Array(g.n).fill(-1);
-  for (let i = 0; i < k; i++) local[vertices[i]] = i;
+  for (let i = 0; i < k; i++) {
+    if (vertices[i] >= g.n) throw new RangeError(`induced: vertex ${vertices[i]} is not in the graph (n = ${g.n})`);
+    local[vertices[i]] = i;
+  }
   const offsets = new Uint32Array(k + 1);
   let m = 0;
   for (let i = 0; i < k; i++) {

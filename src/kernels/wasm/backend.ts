@@ -2,6 +2,10 @@
 // linear memory; graphs live there as CSR arrays and kernels get pointers.
 // Views over memory.buffer are created per access because any allocation may
 // grow the memory and detach older views.
+//
+// Memory is an arena (assembly/memory.ts): `scope` releases everything
+// allocated inside it, so graphs (and cached reverse CSRs) created in a scope
+// are invalidated when it ends; using one afterwards throws.
 import type { CsrGraph } from "../../graph/csr.js";
 import type { GraphRef, Kernels } from "../types.js";
 import { instantiateKernels, type KernelExports } from "../../wasm/load.js";
@@ -10,10 +14,15 @@ export class WasmOutOfMemoryError extends Error {
   override readonly name = "WasmOutOfMemoryError";
 }
 
+/** Largest single block the arena hands out (assembly/memory.ts stops at 0xFFFF0000). */
+const MAX_BLOCK = 0xffff0000;
+
 export class WasmGraph implements GraphRef {
-  /** Pointers of the reverse CSR, built on first use. */
+  /** Pointers of the reverse CSR, built on first use (0 = not built). */
   rOff = 0;
   rTgt = 0;
+  /** Set when the scope that allocated the graph has been released. */
+  released = false;
   constructor(
     readonly owner: WasmKernels,
     readonly n: number,
@@ -26,6 +35,8 @@ export class WasmGraph implements GraphRef {
 export class WasmKernels implements Kernels {
   readonly backend = "wasm" as const;
   readonly x: KernelExports;
+  /** Graphs that own arena memory, to invalidate them when a scope ends. */
+  private readonly graphs: WasmGraph[] = [];
 
   constructor(exports: KernelExports = instantiateKernels()) {
     this.x = exports;
@@ -35,7 +46,9 @@ export class WasmKernels implements Kernels {
 
   /** Allocates `bytes` in the arena or throws when wasm32's 4 GiB are exhausted. */
   alloc(bytes: number): number {
-    const ptr = this.x.alloc(bytes);
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`wasm: bad allocation size ${bytes}`);
+    // Checked here too: a size past 2^32 would wrap when converted to i32.
+    const ptr = bytes > MAX_BLOCK ? 0 : this.x.alloc(bytes);
     if (ptr === 0 && bytes > 0) {
       throw new WasmOutOfMemoryError(`wasm: cannot allocate ${bytes} bytes (linear memory is limited to 4 GiB)`);
     }
@@ -56,9 +69,10 @@ export class WasmKernels implements Kernels {
     this.u32(ptr, values.length).set(values);
     return ptr;
   }
-  putU8(values: Uint8Array): number {
-    const ptr = this.alloc(values.length);
-    this.u8(ptr, values.length).set(values);
+  /** Copies `values` into a zeroed block of `length` bytes (shorter input = trailing zeros). */
+  putU8(values: Uint8Array, length: number = values.length): number {
+    const ptr = this.zeroed(length);
+    this.u8(ptr, length).set(values.length > length ? values.subarray(0, length) : values);
     return ptr;
   }
   zeroed(bytes: number): number {
@@ -71,6 +85,7 @@ export class WasmKernels implements Kernels {
     if (!(g instanceof WasmGraph) || g.owner !== this) {
       throw new TypeError("kernels(wasm): graph was not loaded by this backend instance");
     }
+    if (g.released) throw new Error("kernels(wasm): graph used after the scope that created it ended");
     return g;
   }
 
@@ -79,8 +94,22 @@ export class WasmKernels implements Kernels {
       g.rOff = this.alloc((g.n + 1) * 4);
       g.rTgt = this.alloc(g.m * 4);
       this.x.transpose(g.n, g.off, g.tgt, g.rOff, g.rTgt);
+      if (!this.graphs.includes(g)) this.graphs.push(g);
     }
     return { off: g.rOff, tgt: g.rTgt };
+  }
+
+  private track(g: WasmGraph): WasmGraph {
+    this.graphs.push(g);
+    return g;
+  }
+
+  /** Topological order into a scratch block; throws on a cycle. */
+  private topo(g: WasmGraph, what: string): number {
+    const order = this.alloc(g.n * 4);
+    const count = this.scope(() => this.x.topoOrder(g.n, g.off, g.tgt, this.alloc(g.n * 4), this.alloc(g.n * 4), order));
+    if (count !== g.n) throw new Error(`${what}: graph has a cycle`);
+    return order;
   }
 
   // --- Kernels --------------------------------------------------------------
@@ -88,7 +117,7 @@ export class WasmKernels implements Kernels {
   load(g: CsrGraph): GraphRef {
     const off = this.putU32(g.offsets);
     const tgt = this.putU32(g.targets);
-    return new WasmGraph(this, g.n, g.targets.length, off, tgt);
+    return this.track(new WasmGraph(this, g.n, g.targets.length, off, tgt));
   }
 
   read(ref: GraphRef): CsrGraph {
@@ -102,6 +131,17 @@ export class WasmKernels implements Kernels {
       return fn();
     } finally {
       this.x.release(m);
+      // Forget what lived above the mark: graphs die, reverse CSRs get rebuilt.
+      let keep = 0;
+      for (const g of this.graphs) {
+        if (g.off >= m) {
+          g.released = true;
+          continue;
+        }
+        if (g.rOff >= m) g.rOff = g.rTgt = 0;
+        this.graphs[keep++] = g;
+      }
+      this.graphs.length = keep;
     }
   }
 
@@ -111,7 +151,7 @@ export class WasmKernels implements Kernels {
     const csr = direction === "out" ? { off: g.off, tgt: g.tgt } : this.reverseOf(g);
     return this.scope(() => {
       const seedPtr = this.putU32(seeds);
-      const blockedPtr = blocked === undefined ? 0 : this.putU8(blocked);
+      const blockedPtr = blocked === undefined ? 0 : this.putU8(blocked, g.n);
       const markPtr = this.zeroed(g.n);
       const queuePtr = this.alloc(g.n * 4);
       this.x.reach(g.n, csr.off, csr.tgt, seedPtr, seeds.length, blockedPtr, markPtr, queuePtr);
@@ -119,22 +159,128 @@ export class WasmKernels implements Kernels {
     });
   }
 
-  inDegrees(_g: GraphRef): Uint32Array {
-    throw new Error("wasm kernel inDegrees: not built yet");
+  inDegrees(ref: GraphRef): Uint32Array {
+    const g = this.own(ref);
+    return this.scope(() => {
+      const deg = this.alloc(g.n * 4);
+      this.x.inDegrees(g.n, g.off, g.tgt, deg);
+      return this.u32(deg, g.n).slice();
+    });
   }
-  topoOrder(_g: GraphRef): Uint32Array {
-    throw new Error("wasm kernel topoOrder: not built yet");
+
+  topoOrder(ref: GraphRef): Uint32Array {
+    const g = this.own(ref);
+    return this.scope(() => {
+      const order = this.alloc(g.n * 4);
+      const count = this.x.topoOrder(g.n, g.off, g.tgt, this.alloc(g.n * 4), this.alloc(g.n * 4), order);
+      return this.u32(order, count).slice();
+    });
   }
-  induced(_g: GraphRef, _vertices: Uint32Array, _blocked?: Uint8Array): GraphRef {
-    throw new Error("wasm kernel induced: not built yet");
+
+  induced(ref: GraphRef, vertices: Uint32Array, blocked?: Uint8Array): GraphRef {
+    const g = this.own(ref);
+    const k = vertices.length;
+    for (let i = 0; i < k; i++) {
+      if (vertices[i] >= g.n) throw new RangeError(`induced: vertex ${vertices[i]} is not in the graph (n = ${g.n})`);
+    }
+    // Scratch first, result above it; then the result slides down over the
+    // scratch (memmove) so the arena keeps no garbage below the new graph.
+    const base = this.x.mark();
+    const verts = this.putU32(vertices);
+    const blockedPtr = blocked === undefined ? 0 : this.putU8(blocked, g.n);
+    const local = this.alloc(g.n * 4);
+    const outOff = this.alloc((k + 1) * 4);
+    const m = this.x.inducedCount(g.n, g.off, g.tgt, verts, k, blockedPtr, local, outOff);
+    const outTgt = this.alloc(m * 4);
+    this.x.inducedFill(g.off, g.tgt, verts, k, blockedPtr, local, outTgt);
+    const bytes = outTgt + m * 4 - outOff;
+    new Uint8Array(this.x.memory.buffer).copyWithin(base, outOff, outOff + bytes);
+    this.x.release(base);
+    this.alloc(bytes); // re-reserves exactly the moved block (16-byte aligned like before)
+    return this.track(new WasmGraph(this, k, m, base, base + (outTgt - outOff)));
   }
-  disjointUnion(_parts: readonly GraphRef[]): GraphRef {
-    throw new Error("wasm kernel disjointUnion: not built yet");
+
+  disjointUnion(parts: readonly GraphRef[]): GraphRef {
+    const owned = parts.map((p) => this.own(p));
+    let n = 0;
+    let m = 0;
+    for (const p of owned) {
+      n += p.n;
+      m += p.m;
+    }
+    if (n >= 2 ** 32 || m >= 2 ** 32) throw new RangeError("disjointUnion: more than 2^32 vertices or edges");
+    const off = this.alloc((n + 1) * 4);
+    const tgt = this.alloc(m * 4);
+    this.u32(off, 1)[0] = 0;
+    let vBase = 0;
+    let eBase = 0;
+    for (const p of owned) {
+      this.x.unionAppend(off, tgt, vBase, eBase, p.n, p.off, p.tgt);
+      vBase += p.n;
+      eBase += p.m;
+    }
+    return this.track(new WasmGraph(this, n, m, off, tgt));
   }
-  popularity(_g: GraphRef): bigint[] {
-    throw new Error("wasm kernel popularity: not built yet");
+
+  popularity(ref: GraphRef): bigint[] {
+    const g = this.own(ref);
+    const rev = this.reverseOf(g);
+    return this.scope(() => {
+      const n = g.n;
+      const order = this.topo(g, "popularity");
+      // Grow the limb count until N and the grand total (>= every popularity) fit.
+      let limbs = 1;
+      let paths = 0;
+      for (;;) {
+        const mark = this.x.mark();
+        const total = this.alloc(limbs * 4);
+        paths = this.alloc(n * limbs * 4);
+        if (this.x.pathCounts(n, order, rev.off, rev.tgt, limbs, paths, total) !== 0) break;
+        this.x.release(mark);
+        limbs *= 2;
+      }
+      const stamp = this.zeroed(n * 4);
+      const stack = this.alloc(n * 4);
+      const acc = this.alloc(limbs * 8);
+      const out = this.alloc(n * limbs * 4);
+      this.x.popularity(n, order, rev.off, rev.tgt, limbs, paths, stamp, stack, acc, out);
+      return limbsToBigints(this.u32(out, n * limbs), n, limbs);
+    });
   }
-  dominators(_g: GraphRef, _roots: ArrayLike<number>): Int32Array {
-    throw new Error("wasm kernel dominators: not built yet");
+
+  dominators(ref: GraphRef, roots: ArrayLike<number>): Int32Array {
+    const g = this.own(ref);
+    const rev = this.reverseOf(g);
+    return this.scope(() => {
+      const n = g.n;
+      const order = this.topo(g, "dominators");
+      const isRoot = this.zeroed(n);
+      const flags = this.u8(isRoot, n);
+      for (let i = 0; i < roots.length; i++) if (roots[i] < n) flags[roots[i]] = 1;
+      const depth = this.alloc(n * 4);
+      const idom = this.alloc(n * 4);
+      this.x.dominators(n, order, rev.off, rev.tgt, isRoot, depth, idom);
+      return this.i32(idom, n).slice();
+    });
   }
+}
+
+/** Little-endian u32 limbs (`limbs` per value) to BigInts; small values take the Number path. */
+export function limbsToBigints(words: Uint32Array, n: number, limbs: number): bigint[] {
+  const out: bigint[] = new Array(n);
+  for (let v = 0; v < n; v++) {
+    const at = v * limbs;
+    let top = limbs - 1;
+    while (top > 0 && words[at + top] === 0) top--;
+    if (top === 0) {
+      out[v] = BigInt(words[at]);
+    } else if (top === 1 && words[at + 1] < 0x200000) {
+      out[v] = BigInt(words[at + 1] * 4294967296 + words[at]); // < 2^53, exact
+    } else {
+      let x = 0n;
+      for (let k = top; k >= 0; k--) x = (x << 32n) | BigInt(words[at + k]);
+      out[v] = x;
+    }
+  }
+  return out;
 }
