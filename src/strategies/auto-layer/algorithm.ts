@@ -1,0 +1,428 @@
+// nixpkgs' auto-layer (pkgs/build-support/docker/auto-layer.py), reproduced
+// exactly but without its O(n x primaries) cost. Reference doc section A.
+//
+// Worked example (the compat case `diamond-limit3`):
+//
+//     top (100) -> left (3000), right (2000);  left, right -> bottom (10000)
+//
+//   Candidates, largest narSize first: bottom, left, right, top. Every path
+//   starts with the empty label.
+//   * bottom becomes primary: label(bottom) = {bottom}. Labels in use:
+//     {bottom}, {} -> 2 <= 3, accepted.
+//   * left: label(left) = {left}. bottom is below left, but its label already
+//     holds a primary below left (bottom itself), so it stays {bottom}.
+//     Labels: {bottom}, {left}, {} -> 3, accepted.
+//   * right: would add {right} -> 4 > 3: discarded, and the loop stops (the
+//     reference never tries a smaller candidate after the first overshoot).
+//   Layers = one per distinct label, ordered by closureSize:
+//     [bottom] (10000), [left] (13000), [right, top] (label {}, 15100).
+//
+// How the loop is made cheap. The reference copies the whole label map and
+// recounts every label for each candidate. Here:
+// * labels are interned (a label is a sorted list of primary ranks, one id per
+//   distinct list) and each id has a reference count, so the number of
+//   distinct labels is maintained incrementally;
+// * only the dependencies of the candidate P change label, and the new label
+//   depends only on the old label (not on the path): label' = (label minus
+//   the primaries above P) plus P unless a primary below P remains. So each
+//   distinct old label is transformed once per step;
+// * "the primaries above P" that can occur in a dependency's label are
+//   exactly P's own current label (the lowest primaries reaching P), so no
+//   walk over P's users is needed;
+// * when limit >= number of paths the count can never exceed the limit
+//   (there are only n labels), so every path is primary: the fast path skips
+//   the loop and computes the n closure sizes directly.
+// A step costs O(|closure(P)|) instead of O(n); the loop runs at most
+// limit + 1 times because every primary has its own label.
+//
+// The core works on any acyclic graph with input positions (AutoLayerGraph),
+// so it can run on sub-graphs as a pipeline step.
+import { InputError } from "../../errors.js";
+import type { CsrGraph } from "../../graph/csr.js";
+import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
+import { cpythonStrHash, type U64 } from "./siphash.js";
+
+/** An acyclic reference graph. Self references and repeated edges are allowed. */
+export interface AutoLayerGraph extends CsrGraph {
+  /** Store path of each vertex (pairwise distinct). */
+  readonly paths: readonly string[];
+  readonly narSize: ArrayLike<number>;
+  /**
+   * Position of each vertex in the input list (a permutation of 0..n-1);
+   * identity when absent. It breaks narSize ties in the candidate order and
+   * decides the set insertion order behind the tie order of layers.
+   */
+  readonly inputIndex?: ArrayLike<number>;
+}
+
+export interface AutoLayerOptions {
+  /** auto-layer.py's LAYER_LIMIT: the most distinct labels; <= 0 acts like 1. */
+  readonly limit: number;
+  /** Paths removed from the result after planning (the IGNORE_FILE). */
+  readonly ignore?: Iterable<string>;
+}
+
+/** One entry of auto-layer.py's DEBUG output (key order as json.dumps prints it). */
+export interface AutoLayerInfo {
+  readonly usedBy: string[];
+  readonly paths: string[];
+  readonly layerSize: number;
+  readonly closureSize: number;
+}
+
+export interface AutoLayerResult {
+  /** The CLI's result: layers bottom first, excluded paths removed, empty layers dropped. */
+  readonly layers: string[][];
+  /** The DEBUG list: every layer before exclusion, in output order. */
+  readonly info: AutoLayerInfo[];
+  /** Accepted primaries in candidate order. */
+  readonly primaries: string[];
+  /** Distinct labels (= layers before exclusion). */
+  readonly labelCount: number;
+  /** Whether the limit >= paths fast path ran. */
+  readonly fastPath: boolean;
+}
+
+/** Splits at the first '-' like `hash, name = path.split("-", 1)`; ValueError in the reference. */
+function splitPath(path: string): [hash: string, name: string] {
+  const dash = path.indexOf("-");
+  if (dash < 0) {
+    throw new InputError(
+      "bad-path",
+      `auto-layer: "${path}" has no '-': auto-layer sorts paths by the name after the first '-' (nixpkgs raises ValueError here)`,
+      path,
+    );
+  }
+  return [path.slice(0, dash), path.slice(dash + 1)];
+}
+
+/** Python str comparison (by code point); JS `<` compares UTF-16 units, which differs only around surrogates. */
+function comparePy(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+function compareNative(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A growable Int32 array (reference counts, per-label scratch). */
+class IntVec {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity = 16) {
+    this.data = new Int32Array(capacity);
+  }
+  push(x: number): number {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length] = x;
+    return this.length++;
+  }
+}
+
+/** Labels as interned sorted lists of primary ranks; id 0 is the empty label. */
+class LabelTable {
+  readonly elems: Int32Array[] = [new Int32Array(0)];
+  readonly refCount = new IntVec();
+  private readonly ids = new Map<string, number>([["", 0]]);
+  constructor() {
+    this.refCount.push(0);
+  }
+  intern(ranks: number[]): number {
+    const key = ranks.join(",");
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.elems.length;
+      this.ids.set(key, id);
+      this.elems.push(Int32Array.from(ranks));
+      this.refCount.push(0);
+    }
+    return id;
+  }
+}
+
+/** Vertices in candidate order: narSize descending; among equals, later input first. */
+export function candidateOrder(g: AutoLayerGraph): Uint32Array {
+  const order = new Uint32Array(g.n);
+  for (let v = 0; v < g.n; v++) order[v] = v;
+  const pos = g.inputIndex;
+  const size = g.narSize;
+  order.sort((a, b) => size[b] - size[a] || (pos ? pos[b] - pos[a] : b - a));
+  return order;
+}
+
+/** Labels after the greedy loop: per vertex a label id, each label a list of primary ranks. */
+interface Labelling {
+  readonly labelOf: Int32Array;
+  readonly elems: readonly Int32Array[];
+  /** Primary vertex per rank. */
+  readonly primaries: readonly number[];
+  /** closureSize of each primary (its own closure, itself included), per rank. */
+  readonly primaryClosureSize: readonly number[];
+  readonly fastPath: boolean;
+}
+
+/** Depth-first walk over references from `start`; fills `out`, returns the count. */
+function walk(g: CsrGraph, start: number, stamp: Int32Array, mark: number, stack: Int32Array, out: Int32Array, count: number): number {
+  const { offsets, targets } = g;
+  let sp = 0;
+  stack[sp++] = start;
+  while (sp > 0) {
+    const u = stack[--sp];
+    for (let e = offsets[u], end = offsets[u + 1]; e < end; e++) {
+      const w = targets[e];
+      if (stamp[w] !== mark) {
+        stamp[w] = mark;
+        out[count++] = w;
+        stack[sp++] = w;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * The reference's main loop: candidates in turn become primary until the
+ * number of distinct labels would exceed the limit.
+ */
+function label(g: AutoLayerGraph, limit: number): Labelling {
+  const n = g.n;
+  const order = candidateOrder(g);
+  const narSize = g.narSize;
+  const stamp = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n + 1);
+  const deps = new Int32Array(n);
+
+  if (limit >= n) {
+    // There are only n labels, so no step can overshoot: all are primary.
+    const labelOf = new Int32Array(n);
+    const elems: Int32Array[] = [new Int32Array(0)];
+    const primaries: number[] = [];
+    const closure: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const p = order[r];
+      stamp[p] = r;
+      const k = walk(g, p, stamp, r, stack, deps, 0);
+      let size = narSize[p];
+      for (let i = 0; i < k; i++) if (deps[i] !== p) size += narSize[deps[i]];
+      primaries.push(p);
+      closure.push(size);
+      labelOf[p] = elems.length;
+      elems.push(Int32Array.of(r));
+    }
+    return { labelOf, elems, primaries, primaryClosureSize: closure, fastPath: true };
+  }
+
+  const labels = new LabelTable();
+  const labelOf = new Int32Array(n); // all start empty (id 0)
+  const rc = labels.refCount;
+  rc.data[0] = n;
+  let distinct = n > 0 ? 1 : 0;
+  const primaries: number[] = [];
+  const closure: number[] = [];
+  const removeMark = new Int32Array(n).fill(-1); // per rank: in P's old label this step
+  let transStep = new Int32Array(64).fill(-1);
+  let transTo = new Int32Array(64);
+  const newLabel = new Int32Array(n);
+  const scratch: number[] = [];
+
+  const inc = (id: number): void => {
+    if (rc.data[id]++ === 0) distinct++;
+  };
+  const dec = (id: number): void => {
+    if (--rc.data[id] === 0) distinct--;
+  };
+
+  for (let step = 0; step < n; step++) {
+    const p = order[step];
+    const rank = primaries.length;
+    stamp[p] = step;
+    const k = walk(g, p, stamp, step, stack, deps, 0);
+    const oldP = labelOf[p];
+    for (const q of labels.elems[oldP]) removeMark[q] = step;
+    // Old labels all exist before the step, so the transition table only grows here.
+    if (transStep.length < labels.elems.length) {
+      const size = Math.max(labels.elems.length * 2, 64);
+      const ts = new Int32Array(size).fill(-1);
+      ts.set(transStep);
+      transStep = ts;
+      const tt = new Int32Array(size);
+      tt.set(transTo);
+      transTo = tt;
+    }
+    let size = narSize[p];
+    let m = 0; // dependencies of p (p itself excluded, in case of a self loop)
+    for (let i = 0; i < k; i++) {
+      const d = deps[i];
+      if (d === p) continue;
+      size += narSize[d];
+      const old = labelOf[d];
+      if (transStep[old] !== step) {
+        // label' = (old minus the primaries above p) + p, unless a primary below p is left.
+        scratch.length = 0;
+        let below = false;
+        for (const q of labels.elems[old]) {
+          if (removeMark[q] === step) continue;
+          scratch.push(q);
+          if (stamp[primaries[q]] === step) below = true;
+        }
+        if (!below) scratch.push(rank);
+        const id = labels.intern(scratch);
+        transStep[old] = step;
+        transTo[old] = id;
+      }
+      const to = transTo[old];
+      deps[m] = d;
+      newLabel[m++] = to;
+      dec(old);
+      inc(to);
+    }
+    scratch.length = 0;
+    scratch.push(rank);
+    const own = labels.intern(scratch);
+    dec(oldP);
+    inc(own);
+    if (distinct > limit) {
+      // Overshoot: undo the tentative counts and stop (no smaller candidate is tried).
+      dec(own);
+      inc(oldP);
+      for (let i = 0; i < m; i++) {
+        dec(newLabel[i]);
+        inc(labelOf[deps[i]]);
+      }
+      break;
+    }
+    for (let i = 0; i < m; i++) labelOf[deps[i]] = newLabel[i];
+    labelOf[p] = own;
+    primaries.push(p);
+    closure.push(size);
+  }
+  return { labelOf, elems: labels.elems, primaries, primaryClosureSize: closure, fastPath: false };
+}
+
+/** Runs auto-layer on a graph: the CLI result and the DEBUG info. */
+export function autoLayerGraph(g: AutoLayerGraph, options: AutoLayerOptions): AutoLayerResult {
+  const n = g.n;
+  if (!Number.isInteger(options.limit)) throw new RangeError(`auto-layer: the layer limit must be an integer, got ${options.limit}`);
+  // The reference splits every path before it sorts anything, so it fails on any path without '-'.
+  const hashPart: string[] = new Array(n);
+  const namePart: string[] = new Array(n);
+  let total = 0;
+  let surrogates = false;
+  for (let v = 0; v < n; v++) {
+    const [h, name] = splitPath(g.paths[v]);
+    hashPart[v] = h;
+    namePart[v] = name;
+    total += g.narSize[v];
+    if (!surrogates && /[\ud800-\udfff]/.test(g.paths[v])) surrogates = true;
+  }
+  if (!Number.isSafeInteger(total)) {
+    throw new InputError("too-large", `auto-layer: the closure's total narSize ${total} is above 2^53-1 bytes, which strata cannot sum exactly`);
+  }
+  const cmp = surrogates ? comparePy : compareNative;
+  const byNameThenHash = (a: number, b: number): number => cmp(namePart[a], namePart[b]) || cmp(hashPart[a], hashPart[b]);
+
+  const lab = label(g, options.limit);
+
+  // Distinct labels in order of first appearance in input order: the order
+  // `set(labels.values())` receives them.
+  const inputOrder = new Uint32Array(n);
+  if (g.inputIndex) for (let v = 0; v < n; v++) inputOrder[g.inputIndex[v]] = v;
+  else for (let v = 0; v < n; v++) inputOrder[v] = v;
+  const slotOfLabel = new Int32Array(lab.elems.length).fill(-1);
+  const labelIds: number[] = [];
+  const memberCount: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = lab.labelOf[inputOrder[i]];
+    if (slotOfLabel[id] < 0) {
+      slotOfLabel[id] = labelIds.length;
+      labelIds.push(id);
+      memberCount.push(0);
+    }
+    memberCount[slotOfLabel[id]]++;
+  }
+  const L = labelIds.length;
+  const members: number[][] = memberCount.map((c) => new Array<number>(c));
+  const fill = new Int32Array(L);
+  for (let v = 0; v < n; v++) {
+    const s = slotOfLabel[lab.labelOf[v]];
+    members[s][fill[s]++] = v;
+  }
+
+  // closureSize: a primary's layer has the primary's closure (it reaches all
+  // members); other layers walk the union of their members' closures.
+  const closureSize = new Array<number>(L);
+  const stamp = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n + 1);
+  const reached = new Int32Array(n);
+  for (let s = 0; s < L; s++) {
+    const el = lab.elems[labelIds[s]];
+    if (el.length === 1 && lab.labelOf[lab.primaries[el[0]]] === labelIds[s]) {
+      closureSize[s] = lab.primaryClosureSize[el[0]];
+      continue;
+    }
+    let size = 0;
+    for (const v of members[s]) {
+      if (stamp[v] === s) continue;
+      stamp[v] = s;
+      size += g.narSize[v];
+      const k = walk(g, v, stamp, s, stack, reached, 0);
+      for (let i = 0; i < k; i++) size += g.narSize[reached[i]];
+    }
+    closureSize[s] = size;
+  }
+
+  // Layer order: ascending closureSize, stable over CPython's set order.
+  // The set order matters only between equal sizes, so it is computed only then.
+  let slots = Array.from({ length: L }, (_, s) => s);
+  const sizesSorted = closureSize.slice().sort((a, b) => a - b);
+  let ties = false;
+  for (let i = 1; i < L; i++) if (sizesSorted[i] === sizesSorted[i - 1]) ties = true;
+  if (ties) {
+    const strHash = new Map<number, U64>();
+    const hashes = labelIds.map((id) =>
+      frozensetHashFromHashes(
+        Array.from(lab.elems[id], (rank) => {
+          let h = strHash.get(rank);
+          if (h === undefined) strHash.set(rank, (h = cpythonStrHash(g.paths[lab.primaries[rank]])));
+          return h;
+        }),
+      ),
+    );
+    slots = cpythonSetOrder(hashes);
+  }
+  slots.sort((a, b) => closureSize[a] - closureSize[b]);
+
+  const info: AutoLayerInfo[] = slots.map((s) => {
+    const paths = members[s].sort(byNameThenHash).map((v) => g.paths[v]);
+    const usedByV = Array.from(lab.elems[labelIds[s]], (rank) => lab.primaries[rank]).sort(byNameThenHash);
+    let layerSize = 0;
+    for (const v of members[s]) layerSize += g.narSize[v];
+    return { usedBy: usedByV.map((v) => g.paths[v]), paths, layerSize, closureSize: closureSize[s] };
+  });
+
+  const ignore = new Set(options.ignore ?? []);
+  const layers: string[][] = [];
+  for (const layer of info) {
+    const kept = ignore.size === 0 ? layer.paths.slice() : layer.paths.filter((p) => !ignore.has(p));
+    if (kept.length > 0) layers.push(kept);
+  }
+  return {
+    layers,
+    info,
+    primaries: lab.primaries.map((v) => g.paths[v]),
+    labelCount: L,
+    fastPath: lab.fastPath,
+  };
+}

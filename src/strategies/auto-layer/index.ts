@@ -1,0 +1,105 @@
+// The "auto-layer" strategy: nixpkgs' dockerAutoLayer (the default layering
+// of streamLayeredImage since PR #355189), byte for byte. The algorithm is in
+// algorithm.ts; this file adapts closures and documents to it and holds the
+// limit arithmetic of auto-layer.nix and the two output formats.
+import { PipelineError } from "../../errors.js";
+import { Closure } from "../../graph/closure.js";
+import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
+import { formatLayersCompact, pyJsonDumps } from "../../format/python-json.js";
+import { availableLayers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
+import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
+
+export { autoLayerGraph, candidateOrder } from "./algorithm.js";
+export type { AutoLayerGraph, AutoLayerInfo, AutoLayerOptions, AutoLayerResult } from "./algorithm.js";
+export { cpythonSetOrder, frozensetHash, frozensetHashFromHashes } from "./cpython-set-order.js";
+export { cpythonStrHash, siphash13 } from "./siphash.js";
+
+export interface AutoLayerParams {
+  /**
+   * auto-layer.py's LAYER_LIMIT as is (0 and negatives allowed; they act
+   * like 1). When absent it is derived like auto-layer.nix does.
+   */
+  readonly limit?: number;
+  /** dockerTools' maxLayers (default 100). */
+  readonly maxLayers?: number;
+  /** Layers of the base image (fromImage). */
+  readonly fromImageLayers?: number;
+  /** Paths removed from the result after planning (excludePaths). */
+  readonly ignore?: Iterable<string>;
+}
+
+/**
+ * auto-layer.nix's limit: maxLayers - 1 (customisation layer) - base image
+ * layers; an error when no layer is left, as the Nix build fails then.
+ */
+export function autoLayerLimit(maxLayers = 100, fromImageLayers = 0): number {
+  try {
+    return availableLayers(maxLayers, fromImageLayers);
+  } catch (e) {
+    if (e instanceof RangeError) throw new PipelineError("no-layers-left", `auto-layer: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * nixpkgs' auto-layer on a closure: a list of exportReferencesGraph entries
+ * (validated: duplicates, dangling references and cycles are rejected with an
+ * InputError), a Closure, or any AutoLayerGraph (e.g. a sub-graph).
+ */
+export function autoLayer(input: readonly ClosureEntry[] | AutoLayerGraph, params: AutoLayerParams = {}): AutoLayerResult {
+  const graph: AutoLayerGraph = Array.isArray(input) ? Closure.fromEntries(input as readonly ClosureEntry[]) : (input as AutoLayerGraph);
+  const limit = params.limit ?? autoLayerLimit(params.maxLayers, params.fromImageLayers);
+  return autoLayerGraph(graph, { limit, ignore: params.ignore });
+}
+
+/** What plan() puts in StrategyResult.detail. */
+export interface AutoLayerDetail {
+  readonly limit: number;
+  readonly info: AutoLayerInfo[];
+  readonly primaries: string[];
+  readonly labelCount: number;
+  readonly fastPath: boolean;
+}
+
+function optionalInteger(options: StrategyOptions, key: string): number | undefined {
+  const v = options[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new PipelineError("bad-option", `auto-layer: option ${key} must be a whole number, got ${String(v)}`);
+  }
+  return v;
+}
+
+export const autoLayerStrategy: Strategy = {
+  name: "auto-layer",
+  summary: "nixpkgs' auto-layer (streamLayeredImage's default): one layer per set of large primaries using a path",
+  plan(doc: ClosureDocument, options: StrategyOptions): StrategyResult {
+    // `layerLimit` is the raw LAYER_LIMIT (compat cases, sub-graph use); otherwise nixpkgs' arithmetic.
+    const raw = optionalInteger(options, "layerLimit") ?? optionalInteger(options, "limit");
+    const limit = raw ?? autoLayerLimit(options.maxLayers, options.fromImageLayers);
+    const ignore = [...(options.exclude ?? []), ...(doc.excludePaths ?? [])];
+    const result = autoLayerGraph(Closure.fromEntries(doc.entries), { limit, ignore });
+    const detail: AutoLayerDetail = {
+      limit,
+      info: result.info,
+      primaries: result.primaries,
+      labelCount: result.labelCount,
+      fastPath: result.fastPath,
+    };
+    return { layers: result.layers, detail };
+  },
+  formats: {
+    /** auto-layer.py's stdout: json.dumps(result) and a newline. */
+    "auto-layer": (result) => formatLayersCompact(result.layers),
+    /** auto-layer.py's DEBUG=1 stderr: the layer info before exclusion, json.dumps(indent=2). */
+    debug: (result) => {
+      const detail = result.detail as Partial<AutoLayerDetail> | undefined;
+      if (!detail || !Array.isArray(detail.info)) {
+        throw new PipelineError("no-debug-info", "auto-layer: --format debug needs a result planned by the auto-layer strategy");
+      }
+      return pyJsonDumps(detail.info, 2) + "\n";
+    },
+  },
+};
+
+export default autoLayerStrategy;
