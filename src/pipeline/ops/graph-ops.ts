@@ -1,0 +1,223 @@
+// The graph operations of nixpkgs' pipeline language (reference doc section 5),
+// over the kernel interface. Every sub-graph lists its vertices in the
+// parent's order (igraph's induced_subgraph keeps index order).
+import type { Closure } from "../../graph/closure.js";
+import type { GraphRef, Kernels } from "../../kernels/types.js";
+import type { SplitSpec } from "../model.js";
+import { codeUnitOrderIsCodePointOrder, compareCodePoints, packageName } from "../package-name.js";
+import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
+
+export class GraphOps {
+  /** Local index of each closure vertex in the graph being worked on, else -1. */
+  private readonly pos: Int32Array;
+  private names?: string[];
+  private plainOrder?: boolean;
+
+  constructor(
+    readonly closure: Closure,
+    readonly kernels: Kernels,
+  ) {
+    this.pos = new Int32Array(closure.n).fill(-1);
+  }
+
+  /** The graph's edges as a resident GraphRef (an edgeless graph is loaded on demand). */
+  materialize(g: GraphValue): GraphRef {
+    if (g.ref !== null) return g.ref;
+    const n = g.verts.length;
+    return this.kernels.load({ n, offsets: new Uint32Array(n + 1), targets: new Uint32Array(0) });
+  }
+
+  /** The sub-graph on local vertices `local` (ascending = parent order), edges into `blocked` deleted. */
+  sub(g: GraphValue, local: Uint32Array, blocked?: Uint8Array): GraphValue {
+    if (local.length === g.verts.length && blocked === undefined) return g;
+    const verts = new Uint32Array(local.length);
+    for (let i = 0; i < local.length; i++) verts[i] = g.verts[local[i]];
+    return graphValue(verts, g.ref === null || local.length === 0 ? null : this.kernels.induced(g.ref, local, blocked));
+  }
+
+  /** Local vertices of the paths present in g (unknown paths ignored, as nixpkgs). */
+  private locate<T>(g: GraphValue, fn: (local: (path: string) => number) => T): T {
+    const pos = this.pos;
+    for (let i = 0; i < g.verts.length; i++) pos[g.verts[i]] = i;
+    try {
+      return fn((path) => {
+        const v = this.closure.indexOf(path);
+        return v === undefined ? -1 : pos[v];
+      });
+    } finally {
+      for (let i = 0; i < g.verts.length; i++) pos[g.verts[i]] = -1;
+    }
+  }
+
+  private resolve(g: GraphValue, paths: Iterable<string>): number[] {
+    return this.locate(g, (local) => {
+      const out: number[] = [];
+      for (const p of paths) {
+        const i = local(p);
+        if (i >= 0) out.push(i);
+      }
+      return out;
+    });
+  }
+
+  /** split_paths (reference doc 5.1). */
+  splitPaths(g: GraphValue, specs: readonly SplitSpec[] | string): DictValue {
+    const n = g.verts.length;
+    const inS = new Uint8Array(n);
+    const S: number[] = [];
+    const add = (i: number) => {
+      if (i >= 0 && !inS[i]) {
+        inS[i] = 1;
+        S.push(i);
+      }
+    };
+    const needsChildren = typeof specs !== "string" && specs.some((s) => typeof s !== "string");
+    const csr = needsChildren && g.ref !== null ? this.kernels.read(g.ref) : undefined;
+    this.locate(g, (local) => {
+      // A bare string is iterated per character in nixpkgs.
+      const list: readonly SplitSpec[] = typeof specs === "string" ? [...specs] : specs;
+      for (const spec of list) {
+        if (typeof spec === "string") {
+          add(local(spec));
+          continue;
+        }
+        const parents = typeof spec.childrenOf === "string" ? [spec.childrenOf] : spec.childrenOf;
+        for (const p of parents) {
+          const i = local(p);
+          if (i < 0 || csr === undefined) continue;
+          for (let e = csr.offsets[i]; e < csr.offsets[i + 1]; e++) add(csr.targets[e]);
+        }
+      }
+    });
+    if (S.length === 0) return dict([["rest", g]]);
+    const indeg = g.ref === null ? new Uint32Array(n) : this.kernels.inDegrees(g.ref);
+    const roots: number[] = [];
+    for (let i = 0; i < n; i++) if (indeg[i] === 0) roots.push(i);
+    // One root: it is the root; else a virtual root above all of them. The sole root requested: unchanged.
+    if (roots.length === 1 && inS[roots[0]]) return dict([["main", g]]);
+    const down = g.ref === null ? markOf(n, S) : this.kernels.reach(g.ref, S, "out");
+    const seeds = roots.filter((r) => !inS[r]);
+    const reach = g.ref === null ? markOf(n, seeds) : this.kernels.reach(g.ref, seeds, "out", inS);
+    const main: number[] = [];
+    const common: number[] = [];
+    const rest: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (down[i]) (reach[i] ? common : main).push(i);
+      else if (reach[i]) rest.push(i);
+    }
+    const parts: [string, GraphValue][] = [];
+    // Parts are cut from the copy whose edges into split paths are deleted.
+    if (main.length) parts.push(["main", this.sub(g, Uint32Array.from(main), inS)]);
+    if (common.length) parts.push(["common", this.sub(g, Uint32Array.from(common), inS)]);
+    if (rest.length) parts.push(["rest", this.sub(g, Uint32Array.from(rest), inS)]);
+    return dict(parts);
+  }
+
+  /** subcomponent_in / subcomponent_out (reference doc 5.2): always both keys. */
+  subcomponent(g: GraphValue, paths: readonly string[], direction: "in" | "out"): DictValue {
+    const n = g.verts.length;
+    const seeds = this.resolve(g, paths);
+    const mark = g.ref === null ? markOf(n, seeds) : this.kernels.reach(g.ref, seeds, direction);
+    const main: number[] = [];
+    const rest: number[] = [];
+    for (let i = 0; i < n; i++) (mark[i] ? main : rest).push(i);
+    return dict([
+      ["main", this.sub(g, Uint32Array.from(main))],
+      ["rest", this.sub(g, Uint32Array.from(rest))],
+    ]);
+  }
+
+  /** popularity_contest (reference doc 5.3): one-path graphs, most popular first, ties by package name. */
+  popularityContest(g: GraphValue): SinglesValue {
+    const n = g.verts.length;
+    const order = this.popularityOrder(g.verts, g.ref);
+    const verts = new Uint32Array(n);
+    for (let i = 0; i < n; i++) verts[i] = g.verts[order[i]];
+    return { t: "singles", verts };
+  }
+
+  /** Local vertices of `ref` ordered by popularity descending, then package name (code points). */
+  popularityOrder(verts: Uint32Array, ref: GraphRef | null): Uint32Array {
+    const n = verts.length;
+    const names = this.packageNames();
+    const plain = (this.plainOrder ??= codeUnitOrderIsCodePointOrder(this.closure.paths));
+    const byName = plain
+      ? (a: number, b: number) => {
+          const x = names[verts[a]];
+          const y = names[verts[b]];
+          return x < y ? -1 : x > y ? 1 : 0;
+        }
+      : (a: number, b: number) => compareCodePoints(names[verts[a]], names[verts[b]]);
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (ref === null || ref.m === 0) {
+      // No edges: every path is a root with popularity 1.
+      order.sort(byName);
+      return Uint32Array.from(order);
+    }
+    const pop = this.kernels.popularity(ref);
+    let max = 0n;
+    for (const p of pop) if (p > max) max = p;
+    if (max <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      const f = Float64Array.from(pop, Number);
+      order.sort((a, b) => f[b] - f[a] || byName(a, b));
+    } else {
+      order.sort((a, b) => (pop[a] > pop[b] ? -1 : pop[a] < pop[b] ? 1 : byName(a, b)));
+    }
+    return Uint32Array.from(order);
+  }
+
+  private packageNames(): string[] {
+    return (this.names ??= this.closure.paths.map(packageName));
+  }
+
+  /** split_every (reference doc 5.5): consecutive chunks in vertex order; size < 0 gives nothing. */
+  splitEvery(g: GraphValue, size: number): ListValue {
+    const n = g.verts.length;
+    const items: GraphValue[] = [];
+    if (size < 0) return { t: "list", items };
+    for (let start = 0; start < n; start += size) {
+      const end = Math.min(n, start + size);
+      const local = new Uint32Array(end - start);
+      for (let i = 0; i < local.length; i++) local[i] = start + i;
+      items.push(this.sub(g, local));
+    }
+    return { t: "list", items };
+  }
+
+  /** remove_paths (reference doc 5.6). */
+  removePaths(g: GraphValue, paths: string | readonly string[]): GraphValue {
+    const gone = this.resolve(g, typeof paths === "string" ? [paths] : paths);
+    if (gone.length === 0) return g;
+    const drop = new Uint8Array(g.verts.length);
+    for (const i of gone) drop[i] = 1;
+    const keep: number[] = [];
+    for (let i = 0; i < g.verts.length; i++) if (!drop[i]) keep.push(i);
+    return this.sub(g, Uint32Array.from(keep));
+  }
+
+  /** The disjoint union of graphs in order (limit_layers' merge). */
+  merge(parts: readonly GraphValue[]): GraphValue {
+    let n = 0;
+    for (const p of parts) n += p.verts.length;
+    const verts = new Uint32Array(n);
+    let at = 0;
+    let edges = false;
+    for (const p of parts) {
+      verts.set(p.verts, at);
+      at += p.verts.length;
+      if (p.ref !== null) edges = true;
+    }
+    if (!edges) return graphValue(verts, null);
+    return graphValue(verts, this.kernels.disjointUnion(parts.map((p) => this.materialize(p))));
+  }
+}
+
+function dict(entries: [string, GraphValue][]): DictValue {
+  return { t: "dict", entries };
+}
+
+function markOf(n: number, seeds: readonly number[]): Uint8Array {
+  const mark = new Uint8Array(n);
+  for (const s of seeds) mark[s] = 1;
+  return mark;
+}
