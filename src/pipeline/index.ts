@@ -55,3 +55,4 @@ export function referencesByPopularity(closure: Closure, options: Pick<RunOption
     return Array.from(value.verts, (v) => closure.paths[v]);
   });
 }
+export { namedPaths, type NamedPath } from "./paths.js";

@@ -1,0 +1,16 @@
+// The strategy registry `strata layer --strategy NAME` picks from. Each
+// strategy adds itself with one line here.
+import type { Strategy } from "./types.js";
+import { pipelineStrategy, popularityStrategy } from "./popularity.js";
+import { minPullStrategy } from "./min-pull/index.js";
+
+export type { Strategy, StrategyOptions, StrategyResult, Layers } from "./types.js";
+
+export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy];
+
+/** The strategy `layer` uses without --strategy: the document's pipeline, else nixpkgs' default. */
+export const defaultStrategyName = "pipeline";
+
+export function findStrategy(name: string): Strategy | undefined {
+  return strategies.find((s) => s.name === name);
+}
