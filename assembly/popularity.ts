@@ -11,9 +11,18 @@
 // grand total, which bounds every popularity) and the host retries with more.
 // Sums use lazy carries: each limb is accumulated into its own u64, which
 // cannot overflow for fewer than 2^32 terms, and carries are propagated once.
-// The ancestor sets are walked per vertex over the reverse CSR with stamps
-// (cost: the edges among v's ancestors); a vertex with a single referrer p
-// has popularity(p) + N(v) without a walk. Twin: src/kernels/ts/popularity.ts.
+//
+// Ancestor sets are not walked from scratch per vertex (the twin's way, cost
+// = sum over v of the edges among v's ancestors). Each vertex v picks a pivot
+// referrer p(v) (the one with most root paths, a cheap stand-in for "largest
+// ancestor set"); the pivots form a spanning forest T. A depth-first walk of
+// T keeps `inSet` = exactly {u} + ancestors(u) for the current vertex u: when
+// it descends to v it adds D(v) = v plus v's ancestors not yet in the set (a
+// walk from v's referrers that stops at members: a member's ancestors are
+// members too), so popularity(v) = popularity(p(v)) + sum of N over D(v);
+// when it returns, D(v) is removed again. Cost: sum over v of |D(v)| and the
+// referrer lists of D(v), far below the sum of ancestor-set sizes on
+// Nix-like graphs. Twin (the naive per-vertex walk): src/kernels/ts/popularity.ts.
 
 /**
  * N for every vertex in topological order into `paths` (n * L u32), and the
@@ -59,75 +68,159 @@ function addInto(dst: usize, src: usize, limbs: u32): bool {
 
 /**
  * popularity into `out` (n * L u32) from `paths` (as `pathCounts` left it).
- * Scratch: `stamp` n u32 zeroed, `stack` n u32, `acc` L u64. The caller
- * guarantees the grand total fits in L limbs, so no sum overflows.
+ * Scratch, u32 each: `pivot` n, `tOff` n + 1, `tKid` n, `undo` n, `frame` 2n;
+ * `inSet` n u8 zeroed; `acc` L u64. The caller guarantees that the grand
+ * total fits in L limbs, so no sum overflows.
  */
 export function popularity(
-  n: u32, order: usize, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
-  stamp: usize, stack: usize, acc: usize, out: usize,
+  n: u32, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
+  pivot: usize, tOff: usize, tKid: usize, undo: usize, frame: usize, inSet: usize,
+  acc: usize, out: usize,
 ): void {
   const rowBytes = <usize>limbs << 2;
-  for (let i: u32 = 0; i < n; i++) {
-    const v = load<u32>(order + (<usize>i << 2));
+  // Pivot = the referrer with the most root paths (ties: first in the row);
+  // n marks a root. Then T's child lists as a CSR (counting sort by pivot).
+  memory.fill(tOff, 0, (<usize>n + 1) << 2);
+  for (let v: u32 = 0; v < n; v++) {
     const from = load<u32>(rOff + (<usize>v << 2));
     const to = load<u32>(rOff + (<usize>(v + 1) << 2));
-    const row = out + <usize>v * rowBytes;
-    const own = paths + <usize>v * rowBytes;
-    if (to - from <= 1) {
-      // Root: N(v) = 1. Single referrer p: ancestors(v) = {p} + ancestors(p),
-      // and p precedes v in the order, so its popularity is final.
-      memory.copy(row, own, rowBytes);
-      if (to - from == 1) addInto(row, out + <usize>load<u32>(rTgt + (<usize>from << 2)) * rowBytes, limbs);
-      continue;
+    let best = n;
+    for (let e = from; e < to; e++) {
+      const p = load<u32>(rTgt + (<usize>e << 2));
+      if (best == n || greater(paths + <usize>p * rowBytes, paths + <usize>best * rowBytes, limbs)) best = p;
     }
-    const mark = i + 1;
-    store<u32>(stamp + (<usize>v << 2), mark);
-    store<u32>(stack, v);
-    let top: u32 = 1;
-    if (limbs == 1) {
-      // One u64 holds n terms below 2^32 each.
-      let sum: u64 = 0;
-      while (top > 0) {
-        top--;
-        const x = load<u32>(stack + (<usize>top << 2));
-        sum += <u64>load<u32>(paths + (<usize>x << 2));
-        const end = load<u32>(rOff + (<usize>(x + 1) << 2));
-        for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
-          const w = load<u32>(rTgt + (<usize>e << 2));
-          const sp = stamp + (<usize>w << 2);
-          if (load<u32>(sp) == mark) continue;
-          store<u32>(sp, mark);
-          store<u32>(stack + (<usize>top << 2), w);
-          top++;
-        }
+    store<u32>(pivot + (<usize>v << 2), best);
+    const c = tOff + (<usize>best << 2); // roots are counted in slot n, unused
+    if (best < n) store<u32>(c, load<u32>(c) + 1);
+  }
+  let sum: u32 = 0;
+  for (let v: u32 = 0; v <= n; v++) {
+    const c = tOff + (<usize>v << 2);
+    const k = load<u32>(c);
+    store<u32>(c, sum);
+    sum += k;
+  }
+  for (let v: u32 = 0; v < n; v++) {
+    const p = load<u32>(pivot + (<usize>v << 2));
+    if (p == n) continue;
+    const c = tOff + (<usize>p << 2);
+    const at = load<u32>(c);
+    store<u32>(tKid + (<usize>at << 2), v);
+    store<u32>(c, at + 1);
+  }
+  // Each slot now holds the end of its children = the start of the next
+  // vertex's: shift by one to get the CSR offsets back.
+  for (let v = n; v > 0; v--) store<u32>(tOff + (<usize>v << 2), load<u32>(tOff + (<usize>(v - 1) << 2)));
+  store<u32>(tOff, 0);
+
+  // Depth-first walk of T from every root. frame[d] = vertex at depth d; the
+  // undo stack holds the members of inSet, D(frame[0]), D(frame[1]), ... in
+  // turn, and cursor[v] (reusing pivot[]) = next child of v to visit.
+  let undoTop: u32 = 0;
+  for (let r: u32 = 0; r < n; r++) {
+    if (load<u32>(pivot + (<usize>r << 2)) != n) continue;
+    let depth: u32 = 0;
+    undoTop = enter(r, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out);
+    store<u32>(frame, r);
+    store<u32>(pivot + (<usize>r << 2), load<u32>(tOff + (<usize>r << 2)));
+    for (;;) {
+      const u = load<u32>(frame + (<usize>depth << 2));
+      const cp = pivot + (<usize>u << 2);
+      const cursor = load<u32>(cp);
+      if (cursor < load<u32>(tOff + (<usize>(u + 1) << 2))) {
+        store<u32>(cp, cursor + 1);
+        const v = load<u32>(tKid + (<usize>cursor << 2));
+        const base = undoTop;
+        undoTop = enter(v, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out);
+        // popularity(v) = popularity(u) + sum over D(v), written by enter().
+        addInto(out + <usize>v * rowBytes, out + <usize>u * rowBytes, limbs);
+        depth++;
+        store<u32>(frame + (<usize>depth << 2), v);
+        store<u32>(pivot + (<usize>v << 2), load<u32>(tOff + (<usize>v << 2)));
+        // Remember where D(v) starts: stored in the frame's upper half.
+        store<u32>(frame + ((<usize>n + <usize>depth) << 2), base);
+        continue;
       }
-      store<u32>(row, <u32>sum);
-      continue;
+      // Leave u: drop D(u) from the set.
+      const base: u32 = depth == 0 ? 0 : load<u32>(frame + ((<usize>n + <usize>depth) << 2));
+      for (let i = base; i < undoTop; i++) store<u8>(inSet + load<u32>(undo + (<usize>i << 2)), 0);
+      undoTop = base;
+      if (depth == 0) break;
+      depth--;
     }
-    memory.fill(acc, 0, <usize>limbs << 3);
-    while (top > 0) {
-      top--;
-      const x = load<u32>(stack + (<usize>top << 2));
-      const src = paths + <usize>x * rowBytes;
-      for (let k: u32 = 0; k < limbs; k++) {
-        const a = acc + (<usize>k << 3);
-        store<u64>(a, load<u64>(a) + <u64>load<u32>(src + (<usize>k << 2)));
-      }
+  }
+}
+
+/**
+ * Adds v and its ancestors outside inSet to inSet and to the undo stack
+ * (breadth-first, using the new stack entries as the queue) and writes the
+ * sum of their N to out[v]. Returns the new undo stack height.
+ */
+// @ts-ignore: decorator
+@inline
+function enter(
+  v: u32, n: u32, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
+  undo: usize, top: u32, inSet: usize, acc: usize, out: usize,
+): u32 {
+  const rowBytes = <usize>limbs << 2;
+  store<u8>(inSet + v, 1);
+  store<u32>(undo + (<usize>top << 2), v);
+  let head = top;
+  top++;
+  if (limbs == 1) {
+    let sum: u64 = 0; // fewer than 2^32 terms below 2^32 each
+    while (head < top) {
+      const x = load<u32>(undo + (<usize>head << 2));
+      head++;
+      sum += <u64>load<u32>(paths + (<usize>x << 2));
       const end = load<u32>(rOff + (<usize>(x + 1) << 2));
       for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
         const w = load<u32>(rTgt + (<usize>e << 2));
-        const sp = stamp + (<usize>w << 2);
-        if (load<u32>(sp) == mark) continue;
-        store<u32>(sp, mark);
-        store<u32>(stack + (<usize>top << 2), w);
+        if (load<u8>(inSet + w) != 0) continue;
+        store<u8>(inSet + w, 1);
+        store<u32>(undo + (<usize>top << 2), w);
         top++;
       }
     }
-    let carry: u64 = 0;
+    store<u32>(out + (<usize>v << 2), <u32>sum);
+    return top;
+  }
+  memory.fill(acc, 0, <usize>limbs << 3);
+  while (head < top) {
+    const x = load<u32>(undo + (<usize>head << 2));
+    head++;
+    const src = paths + <usize>x * rowBytes;
     for (let k: u32 = 0; k < limbs; k++) {
-      const s = load<u64>(acc + (<usize>k << 3)) + carry;
-      store<u32>(row + (<usize>k << 2), <u32>s);
-      carry = s >> 32;
+      const a = acc + (<usize>k << 3);
+      store<u64>(a, load<u64>(a) + <u64>load<u32>(src + (<usize>k << 2)));
+    }
+    const end = load<u32>(rOff + (<usize>(x + 1) << 2));
+    for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
+      const w = load<u32>(rTgt + (<usize>e << 2));
+      if (load<u8>(inSet + w) != 0) continue;
+      store<u8>(inSet + w, 1);
+      store<u32>(undo + (<usize>top << 2), w);
+      top++;
     }
   }
+  const row = out + <usize>v * rowBytes;
+  let carry: u64 = 0;
+  for (let k: u32 = 0; k < limbs; k++) {
+    const s = load<u64>(acc + (<usize>k << 3)) + carry;
+    store<u32>(row + (<usize>k << 2), <u32>s);
+    carry = s >> 32;
+  }
+  return top;
+}
+
+/** a > b over L limbs. */
+// @ts-ignore: decorator
+@inline
+function greater(a: usize, b: usize, limbs: u32): bool {
+  for (let k = <i32>limbs - 1; k >= 0; k--) {
+    const x = load<u32>(a + (<usize>k << 2));
+    const y = load<u32>(b + (<usize>k << 2));
+    if (x != y) return x > y;
+  }
+  return false;
 }

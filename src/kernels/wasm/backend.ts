@@ -239,11 +239,11 @@ export class WasmKernels implements Kernels {
         this.x.release(mark);
         limbs *= 2;
       }
-      const stamp = this.zeroed(n * 4);
-      const stack = this.alloc(n * 4);
+      const inSet = this.zeroed(n);
       const acc = this.alloc(limbs * 8);
       const out = this.alloc(n * limbs * 4);
-      this.x.popularity(n, order, rev.off, rev.tgt, limbs, paths, stamp, stack, acc, out);
+      const s = (k: number) => this.alloc(k * 4);
+      this.x.popularity(n, rev.off, rev.tgt, limbs, paths, s(n), s(n + 1), s(n), s(n), s(2 * n), inSet, acc, out);
       return limbsToBigints(this.u32(out, n * limbs), n, limbs);
     });
   }
