@@ -1,0 +1,133 @@
+// `strata evaluate`: what each strategy's plans cost, side by side.
+import type { Command } from "../command.js";
+import { parseCommandArgs, parseIntegerOption } from "../command.js";
+import { UsageError } from "../../errors.js";
+import { readClosureInput, writeFileAtomic } from "../../io/node.js";
+import { evaluateImages, evaluateSeries, type NamedClosure, type Planner } from "../../evaluate/evaluate.js";
+import { htmlPage, imagesHtml, imagesTable, seriesHtml, seriesTable } from "../../evaluate/render.js";
+import { findStrategy, strategies } from "../../strategies/index.js";
+import { availableLayers, type StrategyOptions } from "../../strategies/types.js";
+import type { ClosureDocument } from "../../graph/document.js";
+import { readPipelineArgument, stringOption } from "./layer.js";
+
+const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
+       strata evaluate --images IMG1 IMG2 [...] [options]
+
+Prices layer plans the same way for every strategy.
+
+--series: versions of one image, oldest first. For each update it reports the
+bytes a client holding the previous version pulls (layers whose ordered path
+list is new), beside the ideal (only the paths that changed, as if every path
+had its own layer) and the worst case (the whole image), and the bytes a local
+store re-extracts (every layer above the first changed one).
+--images: closures of one package-set revision. It reports registry bytes
+(distinct layers stored once), bytes shared by two or more images, and the
+dedup ratio.
+
+Options:
+  --strategy NAME         a strategy to compare (repeatable); default: all of
+                          ${strategies.filter((s) => s.name !== "pipeline").map((s) => s.name).join(", ")}.
+                          NAME+previous shows a stateful strategy (min-pull)
+                          its previous plan and the history of the series.
+  --pipeline P            a nixpkgs layeringPipeline to compare (repeatable;
+                          inline JSON or a file)
+  --max-layers M          image layer limit (default 100); strategies get
+                          M - 1 - B store-path layers
+  --from-image-layers B   layers of the base image (default 0)
+  --json                  print the full results as JSON
+  --html FILE             write a self-contained HTML report with charts
+  -h, --help              show this help
+
+Examples:
+  strata evaluate --series v0.json.gz v1.json.gz v2.json.gz
+  strata evaluate --series v*.json.gz --strategy auto-layer --strategy min-pull --max-layers 31
+  strata evaluate --images a.json b.json c.json --html sharing.html
+`;
+
+interface NamedPlanner extends Planner {
+  readonly stateful: boolean;
+}
+
+function strategyPlanner(spec: string, base: StrategyOptions): NamedPlanner {
+  const stateful = spec.endsWith("+previous");
+  const name = stateful ? spec.slice(0, -"+previous".length) : spec;
+  const strategy = findStrategy(name);
+  if (strategy === undefined) {
+    throw new UsageError(`evaluate: unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
+  }
+  const history: ClosureDocument[] = [];
+  return {
+    name: spec,
+    stateful,
+    plan(doc, previous) {
+      const options: StrategyOptions = stateful && previous ? { ...base, previous: previous.layers, history: [...history] } : base;
+      if (stateful) history.push(doc);
+      return strategy.plan(doc, options).layers;
+    },
+  };
+}
+
+export const evaluateCommand: Command = {
+  name: "evaluate",
+  summary: "bytes pulled between versions / shared across images, per strategy",
+  help,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs("evaluate", args, {
+      series: { type: "boolean" },
+      images: { type: "boolean" },
+      strategy: { type: "string", multiple: true },
+      pipeline: { type: "string", multiple: true },
+      "max-layers": { type: "string" },
+      "from-image-layers": { type: "string" },
+      json: { type: "boolean" },
+      html: { type: "string" },
+    });
+    const series = values.series === true;
+    const images = values.images === true;
+    if (series === images) throw new UsageError("evaluate: give exactly one of --series or --images, followed by closure files");
+    if (series && positionals.length < 2) throw new UsageError("evaluate: --series needs at least two closure files (oldest first)");
+    if (images && positionals.length < 1) throw new UsageError("evaluate: --images needs at least one closure file");
+    const maxLayers = parseIntegerOption("evaluate", "max-layers", stringOption(values["max-layers"])) ?? 100;
+    const fromImageLayers = parseIntegerOption("evaluate", "from-image-layers", stringOption(values["from-image-layers"])) ?? 0;
+    let budget: number;
+    try {
+      budget = availableLayers(maxLayers, fromImageLayers);
+    } catch (e) {
+      throw new UsageError(`evaluate: ${(e as Error).message}`);
+    }
+    const base: StrategyOptions = { maxLayers, fromImageLayers, budget };
+    const specs = (values.strategy as string[] | undefined) ?? [];
+    const pipelines = (values.pipeline as string[] | undefined) ?? [];
+    const planners: Planner[] = specs.map((s) => strategyPlanner(s, base));
+    const pipelineStrategy = findStrategy("pipeline");
+    for (let i = 0; i < pipelines.length; i++) {
+      const pipeline = await readPipelineArgument(pipelines[i], "--pipeline");
+      planners.push({
+        name: pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`,
+        plan: (doc) => pipelineStrategy!.plan(doc, { pipeline }).layers,
+      });
+    }
+    if (planners.length === 0) {
+      for (const s of strategies) if (s.name !== "pipeline") planners.push(strategyPlanner(s.name, base));
+    }
+    const closures: NamedClosure[] = [];
+    for (const file of positionals) closures.push({ name: shortName(file), doc: await readClosureInput(file) });
+
+    const result = series ? evaluateSeries(closures, planners) : evaluateImages(closures, planners);
+    if (values.json === true) io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result }, null, 2) + "\n");
+    else io.out(series ? seriesTable(result as ReturnType<typeof evaluateSeries>) : imagesTable(result as ReturnType<typeof evaluateImages>));
+    const html = stringOption(values.html);
+    if (html !== undefined) {
+      const body = series ? seriesHtml(result as ReturnType<typeof evaluateSeries>) : imagesHtml(result as ReturnType<typeof evaluateImages>);
+      await writeFileAtomic(html, htmlPage(`strata evaluation (${budget} store-path layers)`, body));
+      io.err(`strata: wrote ${html}\n`);
+    }
+    return 0;
+  },
+};
+
+/** "dir/postgresql-v3.json.gz" -> "postgresql-v3". */
+function shortName(file: string): string {
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  return base.replace(/\.gz$/, "").replace(/\.json$/, "");
+}
