@@ -155,18 +155,27 @@ export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
     contents: string[];
     rating: bigint;
   }
+  // Paths are ASCII in practice; then JS's native string order is Go's byte order.
+  const byteOrder = closure.paths.some((p) => /[\ud800-\uffff]/.test(p)) ? compareBytewise : compareAscii;
   const subtrees: Subtree[] = [];
   for (const [root, vs] of members) {
-    let sum = 0n;
-    for (const v of vs) sum += BigInt(size[v]);
-    const rating = BigInt.asUintN(UINT64, BigInt(pop[root]) * BigInt.asUintN(UINT64, sum));
-    const contents = vs.map((v) => closure.paths[v]).sort(compareBytewise);
+    let sum = 0;
+    for (const v of vs) sum += size[v];
+    // Exact in a double below 2^53; otherwise redo the sum in BigInt.
+    let total: bigint;
+    if (Number.isSafeInteger(sum)) total = BigInt(sum);
+    else {
+      total = 0n;
+      for (const v of vs) total += BigInt(size[v]);
+    }
+    const rating = BigInt.asUintN(UINT64, BigInt(pop[root]) * BigInt.asUintN(UINT64, total));
+    const contents = vs.map((v) => closure.paths[v]).sort(byteOrder);
     subtrees.push({ contents, rating });
   }
   // Nixery sorts by rating with an unstable sort and random input order; the
   // tie-break (first path ascending) makes strata deterministic and is one of
   // the orders Nixery can produce.
-  subtrees.sort((a, b) => (a.rating < b.rating ? -1 : a.rating > b.rating ? 1 : compareBytewise(a.contents[0], b.contents[0])));
+  subtrees.sort((a, b) => (a.rating < b.rating ? -1 : a.rating > b.rating ? 1 : byteOrder(a.contents[0], b.contents[0])));
   let tiedRatings = false;
   for (let i = 1; i < subtrees.length; i++) if (subtrees[i].rating === subtrees[i - 1].rating) tiedRatings = true;
 
@@ -199,8 +208,20 @@ export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
   };
 }
 
-export function makeLayer(contents: string[], mergeRating: bigint): NixeryLayer {
-  return { contents, mergeRating, hash: sha1Hex(contents.join(":")) };
+/** A layer whose hash is computed on first use (most subtrees are merged and never need one). */
+export function makeLayer(contents: readonly string[], mergeRating: bigint): NixeryLayer {
+  let hash: string | undefined;
+  return {
+    contents,
+    mergeRating,
+    get hash(): string {
+      return (hash ??= sha1Hex(contents.join(":")));
+    },
+  };
+}
+
+function compareAscii(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
