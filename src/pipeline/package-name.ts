@@ -37,3 +37,40 @@ export function codeUnitOrderIsCodePointOrder(strings: readonly string[]): boole
   }
   return true;
 }
+
+/**
+ * Indices 0..count-1 in popularity_contest's order: popularity descending,
+ * ties by package name ascending in code point order. `popularity` null means
+ * all equal. `plain` = the names contain no surrogates (then `<` suffices).
+ */
+export function sortByPopularity(
+  count: number,
+  popularity: Float64Array | readonly bigint[] | null,
+  nameOf: (i: number) => string,
+  plain = false,
+): Uint32Array {
+  const byName = plain
+    ? (a: number, b: number) => {
+        const x = nameOf(a);
+        const y = nameOf(b);
+        return x < y ? -1 : x > y ? 1 : 0;
+      }
+    : (a: number, b: number) => compareCodePoints(nameOf(a), nameOf(b));
+  const order = Array.from({ length: count }, (_, i) => i);
+  if (popularity === null) {
+    order.sort(byName);
+  } else if (popularity instanceof Float64Array) {
+    order.sort((a, b) => popularity[b] - popularity[a] || byName(a, b));
+  } else {
+    let max = 0n;
+    for (const p of popularity) if (p > max) max = p;
+    if (max <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      // Exact as doubles: compare numbers, far cheaper than BigInt.
+      const f = Float64Array.from(popularity, Number);
+      order.sort((a, b) => f[b] - f[a] || byName(a, b));
+    } else {
+      order.sort((a, b) => (popularity[a] > popularity[b] ? -1 : popularity[a] < popularity[b] ? 1 : byName(a, b)));
+    }
+  }
+  return Uint32Array.from(order);
+}

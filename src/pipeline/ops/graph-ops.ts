@@ -4,7 +4,7 @@
 import type { Closure } from "../../graph/closure.js";
 import type { GraphRef, Kernels } from "../../kernels/types.js";
 import type { SplitSpec } from "../model.js";
-import { codeUnitOrderIsCodePointOrder, compareCodePoints, packageName } from "../package-name.js";
+import { codeUnitOrderIsCodePointOrder, packageName, sortByPopularity } from "../package-name.js";
 import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
 
 export class GraphOps {
@@ -138,32 +138,37 @@ export class GraphOps {
 
   /** Local vertices of `ref` ordered by popularity descending, then package name (code points). */
   popularityOrder(verts: Uint32Array, ref: GraphRef | null): Uint32Array {
-    const n = verts.length;
     const names = this.packageNames();
     const plain = (this.plainOrder ??= codeUnitOrderIsCodePointOrder(this.closure.paths));
-    const byName = plain
-      ? (a: number, b: number) => {
-          const x = names[verts[a]];
-          const y = names[verts[b]];
-          return x < y ? -1 : x > y ? 1 : 0;
-        }
-      : (a: number, b: number) => compareCodePoints(names[verts[a]], names[verts[b]]);
-    const order = Array.from({ length: n }, (_, i) => i);
-    if (ref === null || ref.m === 0) {
-      // No edges: every path is a root with popularity 1.
-      order.sort(byName);
-      return Uint32Array.from(order);
+    const nameOf = (i: number) => names[verts[i]];
+    // No edges: every path is a root with popularity 1.
+    if (ref === null || ref.m === 0) return sortByPopularity(verts.length, null, nameOf, plain);
+    const pop = this.forestPopularity(ref) ?? this.kernels.popularity(ref);
+    return sortByPopularity(verts.length, pop, nameOf, plain);
+  }
+
+  /**
+   * When no path has two referrers (chains, trees), every path is reached from
+   * its root by exactly one path, so popularity = depth + 1. The general
+   * kernel walks every ancestor set, which is quadratic on a long chain.
+   */
+  private forestPopularity(ref: GraphRef): Float64Array | undefined {
+    const indeg = this.kernels.inDegrees(ref);
+    for (let i = 0; i < indeg.length; i++) if (indeg[i] > 1) return undefined;
+    const { n, offsets, targets } = this.kernels.read(ref);
+    const depth = new Float64Array(n);
+    const queue = new Uint32Array(n);
+    let tail = 0;
+    for (let v = 0; v < n; v++) if (indeg[v] === 0) queue[tail++] = v;
+    for (let head = 0; head < tail; head++) {
+      const v = queue[head];
+      for (let e = offsets[v]; e < offsets[v + 1]; e++) {
+        depth[targets[e]] = depth[v] + 1;
+        queue[tail++] = targets[e];
+      }
     }
-    const pop = this.kernels.popularity(ref);
-    let max = 0n;
-    for (const p of pop) if (p > max) max = p;
-    if (max <= BigInt(Number.MAX_SAFE_INTEGER)) {
-      const f = Float64Array.from(pop, Number);
-      order.sort((a, b) => f[b] - f[a] || byName(a, b));
-    } else {
-      order.sort((a, b) => (pop[a] > pop[b] ? -1 : pop[a] < pop[b] ? 1 : byName(a, b)));
-    }
-    return Uint32Array.from(order);
+    for (let v = 0; v < n; v++) depth[v] += 1;
+    return depth;
   }
 
   private packageNames(): string[] {
