@@ -4,10 +4,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PipelineError } from "../src/errors.js";
-import { csrFromLists } from "../src/graph/csr.js";
+import { Closure } from "../src/graph/closure.js";
 import type { ClosureEntry } from "../src/graph/document.js";
 import { readClosureDocument } from "../src/graph/document.js";
-import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
+import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
 import { cpythonSetOrder, frozensetHash } from "../src/strategies/auto-layer/cpython-set-order.js";
 
 /** The reference loop, literally: copy the labels, walk deps and users, count every label. */
@@ -108,16 +108,11 @@ describe("auto-layer: incremental algorithm = the reference loop", () => {
     );
   });
 
-  it("takes a generic graph in input order (no inputIndex) with the same result", () => {
+  it("gives the same result on a strata Closure (vertices in narSize order, inputIndex kept)", () => {
     fc.assert(
       fc.property(graphArb, ({ entries, limit }) => {
-        const index = new Map(entries.map((e, i) => [e.path, i]));
-        const g = {
-          ...csrFromLists(entries.map((e) => e.references.map((r) => index.get(r)!))),
-          paths: entries.map((e) => e.path),
-          narSize: entries.map((e) => e.narSize),
-        };
-        expect(autoLayerGraph(g, { limit }).info).toEqual(autoLayer(entries, { limit }).info);
+        const closure = Closure.fromEntries(entries);
+        expect(autoLayerGraph(closure, { limit }).info).toEqual(autoLayer(entries, { limit }).info);
       }),
       { numRuns: 300, seed: 7 },
     );
@@ -162,6 +157,16 @@ describe("auto-layer: quirks and errors", () => {
     const r = autoLayer(diamond, { limit: 3, ignore: ["/nix/store/r-right", "/nix/store/t-top"] });
     expect(r.layers).toEqual([["/nix/store/b-bottom"], ["/nix/store/l-left"]]);
     expect(r.info.length).toBe(3);
+  });
+
+  it("sorts paths by (name, hash) in code-point order, as Python compares strings", () => {
+    const paths = ["/nix/store/b-\uffff", "/nix/store/a-\u{1f600}", "/nix/store/c-x", "/nix/store/a-x", "/nix/store/a-x-y", "/nix/store/ab-x"];
+    // U+FFFF < U+1F600 by code point, though not by UTF-16 unit; "x" < "x-y"; equal names by hash.
+    expect(Array.from(nameOrder(paths), (v) => paths[v])).toEqual([
+      "/nix/store/a-x", "/nix/store/ab-x", "/nix/store/c-x", "/nix/store/a-x-y", "/nix/store/b-\uffff", "/nix/store/a-\u{1f600}",
+    ]);
+    const ascii = paths.slice(2);
+    expect(Array.from(nameOrder(ascii), (v) => ascii[v])).toEqual(["/nix/store/a-x", "/nix/store/ab-x", "/nix/store/c-x", "/nix/store/a-x-y"]);
   });
 
   it("rejects a path without '-'", () => {

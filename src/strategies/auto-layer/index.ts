@@ -3,13 +3,14 @@
 // algorithm.ts; this file adapts closures and documents to it and holds the
 // limit arithmetic of auto-layer.nix and the two output formats.
 import { PipelineError } from "../../errors.js";
-import { Closure } from "../../graph/closure.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
 import { formatLayersCompact, pyJsonDumps } from "../../format/python-json.js";
 import { availableLayers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
+import { graphFromEntries } from "./graph.js";
 import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
 
-export { autoLayerGraph, candidateOrder } from "./algorithm.js";
+export { autoLayerGraph, candidateOrder, nameOrder } from "./algorithm.js";
+export { graphFromEntries } from "./graph.js";
 export type { AutoLayerGraph, AutoLayerInfo, AutoLayerOptions, AutoLayerResult } from "./algorithm.js";
 export { cpythonSetOrder, frozensetHash, frozensetHashFromHashes } from "./cpython-set-order.js";
 export { cpythonStrHash, siphash13 } from "./siphash.js";
@@ -44,10 +45,11 @@ export function autoLayerLimit(maxLayers = 100, fromImageLayers = 0): number {
 /**
  * nixpkgs' auto-layer on a closure: a list of exportReferencesGraph entries
  * (validated: duplicates, dangling references and cycles are rejected with an
- * InputError), a Closure, or any AutoLayerGraph (e.g. a sub-graph).
+ * InputError) or any AutoLayerGraph: a strata Closure (its inputIndex keeps
+ * the input order) or a sub-graph.
  */
 export function autoLayer(input: readonly ClosureEntry[] | AutoLayerGraph, params: AutoLayerParams = {}): AutoLayerResult {
-  const graph: AutoLayerGraph = Array.isArray(input) ? Closure.fromEntries(input as readonly ClosureEntry[]) : (input as AutoLayerGraph);
+  const graph: AutoLayerGraph = Array.isArray(input) ? graphFromEntries(input as readonly ClosureEntry[]) : (input as AutoLayerGraph);
   const limit = params.limit ?? autoLayerLimit(params.maxLayers, params.fromImageLayers);
   return autoLayerGraph(graph, { limit, ignore: params.ignore });
 }
@@ -78,7 +80,7 @@ export const autoLayerStrategy: Strategy = {
     const raw = optionalInteger(options, "layerLimit") ?? optionalInteger(options, "limit");
     const limit = raw ?? autoLayerLimit(options.maxLayers, options.fromImageLayers);
     const ignore = [...(options.exclude ?? []), ...(doc.excludePaths ?? [])];
-    const result = autoLayerGraph(Closure.fromEntries(doc.entries), { limit, ignore });
+    const result = autoLayerGraph(graphFromEntries(doc.entries), { limit, ignore });
     const detail: AutoLayerDetail = {
       limit,
       info: result.info,
