@@ -3,10 +3,11 @@
 import type { Strategy } from "./types.js";
 import { pipelineStrategy, popularityStrategy } from "./popularity.js";
 import { minPullStrategy } from "./min-pull/index.js";
+import { autoLayerStrategy } from "./auto-layer/index.js";
 
 export type { Strategy, StrategyOptions, StrategyResult, Layers } from "./types.js";
 
-export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy];
+export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy, autoLayerStrategy];
 
 /** The strategy `layer` uses without --strategy: the document's pipeline, else nixpkgs' default. */
 export const defaultStrategyName = "pipeline";

@@ -79,7 +79,8 @@ export const autoLayerStrategy: Strategy = {
     // `layerLimit` is the raw LAYER_LIMIT (compat cases, sub-graph use); otherwise nixpkgs' arithmetic.
     const raw = optionalInteger(options, "layerLimit") ?? optionalInteger(options, "limit");
     const limit = raw ?? autoLayerLimit(options.maxLayers, options.fromImageLayers);
-    const ignore = [...(options.exclude ?? []), ...(doc.excludePaths ?? [])];
+    // Like the CLI's --exclude: the given list replaces the document's exclude_paths.
+    const ignore = options.exclude ?? doc.excludePaths ?? [];
     const result = autoLayerGraph(graphFromEntries(doc.entries), { limit, ignore });
     const detail: AutoLayerDetail = {
       limit,
