@@ -4,10 +4,11 @@ import type { Strategy } from "./types.js";
 import { pipelineStrategy, popularityStrategy } from "./popularity.js";
 import { minPullStrategy } from "./min-pull/index.js";
 import { autoLayerStrategy } from "./auto-layer/index.js";
+import { nixeryStrategy } from "./nixery/index.js";
 
 export type { Strategy, StrategyOptions, StrategyResult, Layers } from "./types.js";
 
-export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy, autoLayerStrategy];
+export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy, autoLayerStrategy, nixeryStrategy];
 
 /** The strategy `layer` uses without --strategy: the document's pipeline, else nixpkgs' default. */
 export const defaultStrategyName = "pipeline";
