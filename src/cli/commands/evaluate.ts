@@ -9,6 +9,7 @@ import { findStrategy, strategies } from "../../strategies/index.js";
 import { availableLayers, type StrategyOptions } from "../../strategies/types.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { readPipelineArgument, stringOption } from "./layer.js";
+import { orderStableFirst } from "../../strategies/order.js";
 
 const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
@@ -28,7 +29,9 @@ Options:
   --strategy NAME         a strategy to compare (repeatable); default: all of
                           ${strategies.filter((s) => s.name !== "pipeline").map((s) => s.name).join(", ")}.
                           NAME+previous shows a stateful strategy (min-pull)
-                          its previous plan and the history of the series.
+                          its previous plan and the history of the series;
+                          NAME@stable-first reorders its layers least likely
+                          to change first.
   --pipeline P            a nixpkgs layeringPipeline to compare (repeatable;
                           inline JSON or a file)
   --max-layers M          image layer limit (default 100); strategies get
@@ -49,8 +52,11 @@ interface NamedPlanner extends Planner {
 }
 
 function strategyPlanner(spec: string, base: StrategyOptions): NamedPlanner {
-  const stateful = spec.endsWith("+previous");
-  const name = stateful ? spec.slice(0, -"+previous".length) : spec;
+  let name = spec;
+  const stableFirst = name.endsWith("@stable-first");
+  if (stableFirst) name = name.slice(0, -"@stable-first".length);
+  const stateful = name.endsWith("+previous");
+  if (stateful) name = name.slice(0, -"+previous".length);
   const strategy = findStrategy(name);
   if (strategy === undefined) {
     throw new UsageError(`evaluate: unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
@@ -62,7 +68,8 @@ function strategyPlanner(spec: string, base: StrategyOptions): NamedPlanner {
     plan(doc, previous) {
       const options: StrategyOptions = stateful && previous ? { ...base, previous: previous.layers, history: [...history] } : base;
       if (stateful) history.push(doc);
-      return strategy.plan(doc, options).layers;
+      const layers = strategy.plan(doc, options).layers;
+      return stableFirst ? orderStableFirst(doc, layers) : layers;
     },
   };
 }
