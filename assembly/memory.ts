@@ -14,9 +14,11 @@ let top: usize = (__heap_base + ALIGN - 1) & ~(ALIGN - 1);
 /** Returns a 16-byte aligned block of `bytes`, or 0 when memory cannot grow. */
 export function alloc(bytes: usize): usize {
   const start = top;
+  // wasm32 addresses stop at 4 GiB; refuse instead of wrapping around. The
+  // check comes before the addition: start + bytes may overflow u32
+  // (alloc(0xFFFFFFFF) used to return `start` for a zero-sized block).
+  if (bytes > <usize>0xFFFF0000 - start) return 0;
   const end = (start + bytes + ALIGN - 1) & ~(ALIGN - 1);
-  // wasm32 addresses stop at 4 GiB; refuse instead of wrapping around.
-  if (end < start || end > <usize>0xFFFF0000) return 0;
   const have = (<usize>memory.size()) * PAGE;
   if (end > have) {
     const pages = <i32>((end - have + PAGE - 1) / PAGE);
