@@ -5,7 +5,7 @@ import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
 import { readClosureDocument } from "../src/graph/document.js";
-import { pyJsonDumps } from "../src/format/python-json.js";
+import { formatLayersCompact, pyJsonDumps } from "../src/format/python-json.js";
 import { autoLayer, autoLayerStrategy } from "../src/strategies/auto-layer/index.js";
 import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
 
@@ -55,6 +55,7 @@ describe.skipIf(files.length === 0)("auto-layer compat cases", () => {
       expect(result.layers).toEqual(c.expected.layers);
       const stdout = autoLayerStrategy.formats!["auto-layer"](result);
       expect(createHash("sha256").update(stdout).digest("hex")).toBe(c.expected.cli_stdout_sha256);
+      expect(formatLayersCompact(result.layers)).toBe(stdout);
       const detail = result.detail as { info: { usedBy: string[]; paths: string[]; layerSize: number; closureSize: number }[] };
       const summary = c.expected.debug_summary!;
       expect(detail.info.map((l) => ({ usedBy: l.usedBy, layerSize: l.layerSize, closureSize: l.closureSize, npaths: l.paths.length }))).toEqual(

@@ -7,7 +7,8 @@ import { PipelineError } from "../src/errors.js";
 import { Closure } from "../src/graph/closure.js";
 import type { ClosureEntry } from "../src/graph/document.js";
 import { readClosureDocument } from "../src/graph/document.js";
-import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
+import { formatLayersCompact } from "../src/format/python-json.js";
+import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, formatAutoLayerStdout, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
 import { cpythonSetOrder, frozensetHash } from "../src/strategies/auto-layer/cpython-set-order.js";
 
 /** The reference loop, literally: copy the labels, walk deps and users, count every label. */
@@ -184,6 +185,17 @@ describe("auto-layer: quirks and errors", () => {
     expect(autoLayerStrategy.plan(doc, { maxLayers: 4, fromImageLayers: 1 }).layers.length).toBe(2);
     expect(() => autoLayerStrategy.plan(doc, { maxLayers: 2, fromImageLayers: 1 })).toThrow(PipelineError);
     expect(autoLayerStrategy.plan(doc, { layerLimit: 0 }).layers.length).toBe(1);
+  });
+
+  it("prints the same stdout bytes as the generic compact formatter, escapes included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.string({ unit: "binary", maxLength: 8 }), { maxLength: 4 }), { maxLength: 4 }), (layers) => {
+        expect(formatAutoLayerStdout(layers)).toBe(formatLayersCompact(layers));
+      }),
+      { numRuns: 500, seed: 11 },
+    );
+    const odd = [["/nix/store/a-\x7f", '/nix/store/b-"q"\\', "/nix/store/c-\u00e9\u{1f600}\n"], []];
+    expect(formatAutoLayerStdout(odd)).toBe('[["/nix/store/a-\\u007f", "/nix/store/b-\\"q\\"\\\\", "/nix/store/c-\\u00e9\\ud83d\\ude00\\n"], []]\n');
   });
 
   it("prints compact JSON and the indented DEBUG list", () => {
