@@ -3,7 +3,11 @@
 // code unit becomes \uXXXX (lowercase hex, UTF-16 surrogates for astral
 // characters), control characters use the short escapes where JSON has them.
 
+/** Printable ASCII except `"` and `\`: written as is (the common case for store paths). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 export function pyJsonString(s: string): string {
+  if (PLAIN.test(s)) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -59,7 +59,8 @@ export function evaluate<T>(closure: Closure, pipeline: Pipeline, options: RunOp
   return k.scope(() => {
     const ops = new GraphOps(closure, k);
     const interp = new Interpreter(ops, options.lenient ?? false, options.extensions ?? pipelineExtensions);
-    const all = Uint32Array.from({ length: closure.n }, (_, i) => i);
+    const all = new Uint32Array(closure.n);
+    for (let i = 0; i < all.length; i++) all[i] = i;
     const start = graphValue(all, closure.n === 0 ? null : k.load(closure));
     return read(interp.steps(pipeline, start, "pipeline"), ops);
   });
