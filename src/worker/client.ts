@@ -1,0 +1,141 @@
+// The caller's side of a strata worker: a typed facade over comlink's Remote
+// that also notices when the worker dies. comlink alone would leave a call to
+// a crashed worker pending forever; here every pending call rejects with a
+// WorkerCrashedError naming the cause, and later calls reject at once.
+import { releaseProxy, transfer, wrap, type Endpoint, type Remote } from "comlink";
+import type { ClosureDocument } from "../graph/document.js";
+import type { Layers } from "../strategies/types.js";
+import { WorkerCrashedError } from "./errors.js";
+import type { Explanation } from "./explain.js";
+import type {
+  ClosureInfo,
+  ClosureInput,
+  EvaluationRequest,
+  ImagesResult,
+  InitOptions,
+  LayerRequest,
+  LayerResult,
+  SeriesResult,
+  StrataService,
+  StrategyInfo,
+} from "./service.js";
+
+/** The typed remote interface of a worker (every method returns a promise). */
+export type StrataRemote = Remote<StrataService>;
+
+/** A started worker of either kind (Node worker_threads, browser Worker). */
+export interface WorkerHost {
+  readonly endpoint: Endpoint;
+  /** Registers the listener for an unrequested death (crash, out of memory, exit). */
+  onFailure(listener: (error: Error) => void): void;
+  terminate(): void;
+}
+
+export class StrataWorker {
+  /** comlink's proxy; prefer the methods below, which fail fast when the worker dies. */
+  readonly remote: StrataRemote;
+  private failure: Error | undefined;
+  private readonly pending = new Set<(e: Error) => void>();
+
+  constructor(private readonly host: WorkerHost) {
+    this.remote = wrap<StrataService>(host.endpoint);
+    host.onFailure((cause) => this.fail(new WorkerCrashedError(`strata worker crashed: ${cause.message}`, cause)));
+  }
+
+  /** Set once the worker has died or was terminated. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  init(options: InitOptions = {}): Promise<{ backend: string }> {
+    return this.call((r) => r.init(options));
+  }
+
+  strategies(): Promise<StrategyInfo[]> {
+    return this.call((r) => r.strategies());
+  }
+
+  /**
+   * Loads a closure. Bytes are transferred, not copied: afterwards the given
+   * ArrayBuffer is detached (a view over part of a larger buffer is copied first).
+   */
+  load(input: ClosureInput, name?: string): Promise<ClosureInfo> {
+    if (typeof input !== "string" && (input instanceof ArrayBuffer || ArrayBuffer.isView(input))) {
+      const buffer = ownBuffer(input);
+      return this.call((r) => r.load(transfer(buffer, [buffer]), name));
+    }
+    return this.call((r) => r.load(input, name));
+  }
+
+  loadDocument(doc: ClosureDocument, name?: string): Promise<ClosureInfo> {
+    return this.call((r) => r.loadDocument(doc, name));
+  }
+
+  paths(id: number): Promise<string[]> {
+    return this.call((r) => r.paths(id));
+  }
+
+  layer(id: number, request?: LayerRequest): Promise<LayerResult> {
+    return this.call((r) => r.layer(id, request));
+  }
+
+  explain(id: number, path: string, request?: LayerRequest): Promise<Explanation> {
+    return this.call((r) => r.explain(id, path, request));
+  }
+
+  evaluateSeries(ids: readonly number[], request?: EvaluationRequest): Promise<SeriesResult> {
+    return this.call((r) => r.evaluateSeries(ids, request));
+  }
+
+  evaluateImages(ids: readonly number[], request?: EvaluationRequest): Promise<ImagesResult> {
+    return this.call((r) => r.evaluateImages(ids, request));
+  }
+
+  planSeries(ids: readonly number[], spec: string, request?: EvaluationRequest): Promise<Layers[]> {
+    return this.call((r) => r.planSeries(ids, spec, request));
+  }
+
+  release(id: number): Promise<boolean> {
+    return this.call((r) => r.release(id));
+  }
+
+  /** Stops the worker; pending calls reject. */
+  terminate(): void {
+    if (this.failure === undefined) this.fail(new WorkerCrashedError("strata worker was terminated"));
+    this.remote[releaseProxy]();
+    this.host.terminate();
+  }
+
+  /** Runs one remote call, rejecting if the worker dies first. */
+  private call<T>(fn: (remote: StrataRemote) => Promise<T>): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      fn(this.remote).then(
+        (v) => {
+          this.pending.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.pending.delete(reject);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    for (const reject of this.pending) reject(error);
+    this.pending.clear();
+  }
+}
+
+/** An ArrayBuffer holding exactly these bytes, safe to transfer. */
+function ownBuffer(input: ArrayBuffer | ArrayBufferView): ArrayBuffer {
+  if (input instanceof ArrayBuffer) return input;
+  const whole = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+  if (whole) return input.buffer as ArrayBuffer;
+  return new Uint8Array(input.buffer, input.byteOffset, input.byteLength).slice().buffer;
+}
