@@ -8,7 +8,7 @@ import { Closure } from "../src/graph/closure.js";
 import type { ClosureEntry } from "../src/graph/document.js";
 import { readClosureDocument } from "../src/graph/document.js";
 import { formatLayersCompact } from "../src/format/python-json.js";
-import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, formatAutoLayerStdout, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
+import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, candidateOrder, formatAutoLayerStdout, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
 import { cpythonSetOrder, frozensetHash } from "../src/strategies/auto-layer/cpython-set-order.js";
 
 /** The reference loop, literally: copy the labels, walk deps and users, count every label. */
@@ -168,6 +168,12 @@ describe("auto-layer: quirks and errors", () => {
     ]);
     const ascii = paths.slice(2);
     expect(Array.from(nameOrder(ascii), (v) => ascii[v])).toEqual(["/nix/store/a-x", "/nix/store/ab-x", "/nix/store/c-x", "/nix/store/a-x-y"]);
+  });
+
+  it("orders candidates by narSize descending, later input first, also for sizes too large to pack", () => {
+    const g = (narSize: number[]) => ({ n: narSize.length, offsets: new Uint32Array(narSize.length + 1), targets: new Uint32Array(0), paths: narSize.map((_, i) => `/nix/store/${i}-p`), narSize });
+    expect(Array.from(candidateOrder(g([5, 7, 5, 0, 7])))).toEqual([4, 1, 2, 0, 3]);
+    expect(Array.from(candidateOrder(g([2 ** 52, 7, 2 ** 52, 0, 7])))).toEqual([2, 0, 4, 1, 3]);
   });
 
   it("rejects a path without '-'", () => {
