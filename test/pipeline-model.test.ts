@@ -210,3 +210,46 @@ describe("static checker", () => {
     expect(all([["split_every", -1]]).map((i) => i.code)).toEqual(["paths-vanish"]);
   });
 });
+
+describe("the recipes of docs/pipeline.md", async () => {
+  const { readClosureDocument } = await import("../src/graph/document.js");
+  const { layersForDocument } = await import("../src/pipeline/index.js");
+  const { kernels } = await import("../src/kernels/index.js");
+  const { readFileSync } = await import("node:fs");
+  const p = (h: string, name: string) => `/nix/store/${h.repeat(32)}-${name}`;
+  const [appP, python, libfoo, glibc, zlib, bash] = [p("a", "app-1.0"), p("p", "python3-3.12.8"), p("f", "libfoo-2.0"), p("g", "glibc-2.40-66"), p("z", "zlib-1.3.1"), p("b", "bash-5.2p37")];
+  const entry = (path: string, narSize: number, references: string[]) => ({ path, narSize, references: [path, ...references] });
+  // app -> python, libfoo; python -> glibc, zlib; libfoo -> glibc; bash -> glibc. Roots: app, bash.
+  const graph = [entry(appP, 50, [python, libfoo]), entry(bash, 20, [glibc]), entry(glibc, 30, []), entry(libfoo, 5, [glibc]), entry(python, 40, [glibc, zlib]), entry(zlib, 3, [])];
+  const layers = (pipe: unknown) => layersForDocument(readClosureDocument({ graph, pipeline: pipe }), { kernels: kernels("ts") });
+
+  // Expected layers worked out by hand (vertex order = narSize ascending; popularity per part).
+  const recipes: [string, PipelineBuilder, string[][]][] = [
+    [
+      "python base in its own layer",
+      pipeline().subcomponentOut([python]).over("rest", (r) => r.popularityContest().limitLayers(98)),
+      [[zlib, glibc, python], [libfoo], [appP], [bash]],
+    ],
+    [
+      "the app in its own layer",
+      pipeline().subcomponentIn([appP]).over("rest", (r) => r.popularityContest().limitLayers(98)),
+      [[appP], [glibc], [zlib], [bash], [libfoo], [python]],
+    ],
+    [
+      "both combined",
+      pipeline()
+        .subcomponentOut([python])
+        .over("rest", (r) => r.subcomponentIn([appP]).over("rest", (q) => q.popularityContest().limitLayers(97))),
+      [[zlib, glibc, python], [appP], [bash], [libfoo]],
+    ],
+  ];
+  it.each(recipes)("%s", (_name, b, want) => {
+    expect(layers(b.toJson())).toEqual(want);
+  });
+
+  it("the docs show these pipelines verbatim (JSON blocks compiled from the builder)", () => {
+    const doc = readFileSync(new URL("../docs/pipeline.md", import.meta.url), "utf8").replace(/\s+/g, "");
+    const placeholder = (json: unknown) => JSON.stringify(json).replaceAll(python, "/nix/store/...-python3-3.12.8").replaceAll(appP, "/nix/store/...-my-app-1.0");
+    for (const [, b] of recipes) expect(doc).toContain(placeholder(b.toJson()).replace(/\s+/g, ""));
+  });
+});
