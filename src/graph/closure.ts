@@ -13,6 +13,44 @@ import type { CsrGraph } from "./csr.js";
 import type { ClosureDocument, ClosureEntry } from "./document.js";
 import { topoOrderTs } from "../kernels/ts/topo.js";
 
+/**
+ * A closure in columns, as the streaming reader (src/io/stream-json.ts) builds
+ * it: every distinct path string once, entries as ids. Building a Closure from
+ * it skips a ClosureEntry object and a references array per path.
+ */
+export interface ClosureColumns {
+  /** Interned strings: every entry path and every referenced path. */
+  readonly strings: readonly string[];
+  /** String id of each string (the inverse of `strings`). */
+  readonly ids: ReadonlyMap<string, number>;
+  /** Number of entries, in input order. */
+  readonly count: number;
+  /** String id of each entry's path. */
+  readonly pathId: Uint32Array;
+  readonly narSize: Float64Array;
+  /** NaN where the entry has no usable closureSize. */
+  readonly closureSize: Float64Array;
+  /** Entry i's references are refIds[refOffsets[i] .. refOffsets[i + 1]), as written. */
+  readonly refOffsets: Uint32Array;
+  readonly refIds: Uint32Array;
+}
+
+/** A ClosureDocument carrying this key has its entries in columns too (see Closure.fromDocument). */
+export const closureColumnsKey: unique symbol = Symbol.for("strata.closureColumns");
+
+/** The columns a document carries, if the streaming reader made it. */
+export function columnsOf(doc: ClosureDocument): ClosureColumns | undefined {
+  return (doc as { [closureColumnsKey]?: ClosureColumns })[closureColumnsKey];
+}
+
+interface ClosureParts {
+  readonly paths: string[];
+  readonly narSize: Float64Array;
+  readonly givenClosureSize: Float64Array;
+  readonly offsets: Uint32Array;
+  readonly targets: Uint32Array;
+}
+
 export interface ClosureOptions {
   /** Paths removed before the graph is built, with every reference to them (exclude_paths). */
   readonly exclude?: Iterable<string>;
@@ -33,7 +71,21 @@ export class Closure implements CsrGraph {
   readonly topo: Uint32Array;
   private readonly byPath: Map<string, number>;
 
-  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number>) {
+  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number>, parts?: ClosureParts) {
+    if (parts !== undefined) {
+      // Columns already resolved (fromColumns); same field order, same checks.
+      this.n = parts.paths.length;
+      this.paths = parts.paths;
+      this.narSize = parts.narSize;
+      this.givenClosureSize = parts.givenClosureSize;
+      this.inputIndex = positions;
+      this.byPath = byPath;
+      this.offsets = parts.offsets;
+      this.targets = parts.targets;
+      this.topo = topoOrderTs(this);
+      if (this.topo.length !== this.n) throw cycleError(this, this.topo);
+      return;
+    }
     const n = entries.length;
     this.n = n;
     this.paths = entries.map((e) => e.path);
@@ -66,7 +118,93 @@ export class Closure implements CsrGraph {
   }
 
   static fromDocument(doc: ClosureDocument, options: ClosureOptions = {}): Closure {
+    const columns = columnsOf(doc);
+    if (columns !== undefined) return Closure.fromColumns(columns, options);
     return Closure.fromEntries(doc.entries, options);
+  }
+
+  /**
+   * The same closure (and the same errors) as fromEntries over the entries the
+   * columns hold, without materialising them: references are resolved through
+   * string ids instead of a Map lookup per reference.
+   */
+  static fromColumns(c: ClosureColumns, options: ClosureOptions = {}): Closure {
+    const { count, pathId, refOffsets, refIds, strings } = c;
+    const m = strings.length;
+    const entryOf = new Int32Array(m).fill(-1);
+    for (let i = 0; i < count; i++) {
+      const s = pathId[i];
+      const first = entryOf[s];
+      if (first >= 0) {
+        const p = strings[s];
+        throw new InputError("duplicate-path", `"${p}" appears twice in the closure (entries ${first} and ${i})`, p);
+      }
+      entryOf[s] = i;
+    }
+    const excluded = new Uint8Array(m);
+    for (const p of options.exclude ?? []) {
+      const s = c.ids.get(p);
+      if (s !== undefined) excluded[s] = 1;
+    }
+    const keptList: number[] = [];
+    for (let i = 0; i < count; i++) if (!excluded[pathId[i]]) keptList.push(i);
+    for (const i of keptList) {
+      for (let e = refOffsets[i]; e < refOffsets[i + 1]; e++) {
+        const s = refIds[e];
+        if (excluded[s]) continue; // references to excluded paths are dropped
+        if (entryOf[s] < 0) {
+          const p = strings[pathId[i]];
+          throw new InputError("dangling-reference", `"${p}" references "${strings[s]}", which is not in the closure`, p);
+        }
+      }
+    }
+    const size = c.narSize;
+    const kept = stableOrderBySize(keptList, size);
+    const n = kept.length;
+    const vertexOf = new Int32Array(m).fill(-1);
+    const paths: string[] = new Array(n);
+    const narSize = new Float64Array(n);
+    const givenClosureSize = new Float64Array(n);
+    const byPath = new Map<string, number>();
+    for (let v = 0; v < n; v++) {
+      const i = kept[v];
+      const s = pathId[i];
+      vertexOf[s] = v;
+      paths[v] = strings[s];
+      narSize[v] = size[i];
+      givenClosureSize[v] = c.closureSize[i];
+      byPath.set(paths[v], v);
+    }
+    const offsets = new Uint32Array(n + 1);
+    let targets = new Uint32Array(refIds.length);
+    let k = 0;
+    for (let v = 0; v < n; v++) {
+      const i = kept[v];
+      const start = k;
+      for (let e = refOffsets[i]; e < refOffsets[i + 1]; e++) {
+        const w = vertexOf[refIds[e]];
+        if (w >= 0 && w !== v) targets[k++] = w;
+      }
+      // Rows are short: insertion sort, except for the odd huge row (a fake root).
+      if (k - start > 32) targets.subarray(start, k).sort();
+      else {
+        for (let a = start + 1; a < k; a++) {
+          const w = targets[a];
+          let j = a;
+          while (j > start && targets[j - 1] > w) {
+            targets[j] = targets[j - 1];
+            j--;
+          }
+          targets[j] = w;
+        }
+      }
+      let end = start;
+      for (let a = start; a < k; a++) if (a === start || targets[a] !== targets[a - 1]) targets[end++] = targets[a];
+      k = end;
+      offsets[v + 1] = k;
+    }
+    targets = targets.slice(0, k);
+    return new Closure([], kept, byPath, { paths, narSize, givenClosureSize, offsets, targets });
   }
 
   static fromEntries(entries: readonly ClosureEntry[], options: ClosureOptions = {}): Closure {
@@ -124,6 +262,38 @@ export class Closure implements CsrGraph {
   references(v: number): Uint32Array {
     return this.targets.subarray(this.offsets[v], this.offsets[v + 1]);
   }
+}
+
+/**
+ * The entries `list` (ascending) stably sorted by size: a counting sort over
+ * the ranks of the distinct sizes, which beats a comparator sort at 1M paths.
+ */
+function stableOrderBySize(list: readonly number[], size: Float64Array): Uint32Array {
+  const n = list.length;
+  const sorted = new Float64Array(n);
+  for (let k = 0; k < n; k++) sorted[k] = size[list[k]];
+  sorted.sort();
+  let distinct = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k];
+  const ranks = sorted.subarray(0, distinct);
+  const rank = new Uint32Array(n);
+  const start = new Uint32Array(distinct + 1);
+  for (let k = 0; k < n; k++) {
+    const x = size[list[k]];
+    let lo = 0;
+    let hi = distinct - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ranks[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    rank[k] = lo;
+    start[lo + 1]++;
+  }
+  for (let r = 0; r < distinct; r++) start[r + 1] += start[r];
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[start[rank[k]]++] = list[k];
+  return out;
 }
 
 /**

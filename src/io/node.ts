@@ -3,7 +3,9 @@ import { readFile, rename, writeFile, unlink } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import { InputError } from "../errors.js";
 import { decodeUtf8, isGzip } from "./decode.js";
-import { parseJsonText, readClosureDocument, type ClosureDocument, type ReadOptions } from "../graph/document.js";
+import { parseJsonText, type ClosureDocument, type ReadOptions } from "../graph/document.js";
+import { readClosureStream } from "./stream-node.js";
+import type { ReadProgress } from "./stream-json.js";
 
 async function readAllStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -39,8 +41,14 @@ export async function readJsonInput(source: string): Promise<unknown> {
   return parseJsonText(await readTextInput(source), source === "-" ? "stdin" : source);
 }
 
-export async function readClosureInput(source: string, options?: ReadOptions): Promise<ClosureDocument> {
-  return readClosureDocument(await readJsonInput(source), options);
+/**
+ * Reads a closure document. Large inputs stream (src/io/stream-node.ts): no
+ * whole-text string, paths interned as they arrive; small ones use JSON.parse.
+ * Results and errors are the same either way. `onProgress` reports bytes and
+ * entries read (the CLI shows it on a terminal).
+ */
+export async function readClosureInput(source: string, options?: ReadOptions, onProgress?: (p: ReadProgress) => void): Promise<ClosureDocument> {
+  return readClosureStream(source, { ...options, onProgress });
 }
 
 /** Writes a file atomically: a temporary file beside it, then a rename. */
