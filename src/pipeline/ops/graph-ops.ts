@@ -4,7 +4,7 @@
 import type { Closure } from "../../graph/closure.js";
 import type { GraphRef, Kernels } from "../../kernels/types.js";
 import type { SplitSpec } from "../model.js";
-import { codeUnitOrderIsCodePointOrder, packageName, sortByPopularity } from "../package-name.js";
+import { codeUnitOrderIsCodePointOrder, nameKeys, packageName, sortByPopularity } from "../package-name.js";
 import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
 
 export class GraphOps {
@@ -12,6 +12,7 @@ export class GraphOps {
   private readonly pos: Int32Array;
   private names?: string[];
   private plainOrder?: boolean;
+  private keys?: Float64Array;
 
   constructor(
     readonly closure: Closure,
@@ -141,10 +142,16 @@ export class GraphOps {
     const names = this.packageNames();
     const plain = (this.plainOrder ??= codeUnitOrderIsCodePointOrder(this.closure.paths));
     const nameOf = (i: number) => names[verts[i]];
+    const all = this.nameKeys();
+    const keys = new Float64Array(2 * verts.length);
+    for (let i = 0; i < verts.length; i++) {
+      keys[2 * i] = all[2 * verts[i]];
+      keys[2 * i + 1] = all[2 * verts[i] + 1];
+    }
     // No edges: every path is a root with popularity 1.
-    if (ref === null || ref.m === 0) return sortByPopularity(verts.length, null, nameOf, plain);
+    if (ref === null || ref.m === 0) return sortByPopularity(verts.length, null, nameOf, plain, keys);
     const pop = this.forestPopularity(ref) ?? this.kernels.popularity(ref);
-    return sortByPopularity(verts.length, pop, nameOf, plain);
+    return sortByPopularity(verts.length, pop, nameOf, plain, keys);
   }
 
   /**
@@ -173,6 +180,21 @@ export class GraphOps {
 
   private packageNames(): string[] {
     return (this.names ??= this.closure.paths.map(packageName));
+  }
+
+  /** nameKeys of every closure vertex's package name, interleaved, computed once per run. */
+  private nameKeys(): Float64Array {
+    if (this.keys === undefined) {
+      const names = this.packageNames();
+      const keys = new Float64Array(2 * names.length);
+      for (let v = 0; v < names.length; v++) {
+        const [a, b] = nameKeys(names[v]);
+        keys[2 * v] = a;
+        keys[2 * v + 1] = b;
+      }
+      this.keys = keys;
+    }
+    return this.keys;
   }
 
   /** split_every (reference doc 5.5): consecutive chunks in vertex order; size < 0 gives nothing. */

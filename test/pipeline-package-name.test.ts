@@ -1,0 +1,62 @@
+// package_name and the popularity tie order: Python compares str by code point.
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { compareCodePoints, nameKeys, packageName, sortByPopularity } from "../src/pipeline/package-name.js";
+
+/** Independent: compare arrays of code points. */
+function byCodePoints(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+const sign = (n: number) => Math.sign(n);
+// Strings that stress the key packing: shared prefixes, DEL, BMP above surrogates, astral.
+const alphabet = fc.constantFrom("a", "b", "-", "/", "\x7f", "\x00", "é", "\uffff", "\ue000", "😀", "𝔸");
+const str = fc.array(alphabet, { maxLength: 18 }).map((cs) => cs.join(""));
+
+describe("package_name", () => {
+  it("moves the first dash-separated piece to the end", () => {
+    expect(packageName("/nix/store/abc-acl-2.3")).toBe("acl-2.3-/nix/store/abc");
+    expect(packageName("/nix/store/abc-python3-3.12.8-env")).toBe("python3-3.12.8-env-/nix/store/abc");
+    expect(packageName("nodash")).toBe("nodash");
+    expect(packageName("-x")).toBe("x-");
+  });
+});
+
+describe("code point order", () => {
+  it("compareCodePoints agrees with an array-of-code-points comparison", () => {
+    fc.assert(fc.property(str, str, (a, b) => sign(compareCodePoints(a, b)) === sign(byCodePoints(a, b))));
+  });
+
+  it("differs from JavaScript's UTF-16 order where it must", () => {
+    expect("\uffff" < "😀").toBe(false); // UTF-16: surrogate 0xD83D < 0xFFFF
+    expect(compareCodePoints("\uffff", "😀")).toBeLessThan(0); // code points: U+FFFF < U+1F600
+  });
+
+  it("name keys never contradict the full order", () => {
+    fc.assert(
+      fc.property(str, str, (a, b) => {
+        const [a1, a2] = nameKeys(a);
+        const [b1, b2] = nameKeys(b);
+        const k = a1 - b1 || a2 - b2;
+        return k === 0 || sign(k) === sign(byCodePoints(a, b));
+      }),
+    );
+  });
+
+  it("sortByPopularity: popularity descending, then names in code point order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(str, fc.integer({ min: 0, max: 3 })), { maxLength: 30 }), (rows) => {
+        const names = rows.map(([s], i) => `${s}#${i}`); // distinct, like package names
+        const pop = Float64Array.from(rows, ([, p]) => p);
+        const got = Array.from(sortByPopularity(rows.length, pop, (i) => names[i]));
+        const want = rows.map((_, i) => i).sort((a, b) => pop[b] - pop[a] || byCodePoints(names[a], names[b]));
+        expect(got).toEqual(want);
+        const big = rows.map(([, p]) => BigInt(p) * 2n ** 70n);
+        expect(Array.from(sortByPopularity(rows.length, big, (i) => names[i]))).toEqual(want);
+      }),
+    );
+  });
+});
