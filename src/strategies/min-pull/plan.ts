@@ -37,7 +37,7 @@ export interface PlanInput {
    * their previous order, each made only of unchanged paths still present.
    */
   readonly keep?: readonly (readonly number[])[];
-  /** Most sources tracked exactly (default 4096; all paths when there are fewer). */
+  /** Most sources tracked exactly (default 4096 up to 30k paths, down to 1024 for larger ones; all paths when there are fewer). */
   readonly maxSources?: number;
 }
 
@@ -141,7 +141,9 @@ export function planMinPull(input: PlanInput): Plan {
 
   // --- sources and closure bitsets ----------------------------------------
   const w = model.weights;
-  const maxSources = Math.max(32, input.maxSources ?? 4096);
+  // Fewer sources for larger closures keeps a price at a few dozen words:
+  // 4096 up to 30k paths, then shrinking to a floor of 1024.
+  const maxSources = Math.max(32, input.maxSources ?? Math.max(1024, Math.min(4096, Math.floor((4096 * 30000) / n))));
   let sources: number[];
   if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
   else sources = Array.from({ length: n }, (_, i) => i).sort((x, y) => w[y] - w[x] || x - y).slice(0, maxSources);
