@@ -306,3 +306,24 @@ describe("options, roots and formats", () => {
     ]);
   });
 });
+
+describe("storeName equals Nixery's regexp ^/nix/store/[a-z0-9]+-", () => {
+  it("on tricky paths", () => {
+    const re = /^\/nix\/store\/[a-z0-9]+-/;
+    const paths = [
+      "/nix/store/abc-x",
+      "/nix/store/abc--x",
+      "/nix/store/-x",
+      "/nix/store/ABC-x",
+      "/nix/store/abc",
+      "/nix/store/abc_def-x",
+      "/nix/store/a1b2-c3-d4",
+      "/nix/store/",
+      "/nix/storex/abc-x",
+      "/gnu/store/abc-x",
+      "nix/store/abc-x",
+      "",
+    ];
+    for (const p of paths) expect(storeName(p)).toBe(p.replace(re, ""));
+  });
+});

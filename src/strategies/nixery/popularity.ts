@@ -17,13 +17,25 @@ export type PopularityMap = ReadonlyMap<string, number>;
 export const OVERRIDE_POPULARITY = 500000;
 const OVERRIDE_PREFIXES = ["nss-cacert", "iana-etc"];
 
-// Nixery's regexp is anchored on /nix/store, so paths in other store
-// directories keep their full path as lookup key and never match a name.
-const STORE_PREFIX = /^\/nix\/store\/[a-z0-9]+-/;
+const STORE_DIR = "/nix/store/";
 
-/** The popularity key of a store path: its name without store dir and hash. */
+/**
+ * The popularity key of a store path: its name without store dir and hash.
+ * Same as Nixery's ReplaceAll of ^/nix/store/[a-z0-9]+- (hand-written, it is
+ * hot): paths in other store directories keep their full path as key and so
+ * never match a name.
+ */
 export function storeName(path: string): string {
-  return path.replace(STORE_PREFIX, "");
+  if (!path.startsWith(STORE_DIR)) return path;
+  const start = STORE_DIR.length;
+  let i = start;
+  for (; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) break;
+  }
+  // [a-z0-9]+ is greedy and cannot backtrack onto a "-", so this is exact.
+  if (i === start || path.charCodeAt(i) !== 0x2d) return path;
+  return path.slice(i + 1);
 }
 
 /** Nixery's lookup (override, exact name, else 1). */
@@ -41,12 +53,15 @@ export function popularityOf(path: string, map: PopularityMap): number {
  * {c: 3} (a and b were counted once each).
  */
 export function popcount(entries: readonly ClosureEntry[]): Map<string, number> {
-  const counts = new Map<string, number>();
+  // Count per referenced path first: far fewer distinct paths than references.
+  const perPath = new Map<string, number>();
   for (const entry of entries) {
-    for (const ref of entry.references) {
-      const name = storeName(ref);
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
+    for (const ref of entry.references) perPath.set(ref, (perPath.get(ref) ?? 0) + 1);
+  }
+  const counts = new Map<string, number>();
+  for (const [ref, count] of perPath) {
+    const name = storeName(ref);
+    counts.set(name, (counts.get(name) ?? 0) + count);
   }
   for (const [name, count] of counts) if (count === 1) counts.delete(name);
   return counts;
