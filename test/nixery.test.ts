@@ -171,6 +171,9 @@ describe("the seed document's A..G example (reference doc B.7)", () => {
     expect(letters(run(3).detail.layers.map((l) => l.contents))).toEqual(["ABGFD", "C", "E"]);
     expect(letters(run(4).detail.layers.map((l) => l.contents))).toEqual(["ABG", "FD", "C", "E"]);
     expect(letters(run(10).detail.layers.map((l) => l.contents))).toEqual(["A", "B", "G", "FD", "C", "E"]);
+    // Bottom-first (manifest) order at budget 3: E 500M, the merged 329M, C 168M.
+    expect(letters(run(3).layers)).toEqual(["E", "ABGFD", "C"]);
+    expect(run(3).detail.layers[0].mergeRating).toBe(329_000_000n);
     expect(run(10).detail.subtrees.map((s) => s.mergeRating)).toEqual([6n, 7n, 150n, 166n, 168n, 500n].map((x) => x * 1_000_000n));
     for (const b of [2, 3, 4]) expect(asSets(letters(run(b).layers))).not.toEqual(asSets(docClaims[b]));
   });

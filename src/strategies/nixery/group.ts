@@ -17,7 +17,7 @@
 //      sorted, the whole not re-sorted) into the first layer:
 //      [A,B,G,F,D] (rating 329M), [C] 168M, [E] 500M.
 //   5. Nixery's manifest lists layers by rating descending (bottom first):
-//      [A,B,G,F,D], [E], [C]; the merged layer's sum outranks the others.
+//      [E] 500M, [A,B,G,F,D] 329M, [C] 168M: the merged layer's sum outranks C.
 import { PipelineError } from "../../errors.js";
 import type { Closure } from "../../graph/closure.js";
 import type { Kernels } from "../../kernels/types.js";
