@@ -153,7 +153,7 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
 
   const k = typeof options.kernels === "string" ? kernelsFor(options.kernels) : (options.kernels ?? kernelsFor());
   const g = groupLayers(closure, {
-    budget: checkBudget(budget),
+    budget,
     popularity,
     roots,
     bigClosureSize,
@@ -239,13 +239,6 @@ function toNumber(v: unknown, name: string): number {
 
 function checkNumber(v: number, name: string): number {
   if (typeof v !== "number" || Number.isNaN(v)) throw new PipelineError("bad-option", `nixery: ${name} must be a number, got ${describe(v)}`);
-  return v;
-}
-
-function checkBudget(v: number): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new PipelineError("bad-budget", `nixery: budget must be a whole number >= 1, got ${describe(v)} (Nixery itself panics on budget <= 0)`);
-  }
   return v;
 }
 
