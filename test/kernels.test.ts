@@ -14,6 +14,8 @@ import { fromGraphology, toGraphology } from "../src/graph/graphology.js";
 import type { GraphRef, Kernels } from "../src/kernels/types.js";
 import { tsKernels } from "../src/kernels/ts/backend.js";
 import { WasmKernels } from "../src/kernels/wasm/backend.js";
+import { popularityNaiveTs } from "../src/kernels/ts/popularity.js";
+import { transposeTs } from "../src/kernels/ts/transpose.js";
 import { ladder, mulberry32, randomDag } from "./helpers/random-dag.js";
 import { hasShared, readJsonFile, sharedPath } from "./helpers/shared.js";
 
@@ -196,7 +198,9 @@ function compareAll(g: CsrGraph, seed: number, label: string): void {
     same("inDegrees", (k, r) => k.inDegrees(r));
     const order = same("topoOrder", (k, r) => k.topoOrder(r));
     expect(order.length, `${label}: acyclic`).toBe(n);
-    same("popularity", (k, r) => k.popularity(r));
+    const pop = same("popularity", (k, r) => k.popularity(r));
+    // Both backends run the pivot-tree walk; the naive per-vertex walk is the oracle.
+    expectSame(popularityNaiveTs(g, transposeTs(g)), pop, `${label}: naive popularity`);
     const deg = tsKernels.inDegrees(t);
     const roots = [...deg.keys()].filter((v) => deg[v] === 0);
     same("dominators(roots)", (k, r) => k.dominators(r, roots));
@@ -208,7 +212,9 @@ function compareAll(g: CsrGraph, seed: number, label: string): void {
     const subset = Uint32Array.from([...Array(n).keys()].filter(() => rnd() < 0.5)).sort(() => rnd() - 0.5);
     const sub = (k: Kernels, r: GraphRef) => k.induced(r, subset, blocked);
     same("induced", (k, r) => k.read(sub(k, r)));
-    same("popularity(induced)", (k, r) => k.popularity(sub(k, r)));
+    const subPop = same("popularity(induced)", (k, r) => k.popularity(sub(k, r)));
+    const subGraph = tsKernels.read(sub(tsKernels, t));
+    expectSame(popularityNaiveTs(subGraph, transposeTs(subGraph)), subPop, `${label}: naive popularity(induced)`);
     same("union", (k, r) => k.read(k.disjointUnion([sub(k, r), r, sub(k, r)])));
     same("topo(union)", (k, r) => k.topoOrder(k.disjointUnion([sub(k, r), r])));
   });
