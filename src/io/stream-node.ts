@@ -50,7 +50,7 @@ async function* inputChunks(source: string, chunkBytes: number, counter: { raw: 
       yield r.value;
     }
   }
-  const gunzip = createGunzip({ chunkSize: chunkBytes });
+  const gunzip = createGunzip({ chunkSize: Math.max(64, chunkBytes) });
   // Feeds the compressed bytes with back-pressure; errors surface through the gunzip iterator.
   const feed = (async () => {
     try {
