@@ -6,7 +6,7 @@ import { WasmKernels } from "./wasm/backend.js";
 
 export type { BackendName, GraphRef, Kernels } from "./types.js";
 export { tsKernels } from "./ts/backend.js";
-export { WasmKernels } from "./wasm/backend.js";
+export { WasmKernels, WasmOutOfMemoryError } from "./wasm/backend.js";
 
 let defaultWasm: WasmKernels | undefined;
 

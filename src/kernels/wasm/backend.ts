@@ -186,18 +186,25 @@ export class WasmKernels implements Kernels {
     // Scratch first, result above it; then the result slides down over the
     // scratch (memmove) so the arena keeps no garbage below the new graph.
     const base = this.x.mark();
-    const verts = this.putU32(vertices);
-    const blockedPtr = blocked === undefined ? 0 : this.putU8(blocked, g.n);
-    const local = this.alloc(g.n * 4);
-    const outOff = this.alloc((k + 1) * 4);
-    const m = this.x.inducedCount(g.n, g.off, g.tgt, verts, k, blockedPtr, local, outOff);
-    const outTgt = this.alloc(m * 4);
-    this.x.inducedFill(g.off, g.tgt, verts, k, blockedPtr, local, outTgt);
-    const bytes = outTgt + m * 4 - outOff;
-    new Uint8Array(this.x.memory.buffer).copyWithin(base, outOff, outOff + bytes);
-    this.x.release(base);
+    let m: number;
+    let bytes: number;
+    let tgtAt: number;
+    try {
+      const verts = this.putU32(vertices);
+      const blockedPtr = blocked === undefined ? 0 : this.putU8(blocked, g.n);
+      const local = this.alloc(g.n * 4);
+      const outOff = this.alloc((k + 1) * 4);
+      m = this.x.inducedCount(g.n, g.off, g.tgt, verts, k, blockedPtr, local, outOff);
+      const outTgt = this.alloc(m * 4);
+      this.x.inducedFill(g.off, g.tgt, verts, k, blockedPtr, local, outTgt);
+      bytes = outTgt + m * 4 - outOff;
+      tgtAt = outTgt - outOff;
+      new Uint8Array(this.x.memory.buffer).copyWithin(base, outOff, outOff + bytes);
+    } finally {
+      this.x.release(base);
+    }
     this.alloc(bytes); // re-reserves exactly the moved block (16-byte aligned like before)
-    return this.track(new WasmGraph(this, k, m, base, base + (outTgt - outOff)));
+    return this.track(new WasmGraph(this, k, m, base, base + tgtAt));
   }
 
   disjointUnion(parts: readonly GraphRef[]): GraphRef {
