@@ -10,6 +10,7 @@ import {
   ExtensionRegistry,
   layersForDocument,
   parsePipeline,
+  pipelineToJson,
   runPipeline,
   type PipelineExtension,
 } from "../src/pipeline/index.js";
@@ -119,6 +120,23 @@ describe("no recursion limit", () => {
     expect(split[0][0]).toBe(name(n - 1));
     expect(split[1][0]).toBe(name(n / 2 - 1));
   }, 120_000);
+});
+
+describe("no recursion limit on the pipeline's own nesting either", () => {
+  it("a pipeline nested 100,000 pipes deep parses, checks, runs and prints back", () => {
+    const d = 100_000;
+    const text = "[" + '["pipe",['.repeat(d) + '["popularity_contest"]' + "]]".repeat(d) + "]";
+    const json = JSON.parse(text);
+    const model = parsePipeline(json);
+    expect(run(small, json)).toEqual([["C"], ["B"], ["A"], ["D"]]);
+    // Walk the JSON back down without recursion: the same shape.
+    let x = pipelineToJson(model) as unknown[];
+    for (let i = 0; i < d; i++) x = ((x[0] as unknown[])[1]) as unknown[];
+    expect(x).toEqual([["popularity_contest"]]);
+    // And errors deep inside are located.
+    const bad = "[" + '["pipe",['.repeat(3) + '["limit_layers", 0]' + "]]".repeat(3) + "]";
+    expect(pipelineError(() => run(small, JSON.parse(bad))).location).toBe("pipeline[0][1][0][1][0][1][0][1]");
+  });
 });
 
 describe("extension steps", () => {

@@ -12,6 +12,7 @@ import type { ExtensionRegistry } from "./extensions.js";
 import { PipelineError } from "../errors.js";
 import { assertNever, parsePipeline, pipelineToJson, type Pipeline, type Step } from "./model.js";
 import { describeKindFound, kindMismatch, type Expected } from "./messages.js";
+import { runCo, type Co } from "./co.js";
 
 export type Kind =
   | { readonly k: "graph" }
@@ -62,11 +63,9 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
     issues.push({ severity, code, location, message: `${location}: ${message}` });
 
   // `certain`: the step surely runs when the pipeline gets this far.
-  const steps = (list: Pipeline, kind: Kind, at: string, certain: boolean): Kind => {
+  const steps = function* (list: Pipeline, kind: Kind, at: string, certain: boolean): Co<Kind> {
     let k = kind;
-    list.forEach((s, i) => {
-      k = step(s, k, `${at}[${i}]`, certain);
-    });
+    for (let i = 0; i < list.length; i++) k = (yield step(list[i], k, `${at}[${i}]`, certain)) as Kind;
     return k;
   };
 
@@ -75,7 +74,7 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
     return ANY;
   };
 
-  const step = (s: Step, kind: Kind, at: string, certain: boolean): Kind => {
+  const step = function* (s: Step, kind: Kind, at: string, certain: boolean): Co<Kind> {
     switch (s.op) {
       case "split_paths":
         if (typeof s.specs === "string") {
@@ -128,7 +127,7 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
         return LIST_OF_GRAPHS;
       case "over": {
         if (kind.k === "any") {
-          step(s.step, ANY, `${at}[2]`, certain && !lenient);
+          yield step(s.step, ANY, `${at}[2]`, certain && !lenient);
           return ANY;
         }
         if (kind.k !== "dict") return mismatch(s, "dict", kind, at, certain);
@@ -153,16 +152,16 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
           );
         }
         // Strict: a missing key fails anyway, so the step's own errors are certain too.
-        const inner = step(s.step, entry.kind, `${at}[2]`, certain && (entry.sure || !lenient));
+        const inner = (yield step(s.step, entry.kind, `${at}[2]`, certain && (entry.sure || !lenient))) as Kind;
         return { k: "dict", keys: kind.keys.map((e) => (e.key === s.key ? { ...e, kind: inner } : e)) };
       }
       case "map": {
-        if (kind.k === "list") return { k: "list", of: step(s.step, kind.of, `${at}[1]`, false) };
-        if (kind.k === "any") return { k: "list", of: step(s.step, ANY, `${at}[1]`, false) };
+        if (kind.k === "list") return { k: "list", of: (yield step(s.step, kind.of, `${at}[1]`, false)) as Kind };
+        if (kind.k === "any") return { k: "list", of: (yield step(s.step, ANY, `${at}[1]`, false)) as Kind };
         return mismatch(s, "list", kind, at, certain);
       }
       case "pipe":
-        return steps(s.pipeline, kind, `${at}[1]`, certain);
+        return (yield steps(s.pipeline, kind, `${at}[1]`, certain)) as Kind;
       case "extension": {
         const ext = extensions?.get(s.name);
         if (ext === undefined) {
@@ -185,7 +184,7 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
     report("error", e.code, e.location ?? root, e.message.slice((e.location ?? root).length + 2));
   }
 
-  const result = steps(p, GRAPH, root, true);
+  const result = runCo(steps(p, GRAPH, root, true));
   if (result.k === "graph") {
     report(
       "error",

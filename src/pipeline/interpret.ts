@@ -14,6 +14,7 @@ import { pipelineExtensions, type ExtensionRegistry } from "./extensions.js";
 import { kindMismatch, type Expected } from "./messages.js";
 import { assertNever, type Pipeline, type Step } from "./model.js";
 import { GraphOps } from "./ops/graph-ops.js";
+import { runCo, type Co } from "./co.js";
 import {
   describeValueFound,
   graphValue,
@@ -62,7 +63,7 @@ export function evaluate<T>(closure: Closure, pipeline: Pipeline, options: RunOp
     const all = new Uint32Array(closure.n);
     for (let i = 0; i < all.length; i++) all[i] = i;
     const start = graphValue(all, closure.n === 0 ? null : k.load(closure));
-    return read(interp.steps(pipeline, start, "pipeline"), ops);
+    return read(runCo(interp.steps(pipeline, start, "pipeline")), ops);
   });
 }
 
@@ -73,13 +74,13 @@ class Interpreter {
     private readonly extensions: ExtensionRegistry,
   ) {}
 
-  steps(p: Pipeline, v: Value, at: string): Value {
+  *steps(p: Pipeline, v: Value, at: string): Co<Value> {
     let x = v;
-    for (let i = 0; i < p.length; i++) x = this.step(p[i], x, `${at}[${i}]`);
+    for (let i = 0; i < p.length; i++) x = (yield this.step(p[i], x, `${at}[${i}]`)) as Value;
     return x;
   }
 
-  step(s: Step, v: Value, at: string): Value {
+  *step(s: Step, v: Value, at: string): Co<Value> {
     const ops = this.ops;
     switch (s.op) {
       case "split_paths":
@@ -113,18 +114,18 @@ class Interpreter {
           );
         }
         const entries = v.entries.slice();
-        entries[idx] = [s.key, this.step(s.step, v.entries[idx][1], `${at}[2]`)];
+        entries[idx] = [s.key, (yield this.step(s.step, v.entries[idx][1], `${at}[2]`)) as Value];
         return { t: "dict", entries } satisfies DictValue;
       }
       case "map": {
         const list = this.list(s, v, at);
         const n = listLength(list);
         const items: Value[] = new Array(n);
-        for (let i = 0; i < n; i++) items[i] = this.step(s.step, listItem(list, i), `${at}[1]`);
+        for (let i = 0; i < n; i++) items[i] = (yield this.step(s.step, listItem(list, i), `${at}[1]`)) as Value;
         return { t: "list", items } satisfies ListValue;
       }
       case "pipe":
-        return this.steps(s.pipeline, v, `${at}[1]`);
+        return (yield this.steps(s.pipeline, v, `${at}[1]`)) as Value;
       case "extension": {
         const ext = this.extensions.get(s.name);
         if (ext === undefined) throw new PipelineError("unknown-step", `${at}[0]: unknown step "${s.name}"`, `${at}[0]`);

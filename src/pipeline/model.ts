@@ -12,6 +12,7 @@
 import { PipelineError } from "../errors.js";
 import { describe } from "../graph/document.js";
 import type { ExtensionRegistry } from "./extensions.js";
+import { runCo, type Co } from "./co.js";
 
 export type SplitSpec = string | { readonly childrenOf: string | readonly string[] };
 
@@ -77,18 +78,24 @@ function fail(location: string, code: string, message: string): never {
 
 /** Parses a pipeline JSON value into the model, or throws a PipelineError naming the location. */
 export function parsePipeline(json: unknown, options: ParseOptions = {}): Pipeline {
-  return parseSteps(json, options.location ?? "pipeline", options);
+  return runCo(parseSteps(json, options.location ?? "pipeline", options));
 }
 
-function parseSteps(json: unknown, at: string, options: ParseOptions): Step[] {
+function* parseSteps(json: unknown, at: string, options: ParseOptions): Co<Step[]> {
   if (!Array.isArray(json)) {
     fail(at, "not-a-pipeline", `a pipeline is a list of steps like [["popularity_contest"], ["limit_layers", 99]], got ${describe(json)}`);
   }
-  return json.map((s, i) => parseStep(s, `${at}[${i}]`, options));
+  const out: Step[] = [];
+  for (let i = 0; i < json.length; i++) out.push((yield parseStepCo(json[i], `${at}[${i}]`, options)) as Step);
+  return out;
 }
 
 /** Parses one step (`[name, args...]`). */
 export function parseStep(json: unknown, at: string, options: ParseOptions = {}): Step {
+  return runCo(parseStepCo(json, at, options));
+}
+
+function* parseStepCo(json: unknown, at: string, options: ParseOptions): Co<Step> {
   if (!Array.isArray(json) || json.length === 0 || typeof json[0] !== "string") {
     const hint = typeof json === "string" ? ` (write ["${json}"])` : Array.isArray(json) && Array.isArray(json[0]) ? " (a nested pipeline is written [\"pipe\", [...]])" : "";
     fail(at, "not-a-step", `a step is a list [name, arguments...], got ${describe(json)}${hint}`);
@@ -147,12 +154,12 @@ export function parseStep(json: unknown, at: string, options: ParseOptions = {})
     case "over": {
       const key = args[0];
       if (typeof key !== "string") fail(argAt(0), "bad-argument", `over expects a dict key ("main", "common" or "rest"), got ${describe(key)}`);
-      return { op, key, step: parseStep(args[1], argAt(1), options) };
+      return { op, key, step: (yield parseStepCo(args[1], argAt(1), options)) as Step };
     }
     case "map":
-      return { op, step: parseStep(args[0], argAt(0), options) };
+      return { op, step: (yield parseStepCo(args[0], argAt(0), options)) as Step };
     case "pipe":
-      return { op, pipeline: parseSteps(args[0], argAt(0), options) };
+      return { op, pipeline: (yield parseSteps(args[0], argAt(0), options)) as Step[] };
   }
 }
 
@@ -193,10 +200,20 @@ function parseSplitSpecs(v: unknown, at: string): SplitSpec[] | string {
 
 /** The JSON form of a model (the inverse of parsePipeline). */
 export function pipelineToJson(p: Pipeline): unknown[] {
-  return p.map(stepToJson);
+  return runCo(stepsToJsonCo(p));
 }
 
 export function stepToJson(s: Step): unknown[] {
+  return runCo(stepToJsonCo(s));
+}
+
+function* stepsToJsonCo(p: Pipeline): Co<unknown[]> {
+  const out: unknown[] = [];
+  for (const s of p) out.push(yield stepToJsonCo(s));
+  return out;
+}
+
+function* stepToJsonCo(s: Step): Co<unknown[]> {
   switch (s.op) {
     case "split_paths":
       return [s.op, typeof s.specs === "string" ? s.specs : s.specs.map((x) => (typeof x === "string" ? x : { children_of: typeof x.childrenOf === "string" ? x.childrenOf : [...x.childrenOf] }))];
@@ -214,11 +231,11 @@ export function stepToJson(s: Step): unknown[] {
     case "remove_paths":
       return [s.op, typeof s.paths === "string" ? s.paths : [...s.paths]];
     case "over":
-      return [s.op, s.key, stepToJson(s.step)];
+      return [s.op, s.key, yield stepToJsonCo(s.step)];
     case "map":
-      return [s.op, stepToJson(s.step)];
+      return [s.op, yield stepToJsonCo(s.step)];
     case "pipe":
-      return [s.op, pipelineToJson(s.pipeline)];
+      return [s.op, yield stepsToJsonCo(s.pipeline)];
     case "extension":
       return [s.name, ...s.args];
     default:
