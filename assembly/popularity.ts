@@ -156,8 +156,10 @@ export function popularity(
  * (breadth-first, using the new stack entries as the queue) and writes the
  * sum of their N to out[v]. Returns the new undo stack height.
  */
-// @ts-ignore: decorator
-@inline
+// Deliberately not inlined: a long call stays in V8's baseline (Liftoff) code
+// for its whole run, but calls made after the optimised code is ready use it,
+// so the hot loop living in its own function speeds up the first call (measured
+// 1.06-1.41 s -> 0.75-0.86 s on a fresh instance at 100k paths).
 function enter(
   v: u32, n: u32, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
   undo: usize, top: u32, inSet: usize, acc: usize, out: usize,
