@@ -12,8 +12,8 @@
 // Sums use lazy carries: each limb is accumulated into its own u64, which
 // cannot overflow for fewer than 2^32 terms, and carries are propagated once.
 //
-// Ancestor sets are not walked from scratch per vertex (the twin's way, cost
-// = sum over v of the edges among v's ancestors). Each vertex v picks a pivot
+// Ancestor sets are not walked from scratch per vertex (what the test oracle
+// popularityNaiveTs does; cost = sum over v of the edges among v's ancestors). Each vertex v picks a pivot
 // referrer p(v) (the one with most root paths, a cheap stand-in for "largest
 // ancestor set"); the pivots form a spanning forest T. A depth-first walk of
 // T keeps `inSet` = exactly {u} + ancestors(u) for the current vertex u: when
@@ -22,7 +22,12 @@
 // members too), so popularity(v) = popularity(p(v)) + sum of N over D(v);
 // when it returns, D(v) is removed again. Cost: sum over v of |D(v)| and the
 // referrer lists of D(v), far below the sum of ancestor-set sizes on
-// Nix-like graphs. Twin (the naive per-vertex walk): src/kernels/ts/popularity.ts.
+// Nix-like graphs (synthetic 300k paths: 86M visits instead of ~475M).
+// Worked example (the graph above): pivots bar<-foo, baz<-foo (tie with bar:
+// first referrer), tux<-baz. Walk: foo D={foo} 1; bar D={bar} 1+1 = 2 (then
+// bar leaves the set); baz D={baz, bar} 2+1, + popularity(foo) = 4; tux
+// D={tux} 2 + 4 = 6.
+// Twin: src/kernels/ts/popularity.ts (popularityTs).
 
 /**
  * N for every vertex in topological order into `paths` (n * L u32), and the
