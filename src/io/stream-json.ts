@@ -330,11 +330,13 @@ export class ClosureStreamParser {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    let buf = chunk;
+    // A plain Uint8Array view of Buffers and other subclasses: one element kind keeps the byte loops monomorphic.
+    let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     if (this.carry !== null) {
-      buf = new Uint8Array(this.carry.length + chunk.length);
-      buf.set(this.carry);
-      buf.set(chunk, this.carry.length);
+      const joined = new Uint8Array(this.carry.length + chunk.length);
+      joined.set(this.carry);
+      joined.set(buf, this.carry.length);
+      buf = joined;
       this.carry = null;
     }
     this.bytes += chunk.length;
@@ -811,8 +813,12 @@ export class ClosureStreamParser {
   private checkFields(path: string): InputError | null {
     const e = this.entry;
     if (e.hasNarSize) {
-      const err = sizeError(e.narSize, `${this.entryWhere()}.narSize`, path);
-      if (err !== null) return err;
+      const v = e.narSize;
+      // The common case without building the location string.
+      if (!(typeof v === "number" && Number.isSafeInteger(v) && v >= 0)) {
+        const err = sizeError(v, `${this.entryWhere()}.narSize`, path);
+        if (err !== null) return err;
+      }
     } else if (this.requireNarSize) return new InputError("bad-nar-size", `${this.entryWhere()} ("${path}") has no narSize`, path);
     if (e.refsKind === 2) {
       return new InputError("bad-references", `${this.entryWhere()}.references ("${path}") must be a list of paths, got ${describe(e.refsValue)}`, path);
