@@ -29,6 +29,8 @@ export interface WorkerHost {
   /** Registers the listener for an unrequested death (crash, out of memory, exit). */
   onFailure(listener: (error: Error) => void): void;
   terminate(): void;
+  /** Told whether calls are pending (Node: keep the process alive only while busy). */
+  busy?(busy: boolean): void;
 }
 
 export class StrataWorker {
@@ -111,13 +113,18 @@ export class StrataWorker {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
       this.pending.add(reject);
+      if (this.pending.size === 1) this.host.busy?.(true);
+      const settle = () => {
+        this.pending.delete(reject);
+        if (this.pending.size === 0) this.host.busy?.(false);
+      };
       fn(this.remote).then(
         (v) => {
-          this.pending.delete(reject);
+          settle();
           resolve(v);
         },
         (e: unknown) => {
-          this.pending.delete(reject);
+          settle();
           reject(e);
         },
       );
@@ -129,6 +136,7 @@ export class StrataWorker {
     this.failure = error;
     for (const reject of this.pending) reject(error);
     this.pending.clear();
+    this.host.busy?.(false);
   }
 }
 

@@ -12,8 +12,13 @@ export interface NodeWorkerOptions {
   readonly resourceLimits?: ResourceLimits;
 }
 
+export interface NodeWorkerHost extends WorkerHost {
+  /** The thread itself (e.g. to watch its resource usage). */
+  readonly thread: Worker;
+}
+
 /** Starts a worker thread running node-entry.js, as a WorkerHost. */
-export function spawnNodeWorker(options: NodeWorkerOptions = {}): WorkerHost {
+export function spawnNodeWorker(options: NodeWorkerOptions = {}): NodeWorkerHost {
   const worker = new Worker(new URL("./node-entry.js", import.meta.url), { resourceLimits: options.resourceLimits });
   let stopping = false;
   let reported = false;
@@ -29,10 +34,25 @@ export function spawnNodeWorker(options: NodeWorkerOptions = {}): WorkerHost {
   });
   worker.on("messageerror", (e: Error) => report(new Error(`message could not be deserialized: ${e.message}`)));
   worker.on("exit", (code) => report(new Error(`the worker thread exited with code ${code}`)));
-  // An idle pool must not keep the process alive.
-  worker.unref();
+  // An idle worker must not keep the process alive, a busy one must. Adding
+  // a message listener refs the worker again, so the state is re-applied
+  // after comlink adds its own.
+  let busy = false;
+  const apply = () => (busy ? worker.ref() : worker.unref());
+  const endpoint = nodeEndpoint(worker);
+  const addEventListener = endpoint.addEventListener.bind(endpoint);
+  endpoint.addEventListener = (type, listener, options) => {
+    addEventListener(type, listener, options);
+    apply();
+  };
+  apply();
   return {
-    endpoint: nodeEndpoint(worker),
+    thread: worker,
+    endpoint,
+    busy(b) {
+      busy = b;
+      apply();
+    },
     onFailure: (l) => void listeners.push(l),
     terminate() {
       stopping = true;
