@@ -18,15 +18,16 @@ export function layerChart(sizes: readonly number[], onPick: (layer: number) => 
   const bottom = 34;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
+  // Log-2 axis with a tick every factor of 32 (1 KiB, 32 KiB, 1 MiB, ...): binary units stay round.
   const positive = sizes.filter((s) => s > 0);
-  const lo = Math.floor(Math.log10(Math.max(1, Math.min(...positive, 1e3))));
-  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(10, ...positive))));
-  const y = (v: number) => top + plotH - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * plotH;
+  const lo = 5 * Math.floor(Math.log2(Math.max(1, Math.min(...positive, 1024))) / 5);
+  const hi = Math.max(lo + 5, 5 * Math.ceil(Math.log2(Math.max(32, ...positive)) / 5));
+  const y = (v: number) => top + plotH - ((Math.log2(Math.max(v, 2 ** lo)) - lo) / (hi - lo)) * plotH;
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "layer sizes", class: "layer-chart" });
-  for (let e = lo; e <= hi; e++) {
-    const yy = y(10 ** e);
+  for (let e = lo; e <= hi; e += 5) {
+    const yy = y(2 ** e);
     svg.append(el("line", { x1: left, x2: width - right, y1: yy, y2: yy, class: "grid" }));
-    svg.append(el("text", { x: left - 6, y: yy + 4, "text-anchor": "end", class: "tick" }, formatBytes(10 ** e)));
+    svg.append(el("text", { x: left - 6, y: yy + 4, "text-anchor": "end", class: "tick" }, formatBytes(2 ** e)));
   }
   const n = Math.max(1, sizes.length);
   const step = plotW / n;

@@ -280,7 +280,7 @@ function showPlan(closure: ClosureInfo, r: LayerResult): void {
   ui.explainSection.hidden = false;
   ui.summary.textContent = `${r.layers.length} layers, ${r.paths.toLocaleString("en")} paths, ${formatBytes(r.totalBytes)} (${r.strategy}, ${closure.name}).`;
   ui.summary.dataset.layers = String(r.layers.length);
-  ui.chart.replaceChildren(layerChart(r.layerBytes, pickLayer));
+  ui.chart.replaceChildren(layerChart(r.layerBytes, (i) => void explain(r.layers[i][0])));
   const rows = r.layers.map((layer, i) => {
     const tr = document.createElement("tr");
     tr.id = `layer-${i}`;

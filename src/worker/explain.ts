@@ -148,7 +148,7 @@ function strategyFacts(input: ExplainInput, layer: number | null, facts: Fact[],
         facts.push({ label: "used by primaries", value: entry.usedBy.length === 0 ? "(none)" : entry.usedBy.map(baseName).join(", ") });
         why.push(
           isPrimary
-            ? "auto-layer picked it as a primary (large closure): it labels its own layer."
+            ? "auto-layer picked it as a primary: it labels its own layer, and every path only it uses joins it."
             : `auto-layer groups paths by the set of primaries whose closure contains them; this one is used by ${entry.usedBy.length} primar${entry.usedBy.length === 1 ? "y" : "ies"}.`,
         );
       }
