@@ -4,7 +4,7 @@
 // wrote: intro + machine + bench/results/<name>.md in name order. Each bench
 // owns bench/results/<name>.md and <name>.json and overwrites them on rerun.
 // Run after `npm run build` (benches import the compiled library from dist/);
-// `npm run bench` does both.
+// `npm run bench` does both. `node bench/run.mjs --assemble` only reassembles.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -15,7 +15,9 @@ const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const resultsDir = join(benchDir, "results");
 const suffix = ".bench.mjs";
 const all = readdirSync(benchDir).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
-const wanted = process.argv.slice(2);
+// --assemble: only rebuild README.md from the existing sections.
+const assembleOnly = process.argv.includes("--assemble");
+const wanted = process.argv.slice(2).filter((a) => a !== "--assemble");
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length > 0) {
   console.error(`bench: unknown bench ${unknown.join(", ")}; have ${all.join(", ")}`);
@@ -23,7 +25,7 @@ if (unknown.length > 0) {
 }
 
 const failed = [];
-for (const name of wanted.length > 0 ? wanted : all) {
+for (const name of assembleOnly ? [] : wanted.length > 0 ? wanted : all) {
   console.error(`\n=== bench ${name}`);
   const r = spawnSync(process.execPath, ["--expose-gc", join(benchDir, name + suffix)], { stdio: "inherit" });
   if (r.status !== 0) failed.push(name);
