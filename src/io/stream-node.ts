@@ -13,7 +13,7 @@ import { decodeUtf8, isGzip } from "./decode.js";
 import { ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
 
 export interface NodeStreamReadOptions extends StreamReadOptions {
-  /** Decompressed inputs up to this many bytes use JSON.parse (default 4 MiB; 0 streams everything). */
+  /** Decompressed inputs up to this many bytes use JSON.parse (default 16 MiB; 0 streams everything). */
   readonly smallInputBytes?: number;
   /** Read chunk size (default 1 MiB). */
   readonly chunkBytes?: number;
@@ -21,7 +21,8 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-export const defaultSmallInputBytes = 4 * 1024 * 1024;
+// Measured crossover (bench/results/scale.md): JSON.parse + entries wins at 6 MB, streaming + columns at 40 MB.
+export const defaultSmallInputBytes = 16 * 1024 * 1024;
 
 function openError(source: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
