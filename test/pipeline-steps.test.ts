@@ -57,3 +57,25 @@ describe("strategy steps", () => {
     }
   });
 });
+
+describe("layer_groups step", () => {
+  it("pins groups and plans the rest with the named strategy within the budget", () => {
+    const doc = readClosureDocument(readJsonFile(sharedPath("data/debian-bookworm/img-python-scipy.json.gz")));
+    const step = ["layer_groups", { groups: [{ name: "interpreter", match: "python3.11*|libpython3.11*" }, { name: "scipy", match: "python3-scipy-*", each: true }], budget: 12, strategy: "auto-layer" }];
+    const layers = layersForDocument(doc, { pipeline: [step] });
+    expect(layers.length).toBeLessThanOrEqual(12);
+    expect(layers.flat().sort()).toEqual(doc.entries.map((e) => e.path).sort());
+    const name = (p: string) => p.slice(p.indexOf("-") + 1);
+    // First layer: every python3.11 / libpython3.11 path, nothing else.
+    const interp = doc.entries.map((e) => e.path).filter((p) => /^(python3\.11|libpython3\.11)/.test(name(p)));
+    expect(interp.length).toBeGreaterThan(2);
+    expect([...layers[0]].sort()).toEqual(interp.sort());
+    expect(layers[1].map(name)).toEqual([expect.stringMatching(/^python3-scipy-/)]);
+  });
+
+  it("rejects a malformed group spec at check time", () => {
+    const doc = readClosureDocument([{ path: "A", narSize: 1, references: [] }]);
+    expect(() => layersForDocument(doc, { pipeline: [["layer_groups", { groups: [{ name: "x", match: "re:(" }], budget: 3 }]] })).toThrow(/pipeline\[0\].*regular expression/);
+    expect(() => layersForDocument(doc, { pipeline: [["layer_groups", { groups: [], budget: 3, strategy: "nope" }]] })).toThrow(/strategy/);
+  });
+});

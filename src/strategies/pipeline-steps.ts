@@ -10,6 +10,9 @@ import type { Strategy, StrategyOptions } from "./types.js";
 import { autoLayerStrategy } from "./auto-layer/index.js";
 import { nixeryStrategy } from "./nixery/index.js";
 import { minPullStrategy } from "./min-pull/index.js";
+import { compileMatcher, planWithGroups, type GroupSpec } from "./groups.js";
+// Circular with ./index.js, which is fine: the lookup runs only when a step is checked or applied.
+import { findStrategy as findStrategyByName } from "./index.js";
 
 /** The sub-graph as a closure document, entries in the closure's input order. */
 export function subDocument(g: ExtensionGraph): ClosureDocument {
@@ -49,6 +52,55 @@ function strategyStep(name: string, strategy: Strategy, what: string, min: numbe
   };
 }
 
+/**
+ * ["layer_groups", {"groups": [{"name", "match", "each"?, "deps"?}], "heavy"?: bytes,
+ *   "strategy"?: name (default "min-pull"), "budget": layers}]: pinned groups and
+ * heavy paths in their own layers, the rest planned by the named strategy.
+ */
+function checkGroupsArg(args: readonly unknown[]): ArgumentProblem | undefined {
+  if (args.length !== 1) return { message: `expects one object argument {groups, budget, heavy?, strategy?}, got ${args.length} arguments` };
+  const o = args[0];
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return { message: "expects an object {groups, budget, heavy?, strategy?}", index: 0 };
+  const { groups, budget, heavy, strategy } = o as Record<string, unknown>;
+  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1) return { message: `"budget" must be a whole number of layers >= 1, got ${JSON.stringify(budget)}`, index: 0 };
+  if (heavy !== undefined && (typeof heavy !== "number" || !(heavy >= 0))) return { message: `"heavy" must be a size in bytes, got ${JSON.stringify(heavy)}`, index: 0 };
+  if (strategy !== undefined && (typeof strategy !== "string" || findStrategyByName(strategy) === undefined || strategy === "pipeline")) {
+    return { message: `"strategy" must name a strategy (popularity, auto-layer, nixery, min-pull), got ${JSON.stringify(strategy)}`, index: 0 };
+  }
+  if (!Array.isArray(groups)) return { message: `"groups" must be a list of {name, match, each?, deps?}`, index: 0 };
+  for (const [i, g] of groups.entries()) {
+    const r = g as Record<string, unknown>;
+    if (typeof g !== "object" || g === null || typeof r.name !== "string" || typeof r.match !== "string") {
+      return { message: `groups[${i}] must be {name: string, match: string, each?: boolean, deps?: boolean}`, index: 0 };
+    }
+    try {
+      compileMatcher(r.match, `groups[${i}]`);
+    } catch (e) {
+      return { message: (e as Error).message, index: 0 };
+    }
+  }
+  return undefined;
+}
+
+const groupsStep = {
+  name: "layer_groups",
+  summary: '["layer_groups", {groups, budget, heavy?, strategy?}]: graph -> list of graphs (pinned groups; a strata extension)',
+  output: "list" as const,
+  checkArgs: checkGroupsArg,
+  apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
+    const o = args[0] as { groups: { name: string; match: string; each?: boolean; deps?: boolean }[]; budget: number; heavy?: number; strategy?: string };
+    const rest = findStrategyByName(o.strategy ?? "min-pull")!;
+    const groups: GroupSpec[] = o.groups.map((g) => ({ name: g.name, match: g.match, each: g.each === true, withDeps: g.deps === true }));
+    const doc = subDocument(graph);
+    const plan = planWithGroups(doc, { groups, heavyBytes: o.heavy, budget: o.budget }, (restDoc, budget) =>
+      rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
+    );
+    const index = new Map<string, number>();
+    graph.vertices.forEach((v, i) => index.set(graph.closure.paths[v], i));
+    return plan.layers.map((l) => l.paths.map((p) => index.get(p)!));
+  },
+};
+
 let registered = false;
 
 /** Adds the steps to the shared registry (idempotent). */
@@ -59,4 +111,5 @@ export function registerStrategySteps(): void {
   pipelineExtensions.register(strategyStep("auto_layer", autoLayerStrategy, "layer limit", -Infinity, (n) => ({ layerLimit: n })));
   pipelineExtensions.register(strategyStep("nixery", nixeryStrategy, "layer budget", 1, (n) => ({ budget: n })));
   pipelineExtensions.register(strategyStep("min_pull", minPullStrategy, "layer budget", 1, (n) => ({ budget: n })));
+  pipelineExtensions.register(groupsStep);
 }
