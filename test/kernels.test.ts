@@ -160,6 +160,23 @@ describe("wasm backend memory", () => {
     expect([...k.reach(outer, [2], "in")]).toEqual([1, 1, 1]);
   });
 
+  it("repeated kernel calls do not grow the arena (scratch is released per call)", () => {
+    const k = new WasmKernels();
+    const g = k.load(randomDag({ seed: 5, n: 500 }));
+    const all = () => {
+      k.popularity(g);
+      k.dominators(g, [0]);
+      k.topoOrder(g);
+      k.inDegrees(g);
+      k.reach(g, [0], "in");
+      k.reach(g, [0], "out");
+    };
+    all(); // the first call may build and keep g's reverse CSR
+    const top = k.x.mark();
+    for (let i = 0; i < 3; i++) all();
+    expect(k.x.mark()).toBe(top);
+  });
+
   it("exhausting wasm32's 4 GiB is a WasmOutOfMemoryError, never a wrapped pointer", () => {
     const k = new WasmKernels();
     const top = k.x.mark();
