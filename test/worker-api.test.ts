@@ -6,15 +6,15 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { repoRoot, sharedPath } from "./helpers/shared.js";
-import { createNodePool, createNodeWorker, layerMany, spawnNodeWorker } from "../dist/worker/node.js";
+import { createNodePool, createNodeWorker, layerMany, plannersInWorkers, spawnNodeWorker } from "../dist/worker/node.js";
 import { StrataWorker } from "../dist/worker/client.js";
 import { StrataPool } from "../dist/worker/pool.js";
 import { wasmModule } from "../dist/wasm/load.js";
 import { formatLayersIndented } from "../src/format/python-json.js";
 import { readClosureDocument, type ClosureDocument } from "../src/graph/document.js";
 import { findStrategy, strategies } from "../src/strategies/index.js";
-import { evaluateSeries } from "../src/evaluate/evaluate.js";
-import { strategyPlanner } from "../src/worker/planners.js";
+import { evaluateImages, evaluateSeries } from "../src/evaluate/evaluate.js";
+import { pipelinePlanner, strategyPlanner } from "../src/worker/planners.js";
 
 const scipyFile = join(repoRoot, "examples/python-scipy.json.gz");
 const webapp = [0, 1, 2, 3].map((k) => join(repoRoot, `bench/data/webapp-v${k}.json.gz`));
@@ -172,7 +172,7 @@ describe("StrataPool", () => {
       expect(mixed.map((r) => r.strategy)).toEqual(["auto-layer", "nixery"]);
       expect(formatLayersIndented(mixed[1].layers)).toBe(inProcess(docOf(webapp[0]), "nixery"));
       // A stateful planner's series runs in one worker, in order.
-      const plans = await pool.planSeries(webapp.map((f) => bytes(f)), "min-pull+previous", { maxLayers: 20 });
+      const plans = await pool.plans(webapp.map((f) => bytes(f)), { name: "min-pull+previous" }, { maxLayers: 20 });
       const local = strategyPlanner("min-pull+previous", { maxLayers: 20, fromImageLayers: 0, budget: 19 });
       const docs = webapp.map(docOf);
       const expected: string[][][] = [];
@@ -181,6 +181,29 @@ describe("StrataPool", () => {
     } finally {
       pool.close();
     }
+  });
+
+  it("makes an evaluation's plans in workers, identical to planning in this thread", async () => {
+    const closures = webapp.map((f) => ({ name: f, doc: docOf(f) }));
+    const names = ["popularity", "min-pull+previous", "auto-layer@stable-first", "nixery"];
+    const pipeline = [["popularity_contest"], ["limit_layers", 7]];
+    const specs = [...names.map((name) => ({ name })), { name: "pipeline", pipeline }];
+    const base = { maxLayers: 20, fromImageLayers: 0, budget: 19 };
+    const local = () => [...names.map((n) => strategyPlanner(n, base)), pipelinePlanner("pipeline", pipeline)];
+    const pool = createNodePool({ size: 2 });
+    try {
+      const series = await pool.planners(closures, specs, { maxLayers: 20 }, "series");
+      expect(evaluateSeries(closures, series)).toEqual(evaluateSeries(closures, local()));
+      const images = await pool.planners(closures, specs, { maxLayers: 20 }, "images");
+      expect(evaluateImages(closures, images)).toEqual(evaluateImages(closures, local()));
+    } finally {
+      pool.close();
+    }
+    // strata evaluate's gate: small jobs and few cores stay in this thread.
+    expect(await plannersInWorkers(closures, specs, {}, "series", { cores: 2 })).toBeUndefined();
+    expect(await plannersInWorkers(closures, specs, {}, "series", { cores: 8, minWork: 10 ** 9 })).toBeUndefined();
+    const forced = await plannersInWorkers(closures, specs, { maxLayers: 20 }, "series", { cores: 2, minCores: 2, minWork: 0 });
+    expect(forced && evaluateSeries(closures, forced)).toEqual(evaluateSeries(closures, local()));
   });
 
   it("layerMany without a pool starts and stops its own", async () => {

@@ -15,6 +15,7 @@ import type {
   InitOptions,
   LayerRequest,
   LayerResult,
+  PlannerSpec,
   SeriesResult,
   StrataService,
   StrategyInfo,
@@ -93,8 +94,12 @@ export class StrataWorker {
     return this.call((r) => r.evaluateImages(ids, request));
   }
 
-  planSeries(ids: readonly number[], spec: string, request?: EvaluationRequest): Promise<Layers[]> {
-    return this.call((r) => r.planSeries(ids, spec, request));
+  plans(ids: readonly number[], planner: PlannerSpec, request?: EvaluationRequest, chained?: boolean): Promise<Layers[]> {
+    return this.call((r) => r.plans(ids, planner, request, chained));
+  }
+
+  planEach(id: number, planners: readonly PlannerSpec[], request?: EvaluationRequest): Promise<Layers[]> {
+    return this.call((r) => r.planEach(id, planners, request));
   }
 
   release(id: number): Promise<boolean> {

@@ -1,16 +1,22 @@
 // Strategy planners for evaluations, as `strata evaluate` builds them: a plain
 // strategy plans each version on its own; "NAME+previous" shows a stateful
-// strategy (min-pull) its previous plan and the history of the series.
+// strategy (min-pull) its previous plan and the history of the series;
+// "NAME@stable-first" reorders its layers by change probability.
+// Mirrors src/cli/commands/evaluate.ts (kept in step; see the worker tests).
 // Platform-neutral, so workers and the web page price plans exactly as the CLI.
 import type { Planner } from "../evaluate/evaluate.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { UsageError } from "../errors.js";
 import { findStrategy, strategies } from "../strategies/index.js";
 import type { StrategyOptions } from "../strategies/types.js";
+import { orderStableFirst } from "../strategies/order.js";
 
 export function strategyPlanner(spec: string, base: StrategyOptions): Planner {
-  const stateful = spec.endsWith("+previous");
-  const name = stateful ? spec.slice(0, -"+previous".length) : spec;
+  let name = spec;
+  const stableFirst = name.endsWith("@stable-first");
+  if (stableFirst) name = name.slice(0, -"@stable-first".length);
+  const stateful = name.endsWith("+previous");
+  if (stateful) name = name.slice(0, -"+previous".length);
   const strategy = findStrategy(name);
   if (strategy === undefined) {
     throw new UsageError(`unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
@@ -21,7 +27,8 @@ export function strategyPlanner(spec: string, base: StrategyOptions): Planner {
     plan(doc, previous) {
       const options: StrategyOptions = stateful && previous ? { ...base, previous: previous.layers, history: [...history] } : base;
       if (stateful) history.push(doc);
-      return strategy.plan(doc, options).layers;
+      const layers = strategy.plan(doc, options).layers;
+      return stableFirst ? orderStableFirst(doc, layers) : layers;
     },
   };
 }

@@ -6,7 +6,8 @@ import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
 import { StrataWorker, type WorkerHost } from "./client.js";
 import { WorkerCrashedError } from "./errors.js";
-import type { ClosureInput, EvaluationRequest, LayerRequest, LayerResult } from "./service.js";
+import type { NamedClosure, Planner } from "../evaluate/evaluate.js";
+import type { ClosureInput, EvaluationRequest, LayerRequest, LayerResult, PlannerSpec } from "./service.js";
 
 export interface PoolOptions {
   /** Number of workers (started on demand). */
@@ -61,18 +62,60 @@ export class StrataPool {
   }
 
   /**
-   * The plans one planner makes for a series (in one worker, since a stateful
-   * planner needs the versions in order). Pair with evaluateSeries.
+   * The plans one planner makes for a list of closures, in one worker (a
+   * stateful planner needs the versions in order); see StrataService.plans.
    */
-  planSeries(closures: readonly PoolClosure[], spec: string, request: EvaluationRequest = {}): Promise<Layers[]> {
+  plans(closures: readonly PoolClosure[], planner: PlannerSpec, request: EvaluationRequest = {}, chained = true): Promise<Layers[]> {
     return this.run(async (w) => {
       const ids: number[] = [];
       try {
         for (let i = 0; i < closures.length; i++) ids.push((await load(w, closures[i], i)).id);
-        return await w.planSeries(ids, spec, request);
+        return await w.plans(ids, planner, request, chained);
       } finally {
         if (w.failed === undefined) for (const id of ids) await w.release(id);
       }
+    });
+  }
+
+  /**
+   * Planners for evaluateSeries / evaluateImages whose plans were made in the
+   * pool. Each closure is sent to one worker, which runs every planner that
+   * plans closures independently; a stateful planner ("NAME+previous") in a
+   * series gets one worker for the whole chain. The documents must be the
+   * objects later handed to the evaluation.
+   */
+  async planners(closures: readonly NamedClosure[], specs: readonly PlannerSpec[], request: EvaluationRequest = {}, mode: "series" | "images" = "series"): Promise<Planner[]> {
+    const index = new Map(closures.map((c, i) => [c.doc, i] as const));
+    const chained = specs.filter((s) => mode === "series" && (s.strategy ?? s.name).includes("+previous"));
+    const each = specs.filter((s) => !chained.includes(s));
+    const [perClosure, chains] = await Promise.all([
+      each.length === 0
+        ? Promise.resolve([] as Layers[][])
+        : Promise.all(
+            closures.map((c) =>
+              this.run(async (w) => {
+                const { id } = await w.loadDocument(c.doc, c.name);
+                try {
+                  return await w.planEach(id, each, request);
+                } finally {
+                  if (w.failed === undefined) await w.release(id);
+                }
+              }),
+            ),
+          ),
+      Promise.all(chained.map((spec) => this.plans(closures.map((c) => ({ doc: c.doc, name: c.name })), spec, request, true))),
+    ]);
+    return specs.map((spec) => {
+      const e = each.indexOf(spec);
+      const c = chained.indexOf(spec);
+      return {
+        name: spec.name,
+        plan(doc: ClosureDocument): Layers {
+          const i = index.get(doc);
+          if (i === undefined) throw new Error(`pooled planner ${spec.name}: a document it was not given`);
+          return e >= 0 ? perClosure[i][e] : chains[c][i];
+        },
+      };
     });
   }
 

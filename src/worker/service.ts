@@ -90,6 +90,14 @@ export interface EvaluationRequest {
   readonly fromImageLayers?: number;
 }
 
+/** One planner of an evaluation: a strategy ("NAME" or "NAME+previous") or a pipeline. */
+export interface PlannerSpec {
+  readonly name: string;
+  /** Default: `name`. */
+  readonly strategy?: string;
+  readonly pipeline?: unknown;
+}
+
 export interface SeriesResult {
   readonly evaluation: SeriesEvaluation;
   /** seriesHtml: tables and SVG charts, self-contained. */
@@ -231,15 +239,35 @@ export class StrataService {
     return { evaluation, html: imagesHtml(evaluation) };
   }
 
-  /** Plans of one planner for a list of closures, as evaluations use them (for pools). */
-  planSeries(ids: readonly number[], spec: string, request: EvaluationRequest = {}): Layers[] {
-    const [planner] = this.planners({ ...request, strategies: [spec], pipelines: [] });
+  /**
+   * The plans one planner makes for a list of closures, exactly as an
+   * evaluation makes them (for pools): `chained` shows each version the
+   * previous plan (evaluateSeries), otherwise each closure is planned alone
+   * (evaluateImages).
+   */
+  plans(ids: readonly number[], planner: PlannerSpec, request: EvaluationRequest = {}, chained = true): Layers[] {
+    const [p] =
+      planner.pipeline !== undefined
+        ? this.planners({ ...request, strategies: [], pipelines: [planner.pipeline] })
+        : this.planners({ ...request, strategies: [planner.strategy ?? planner.name], pipelines: [] });
     const plans: Layers[] = [];
     ids.forEach((id, k) => {
-      const previous = k === 0 ? undefined : { doc: this.get(ids[k - 1]).doc, layers: plans[k - 1] };
-      plans.push(planner.plan(this.get(id).doc, previous));
+      const previous = chained && k > 0 ? { doc: this.get(ids[k - 1]).doc, layers: plans[k - 1] } : undefined;
+      plans.push(p.plan(this.get(id).doc, previous));
     });
     return plans;
+  }
+
+  /** One closure planned by several planners, each on its own (no previous plan). */
+  planEach(id: number, planners: readonly PlannerSpec[], request: EvaluationRequest = {}): Layers[] {
+    const doc = this.get(id).doc;
+    return planners.map((planner) => {
+      const [p] =
+        planner.pipeline !== undefined
+          ? this.planners({ ...request, strategies: [], pipelines: [planner.pipeline] })
+          : this.planners({ ...request, strategies: [planner.strategy ?? planner.name], pipelines: [] });
+      return p.plan(doc);
+    });
   }
 
   private planners(request: EvaluationRequest): Planner[] {
