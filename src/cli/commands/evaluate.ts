@@ -9,6 +9,8 @@ import { findStrategy, strategies } from "../../strategies/index.js";
 import { availableLayers, type StrategyOptions } from "../../strategies/types.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { readPipelineArgument, stringOption } from "./layer.js";
+import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
+import type { PlannerSpec } from "../../worker/service.js";
 import { orderStableFirst } from "../../strategies/order.js";
 
 const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
@@ -107,8 +109,10 @@ export const evaluateCommand: Command = {
     const pipelines = (values.pipeline as string[] | undefined) ?? [];
     const planners: Planner[] = specs.map((s) => strategyPlanner(s, base));
     const pipelineStrategy = findStrategy("pipeline");
+    const workerSpecs: PlannerSpec[] = specs.map((name) => ({ name })); // issue 8: see plannersInWorkers below
     for (let i = 0; i < pipelines.length; i++) {
       const pipeline = await readPipelineArgument(pipelines[i], "--pipeline");
+      workerSpecs.push({ name: pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`, pipeline }); // issue 8
       planners.push({
         name: pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`,
         plan: (doc) => pipelineStrategy!.plan(doc, { pipeline }).layers,
@@ -116,11 +120,17 @@ export const evaluateCommand: Command = {
     }
     if (planners.length === 0) {
       for (const s of strategies) if (s.name !== "pipeline") planners.push(strategyPlanner(s.name, base));
+      workerSpecs.push(...planners.map((p) => ({ name: p.name }))); // issue 8
     }
     const closures: NamedClosure[] = [];
     for (const file of positionals) closures.push({ name: shortName(file), doc: await readClosureInput(file) });
 
-    const result = series ? evaluateSeries(closures, planners) : evaluateImages(closures, planners);
+    // Issue 8 (worker API): with several planners and enough paths, the plans
+    // are made side by side in worker threads by the same planner code; the
+    // evaluation itself stays here. undefined = plan in this thread.
+    const pooled = await plannersInWorkers(closures, workerSpecs, { maxLayers, fromImageLayers }, series ? "series" : "images");
+    const chosen = pooled ?? planners;
+    const result = series ? evaluateSeries(closures, chosen) : evaluateImages(closures, chosen);
     if (values.json === true) io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result }, null, 2) + "\n");
     else io.out(series ? seriesTable(result as ReturnType<typeof evaluateSeries>) : imagesTable(result as ReturnType<typeof evaluateImages>));
     const html = stringOption(values.html);
