@@ -1,3 +1,10 @@
 // Node-only additions to the library: reading files and stdin (gzip detected
 // by content) and atomic writes.
 export { readTextInput, readJsonInput, readClosureInput, writeFileAtomic } from "./io/node.js";
+// Worker threads (issue 8): the worker API, pools, layerMany.
+export { createNodeWorker, createNodePool, spawnNodeWorker, layerMany, plannersInWorkers, type NodeWorkerOptions, type NodePoolOptions } from "./worker/node.js";
+export { StrataWorker, type StrataRemote, type WorkerHost } from "./worker/client.js";
+export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js";
+export { WorkerCrashedError } from "./worker/errors.js";
+export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, EvaluationRequest, PlannerSpec } from "./worker/service.js";
+export type { Explanation } from "./worker/explain.js";
