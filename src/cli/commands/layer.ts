@@ -1,130 +1,133 @@
 // `strata layer INPUT`: what nixpkgs' flatten_references_graph prints, or
-// another strategy's layers with --strategy.
-import { existsSync } from "node:fs";
+// another strategy's layers with --strategy, in one of several formats.
 import { UsageError } from "../../errors.js";
+import { formatDebug, layerDebug } from "../../format/debug.js";
+import { checkExactCover, formatNix2Container } from "../../format/nix2container.js";
+import { formatPipeline, pipelineForPlan } from "../../format/pipeline.js";
 import { formatLayersIndented } from "../../format/python-json.js";
-import { parseJsonText } from "../../graph/document.js";
-import { readClosureInput, readTextInput, writeFileAtomic } from "../../io/node.js";
+import { Closure } from "../../graph/closure.js";
+import { writeFileAtomic } from "../../io/node.js";
 import type { BackendName } from "../../kernels/index.js";
-import { kernels } from "../../kernels/index.js";
-import { assertPipelineValid, parsePipeline, pipelineExtensions } from "../../pipeline/index.js";
-import { defaultStrategyName, findStrategy, strategies } from "../../strategies/index.js";
-import type { StrategyOptions } from "../../strategies/types.js";
-import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from "../command.js";
+import { layersForDocument } from "../../pipeline/index.js";
+import { strategies } from "../../strategies/index.js";
+import { parseCommandArgs, type CliIo, type Command } from "../command.js";
+import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan, type Planned } from "../plan.js";
+
+export { readPipelineArgument } from "../plan.js";
+
+/** Formats every strategy has; a strategy's own formats come on top (auto-layer's debug wins for auto-layer). */
+export const commonFormats = ["nixpkgs", "nix2container", "pipeline", "debug"] as const;
 
 const help = `Usage: strata layer INPUT [options]
 
-Plans the store-path layers of an image, byte-identical to nixpkgs'
+Plans the store-path layers of an image. By default byte-identical to nixpkgs'
 flatten_references_graph (dockerTools' layeringPipeline). INPUT is a closure
 document: the .attrs.json nixpkgs passes ({graph, pipeline, exclude_paths}),
 an exportReferencesGraph list, or nix path-info --json output; "-" reads
 stdin; gzip is detected by content.
 
-The pipeline is the document's, else nixpkgs' default
-[["popularity_contest"], ["limit_layers", 99]].
+The pipeline strategy (default) runs the document's pipeline, else nixpkgs'
+default [["popularity_contest"], ["limit_layers", 99]].
 
-Options:
-  --pipeline P            run pipeline P instead: inline JSON or a file (a
-                          pipeline list, or a document with a "pipeline" key)
-  --exclude PATH          exclude PATH before layering (repeatable; replaces
-                          the document's exclude_paths)
-  --max-layers M          nixpkgs' default pipeline for an image of at most M
-                          layers: limit_layers M-1-B
-  --from-image-layers B   layers of the base image (fromImage), default 0
-  --lenient               "over" on a key the data does not have passes the
-                          data through (nixpkgs: KeyError)
-  --strategy NAME         ${strategies.map((s) => s.name).join(", ")} (default: ${defaultStrategyName})
-  --format NAME           nixpkgs (default: the indented JSON nixpkgs prints)
-                          or a format of the strategy
-  --backend wasm|ts       graph kernels (default wasm)
-  -o, --output FILE       write to FILE (atomically) instead of stdout
+Output:
+  --format NAME           nixpkgs (default): the layers JSON nixpkgs prints,
+                            the store layers of streamLayeredImage
+                          nix2container: the layersFile of nix2container #220
+                            (every path of the closure exactly once, checked)
+                          pipeline: a nixpkgs layeringPipeline that makes
+                            stock nixpkgs produce exactly this plan
+                          debug: per layer its paths, size, closure size and
+                            the paths and layers that use it (JSON)
+                          auto-layer, debug (--strategy auto-layer): auto-layer.py's
+                            stdout and DEBUG output; nixery (--strategy nixery):
+                            Nixery's {contents, mergeRating, hash} list
+  -o, --output FILE       write to FILE atomically (no partial file on failure)
+
+${planOptionsHelp}
 
 Strategies:
 ${strategies.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join("\n")}
 
 Examples:
   strata layer .attrs.json
-  strata layer closure.json.gz --max-layers 125 --from-image-layers 3
-  strata layer closure.json --pipeline '[["subcomponent_out", ["/nix/store/...-python3-3.12"]], ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 98]]]]]'
-  strata check pipeline.json closure.json   (validate without running)
+  strata layer closure.json.gz --runtime docker --from-image-layers 3 --reserve 10 -v
+  strata layer closure.json --strategy auto-layer --format nix2container -o layers.json
+  strata layer closure.json --strategy min-pull --previous last-layers.json --max-layer-size 500M
+  strata layer closure.json --strategy nixery --popularity popularity.json --root /nix/store/...-app
+  strata layer closure.json --group 'python=python3*:deps' --heavy 200M --order stable-first
+  strata layer closure.json --strategy auto-layer --format pipeline -o pipeline.json
+  nix path-info --json --recursive ./result | strata layer - --strategy min-pull
 
-Exit codes: 0 layers printed, 2 bad input, pipeline or usage (nothing on stdout).
+Exit codes: 0 layers written, 2 bad input, options, pipeline or a plan the
+format cannot express (nothing on stdout, no file), 1 internal error.
 `;
 
 export const layerCommand: Command = {
   name: "layer",
-  summary: "plan image layers (nixpkgs layeringPipeline, byte for byte)",
+  summary: "plan image layers (nixpkgs layeringPipeline byte for byte, or another strategy)",
   help,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values: raw, positionals } = parseCommandArgs("layer", args, {
-      pipeline: { type: "string" },
-      exclude: { type: "string", multiple: true },
-      "max-layers": { type: "string" },
-      "from-image-layers": { type: "string" },
-      lenient: { type: "boolean" },
-      strategy: { type: "string" },
+    const { values, positionals } = parseCommandArgs("layer", args, {
+      ...planOptionSpecs,
       format: { type: "string" },
-      backend: { type: "string" },
       output: { type: "string", short: "o" },
     });
-    const values = {
-      pipeline: stringOption(raw.pipeline),
-      exclude: raw.exclude === undefined ? undefined : (raw.exclude as string[]),
-      "max-layers": stringOption(raw["max-layers"]),
-      "from-image-layers": stringOption(raw["from-image-layers"]),
-      lenient: raw.lenient === true,
-      strategy: stringOption(raw.strategy),
-      format: stringOption(raw.format),
-      backend: stringOption(raw.backend),
-      output: stringOption(raw.output),
-    };
     if (positionals.length !== 1) throw new UsageError(`layer: expected one INPUT (a file or "-"), got ${positionals.length}. See 'strata layer --help'.`);
-    const maxLayers = parseIntegerOption("layer", "max-layers", values["max-layers"]);
-    const fromImageLayers = parseIntegerOption("layer", "from-image-layers", values["from-image-layers"]);
-    if (values.pipeline !== undefined && (maxLayers !== undefined || fromImageLayers !== undefined)) {
-      throw new UsageError("layer: --pipeline and --max-layers/--from-image-layers exclude each other (nixpkgs ignores maxLayers when a layeringPipeline is set; put limit_layers in the pipeline)");
+    const setup = await setupPlan("layer", values, io);
+    const format = stringOption(values.format) ?? "nixpkgs";
+    const own = setup.strategy.formats?.[format];
+    if (own === undefined && !(commonFormats as readonly string[]).includes(format)) {
+      const known = [...new Set([...commonFormats, ...Object.keys(setup.strategy.formats ?? {})])];
+      throw new UsageError(`layer: strategy ${setup.strategy.name} has no format "${format}". Formats: ${known.join(", ")}`);
     }
-    if (fromImageLayers !== undefined && fromImageLayers < 0) throw new UsageError(`layer: --from-image-layers must be 0 or more, got ${fromImageLayers}`);
-    const strategyName = values.strategy ?? defaultStrategyName;
-    const strategy = findStrategy(strategyName);
-    if (strategy === undefined) {
-      throw new UsageError(`layer: unknown strategy "${strategyName}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
+    const planned = await runPlan(positionals[0], setup);
+    let text: string;
+    if (own !== undefined) {
+      if (planned.composite || planned.result === undefined) {
+        throw new UsageError(`layer: --format ${format} shows ${setup.strategy.name}'s own result; it cannot describe a plan changed by --group/--heavy/--order`);
+      }
+      text = own(planned.result);
+    } else {
+      text = formatPlan(format, planned, io);
     }
-    if (values.pipeline !== undefined && strategy.name !== "pipeline") {
-      throw new UsageError(`layer: --pipeline applies to the pipeline strategy, not to ${strategy.name}`);
-    }
-    const format = values.format ?? "nixpkgs";
-    const formatter = format === "nixpkgs" ? undefined : strategy.formats?.[format];
-    if (format !== "nixpkgs" && formatter === undefined) {
-      const known = ["nixpkgs", ...Object.keys(strategy.formats ?? {})];
-      throw new UsageError(`layer: strategy ${strategy.name} has no format "${format}". Formats: ${known.join(", ")}`);
-    }
-    const backend = parseBackend("layer", values.backend);
-
-    // The pipeline is read and parsed first: a broken pipeline fails before the closure is read.
-    const pipelineJson = values.pipeline === undefined ? undefined : await readPipelineArgument(values.pipeline, "--pipeline");
-    if (pipelineJson !== undefined) assertPipelineValid(parsePipeline(pipelineJson, { extensions: pipelineExtensions }), { lenient: values.lenient });
-    const doc = await readClosureInput(positionals[0]);
-    const options: { -readonly [K in keyof StrategyOptions]: StrategyOptions[K] } = { kernels: kernels(backend) };
-    if (maxLayers !== undefined) options.maxLayers = maxLayers;
-    if (fromImageLayers !== undefined) options.fromImageLayers = fromImageLayers;
-    if (values.exclude !== undefined) options.exclude = values.exclude;
-    if (doc.roots !== undefined) options.roots = doc.roots;
-    if (pipelineJson !== undefined) options.pipeline = pipelineJson;
-    if (values.lenient) options.lenient = true;
-    let result;
-    try {
-      result = strategy.plan(doc, options);
-    } catch (e) {
-      if (e instanceof RangeError && /no layer left/.test(e.message)) throw new UsageError(`layer: ${e.message}`);
-      throw e;
-    }
-    const text = formatter ? formatter(result) : formatLayersIndented(result.layers);
-    if (values.output !== undefined) await writeFileAtomic(values.output, text);
+    const output = stringOption(values.output);
+    if (output !== undefined) await writeFileAtomic(output, text);
     else io.out(text);
     return 0;
   },
 };
+
+/** The common formats. */
+export function formatPlan(format: string, planned: Planned, io: CliIo): string {
+  const { doc, layers, setup } = planned;
+  switch (format) {
+    case "nix2container":
+      checkExactCover(doc, layers, planned.excluded);
+      return formatNix2Container(layers);
+    case "pipeline": {
+      const made = pipelineForPlan(doc, layers);
+      if (made.removed.length > 0) {
+        setup.msg.warn(
+          `${made.removed.length} path${made.removed.length === 1 ? "" : "s"} of the closure ${made.removed.length === 1 ? "is" : "are"} in no layer of the plan (e.g. ${made.removed[0]}); the pipeline removes ${made.removed.length === 1 ? "it" : "them"} (remove_paths), so the image will not contain ${made.removed.length === 1 ? "it" : "them"}`,
+        );
+      }
+      // Proof for this plan: nixpkgs' semantics (strata's pipeline engine) must give it back exactly.
+      const back = layersForDocument(doc, { pipeline: made.pipeline, kernels: setup.kernels });
+      if (JSON.stringify(back) !== JSON.stringify(layers)) {
+        throw new Error("--format pipeline: the generated pipeline does not reproduce the plan (a strata bug; please report it)");
+      }
+      if (setup.verbose) {
+        setup.msg.info(`pipeline: ${made.pipeline.length} steps (${made.layerBits} layer-index bits, ${made.positionBits} position bits); checked: it reproduces the plan`);
+      }
+      void io;
+      return formatPipeline(made.pipeline);
+    }
+    case "debug":
+      return formatDebug(layerDebug(Closure.fromDocument(doc, { exclude: planned.excluded }), layers));
+    default:
+      return formatLayersIndented(layers);
+  }
+}
 
 /** parseArgs values of `type: "string"` options (the shared parser returns them untyped). */
 export function stringOption(v: string | boolean | (string | boolean)[] | undefined): string | undefined {
@@ -134,25 +137,5 @@ export function stringOption(v: string | boolean | (string | boolean)[] | undefi
 export function parseBackend(command: string, value: string | undefined): BackendName {
   if (value === undefined) return "wasm";
   if (value !== "wasm" && value !== "ts") throw new UsageError(`${command}: --backend must be wasm or ts, got "${value}"`);
-  return value;
-}
-
-/**
- * A pipeline given on the command line: a file (JSON, gzip allowed) or inline
- * JSON. A document with a "pipeline" key (e.g. an .attrs.json) gives its pipeline.
- */
-export async function readPipelineArgument(arg: string, what: string): Promise<unknown> {
-  const trimmed = arg.trimStart();
-  const inline = trimmed.startsWith("[") || trimmed.startsWith("{");
-  let value: unknown;
-  if (!inline || (existsSync(arg) && !trimmed.startsWith("["))) {
-    if (!existsSync(arg) && arg !== "-") throw new UsageError(`${what}: "${arg}" is neither a file nor inline JSON (a pipeline starts with "[")`);
-    value = parseJsonText(await readTextInput(arg), arg === "-" ? "stdin" : arg);
-  } else {
-    value = parseJsonText(arg, what);
-  }
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && "pipeline" in value) {
-    return (value as { pipeline: unknown }).pipeline;
-  }
   return value;
 }
