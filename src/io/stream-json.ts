@@ -1288,7 +1288,9 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   return utf8Text(buf, start, end);
 }
 
-const textDecoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a string token starting with U+FEFF keeps it (JSON.parse does); only the
+// document's leading byte order mark is dropped, above.
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function utf8Text(buf: Uint8Array, start: number, end: number): string {
   return textDecoder.decode(buf.subarray(start, end));
