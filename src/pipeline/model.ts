@@ -104,12 +104,14 @@ function* parseStepCo(json: unknown, at: string, options: ParseOptions): Co<Step
   const args = json.slice(1) as unknown[];
   const argAt = (i: number) => `${at}[${i + 1}]`;
   const ext = options.extensions?.get(name);
-  if (ext !== undefined && !(name in stepSignatures)) {
+  // Own keys only: "toString" or "__proto__" must be unknown steps, not Object.prototype members.
+  const builtin = Object.hasOwn(stepSignatures, name);
+  if (ext !== undefined && !builtin) {
     const problem = ext.checkArgs(args);
     if (problem !== undefined) fail(problem.index === undefined ? at : argAt(problem.index), "bad-argument", `${name} ${problem.message}`);
     return { op: "extension", name, args };
   }
-  if (!(name in stepSignatures)) {
+  if (!builtin) {
     const known = [...stepNames, ...(options.extensions?.names() ?? [])];
     const guess = closest(name, known);
     fail(
