@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { isStrataError, UsageError } from "../errors.js";
 import type { CliIo, Command } from "./command.js";
 import { commands } from "./commands/index.js";
+import { palette } from "./messages.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -51,7 +52,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (isStrataError(e)) {
-      io.err(`strata: ${e.message}\n`);
+      io.err(`${palette(io, "stderr").red("strata:")} ${e.message}\n`);
       return e.exitCode;
     }
     io.err(`strata: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

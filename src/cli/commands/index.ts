@@ -1,8 +1,11 @@
 // Every CLI command, in the order `strata --help` lists them.
 import type { Command } from "../command.js";
 import { checkCommand } from "./check.js";
+import { dotCommand } from "./dot.js";
 import { evaluateCommand } from "./evaluate.js";
+import { explainCommand } from "./explain.js";
 import { layerCommand } from "./layer.js";
 import { popularityCommand } from "./popularity.js";
+import { reportCommand } from "./report.js";
 
-export const commands: Command[] = [layerCommand, popularityCommand, checkCommand, evaluateCommand];
+export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand];
