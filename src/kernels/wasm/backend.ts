@@ -115,6 +115,17 @@ export class WasmKernels implements Kernels {
   // --- Kernels --------------------------------------------------------------
 
   load(g: CsrGraph): GraphRef {
+    // Checked before anything is allocated: a graph wasm32 cannot hold with its
+    // reverse (popularity, dominators and "in" reach build it) fails with its
+    // size and the way out, instead of failing half-loaded.
+    const m = g.targets.length;
+    const need = 2 * (4 * (g.n + 1) + 4 * m) + 64;
+    const left = MAX_BLOCK - this.x.mark();
+    if (need > left) {
+      throw new WasmOutOfMemoryError(
+        `kernels(wasm): a closure of ${g.n} paths and ${m} references needs ${need} bytes of linear memory for its graph, more than the ${left} bytes left of wasm32's 4 GiB; use the TypeScript kernels (--backend ts)`,
+      );
+    }
     const off = this.putU32(g.offsets);
     const tgt = this.putU32(g.targets);
     return this.track(new WasmGraph(this, g.n, g.targets.length, off, tgt));
