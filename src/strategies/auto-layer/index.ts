@@ -6,11 +6,12 @@ import { PipelineError } from "../../errors.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
 import { pyJsonDumps, pyJsonString } from "../../format/python-json.js";
 import { availableLayers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
-import { graphFromEntries } from "./graph.js";
+import { graphFromEntries, graphOf } from "./graph.js";
 import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
 
 export { autoLayerGraph, candidateOrder, nameOrder } from "./algorithm.js";
-export { graphFromEntries } from "./graph.js";
+export { graphFromColumns, graphFromEntries, graphOf } from "./graph.js";
+export type { InputGraph } from "./graph.js";
 export type { AutoLayerGraph, AutoLayerInfo, AutoLayerOptions, AutoLayerResult } from "./algorithm.js";
 export { cpythonSetOrder, frozensetHash, frozensetHashFromHashes } from "./cpython-set-order.js";
 export { cpythonStrHash, siphash13 } from "./siphash.js";
@@ -103,7 +104,8 @@ export const autoLayerStrategy: Strategy = {
     const limit = raw ?? autoLayerLimit(options.maxLayers, options.fromImageLayers);
     // Like the CLI's --exclude: the given list replaces the document's exclude_paths.
     const ignore = options.exclude ?? doc.excludePaths ?? [];
-    const result = autoLayerGraph(graphFromEntries(doc.entries), { limit, ignore });
+    // The streaming reader's columns when the document has them (no entry objects).
+    const result = autoLayerGraph(graphOf(doc), { limit, ignore });
     const detail: AutoLayerDetail = {
       limit,
       info: result.info,

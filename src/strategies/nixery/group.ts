@@ -19,7 +19,7 @@
 //   5. Nixery's manifest lists layers by rating descending (bottom first):
 //      [E] 500M, [A,B,G,F,D] 329M, [C] 168M: the merged layer's sum outranks C.
 import { PipelineError } from "../../errors.js";
-import type { Closure } from "../../graph/closure.js";
+import type { CsrGraph } from "../../graph/csr.js";
 import type { Kernels } from "../../kernels/types.js";
 import { popularityOf, type PopularityMap } from "./popularity.js";
 import { sha1Hex } from "./sha1.js";
@@ -31,6 +31,22 @@ export interface NixeryLayer {
   readonly hash: string;
 }
 
+/**
+ * The graph GroupLayers runs on: a strata Closure, or the input-order graph
+ * of src/strategies/auto-layer/graph.ts (cheaper to build). Acyclic, no self
+ * references; repeated edges are harmless. The result does not depend on the
+ * vertex numbering: lists reported in vertex order (unreachable, attached
+ * roots) are put in Closure order, narSize ascending then input position.
+ */
+export interface NixeryGraph extends CsrGraph {
+  readonly paths: readonly string[];
+  readonly narSize: ArrayLike<number>;
+  /** closureSize as given; NaN (absent) counts as 0, as in Nixery. */
+  readonly givenClosureSize: ArrayLike<number>;
+  /** Input position of each vertex; identity when absent. */
+  readonly inputIndex?: ArrayLike<number>;
+}
+
 /** What happens to paths the roots (and big/popular paths) do not reach. */
 export type UnreachablePolicy = "keep" | "drop" | "error";
 
@@ -38,6 +54,8 @@ export interface GroupOptions {
   /** Maximum number of layers; must be >= 1 (Nixery panics below). */
   readonly budget: number;
   readonly popularity: PopularityMap;
+  /** Popularity of each vertex, when already known (else looked up in `popularity`). */
+  readonly vertexPopularity?: ArrayLike<number>;
   /** Vertices the fake root points to (Nixery's exportReferencesGraph.graph). */
   readonly roots: readonly number[];
   /** A path is big when closureSize > this (Nixery: 100000000). */
@@ -51,7 +69,7 @@ export interface GroupOptions {
 export interface GroupResult {
   /** GroupLayers' return order: the merged layer (if any) first, then ascending rating. */
   readonly layers: NixeryLayer[];
-  /** The unmerged top-level subtrees, ascending by (rating, first path). */
+  /** The unmerged top-level subtrees, ascending by (rating, first path); built on first access. */
   readonly subtrees: NixeryLayer[];
   /** Indices into `layers`, in the order of Nixery's manifest (rating descending, stable). */
   readonly manifestOrder: number[];
@@ -72,21 +90,48 @@ export const NIXERY_LAYER_BUDGET = 94;
 const UINT64 = 64;
 const VIRTUAL_ROOT = -1;
 const UNREACHABLE = -2;
+const UNKNOWN = -3;
 
-export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
-  const n = closure.n;
+/** Vertices in Closure order: narSize ascending, then input position (a copy). */
+export function closureOrder(g: NixeryGraph, vertices: readonly number[]): number[] {
+  const pos = g.inputIndex;
+  const size = g.narSize;
+  return vertices.slice().sort((a, b) => size[a] - size[b] || (pos ? pos[a] - pos[b] : a - b));
+}
+
+/** Vertices nothing references, ascending vertex number. */
+export function unreferenced(g: CsrGraph): number[] {
+  const referenced = new Uint8Array(g.n);
+  const t = g.targets;
+  for (let e = 0; e < t.length; e++) referenced[t[e]] = 1;
+  const out: number[] = [];
+  for (let v = 0; v < g.n; v++) if (!referenced[v]) out.push(v);
+  return out;
+}
+
+export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult {
+  const n = graph.n;
+  const paths = graph.paths;
   if (!Number.isSafeInteger(opts.budget) || opts.budget < 1) {
     // Nixery's merge loop indexes layers[1] and panics for budget <= 0.
     throw new PipelineError("bad-budget", `nixery: budget must be a whole number >= 1, got ${opts.budget} (Nixery itself panics on budget <= 0)`);
   }
   // Nixery trusts closureSize as given; a missing one decodes as 0.
   const size = new Float64Array(n);
+  let plainSizes = true; // all whole and >= 0: sums are exact doubles up to 2^53
   for (let v = 0; v < n; v++) {
-    const s = closure.givenClosureSize[v];
-    size[v] = Number.isNaN(s) ? 0 : s;
+    const s = graph.givenClosureSize[v];
+    if (Number.isNaN(s)) continue;
+    size[v] = s;
+    if (!(s >= 0 && Number.isInteger(s))) plainSizes = false;
   }
-  const pop = new Array<number>(n);
-  for (let v = 0; v < n; v++) pop[v] = popularityOf(closure.paths[v], opts.popularity);
+  let pop: ArrayLike<number>;
+  if (opts.vertexPopularity !== undefined) pop = opts.vertexPopularity;
+  else {
+    const p = new Float64Array(n);
+    for (let v = 0; v < n; v++) p[v] = popularityOf(paths[v], opts.popularity);
+    pop = p;
+  }
 
   // Fake-root edges: every root, plus every big or popular path.
   const edge = new Uint8Array(n);
@@ -98,14 +143,16 @@ export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
   for (let v = 0; v < n; v++) if (edge[v]) seeds.push(v);
 
   const k = opts.kernels;
-  const unreachable: string[] = [];
+  let unreachable: string[] = [];
   const attachedRoots: string[] = [];
   const dropped: string[] = [];
   const idom = k.scope(() => {
-    const g = k.load(closure);
+    const g = k.load(graph);
     let idom = k.dominators(g, seeds);
-    for (let v = 0; v < n; v++) if (idom[v] === UNREACHABLE) unreachable.push(closure.paths[v]);
-    if (unreachable.length === 0) return idom;
+    const lost: number[] = [];
+    for (let v = 0; v < n; v++) if (idom[v] === UNREACHABLE) lost.push(v);
+    if (lost.length === 0) return idom;
+    unreachable = closureOrder(graph, lost).map((v) => paths[v]);
     if (opts.unreachable === "error") {
       throw new PipelineError(
         "unreachable-paths",
@@ -122,9 +169,9 @@ export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
     // Keep: every unreached path descends from an unreached path nothing
     // references, so giving those a fake-root edge covers all of them. The
     // result is exactly Nixery's output for the extended root list.
-    for (const r of closure.roots()) {
+    for (const r of closureOrder(graph, unreferenced(graph))) {
       if (idom[r] === UNREACHABLE) {
-        attachedRoots.push(closure.paths[r]);
+        attachedRoots.push(paths[r]);
         seeds.push(r);
       }
     }
@@ -133,79 +180,220 @@ export function groupLayers(closure: Closure, opts: GroupOptions): GroupResult {
     return idom;
   });
 
-  // Top-level subtree of each vertex. closure.topo lists referrers first and
-  // a dominator is always an ancestor, so idom[v] is resolved before v.
-  const top = new Int32Array(n).fill(UNREACHABLE);
-  for (let i = 0; i < n; i++) {
-    const v = closure.topo[i];
-    const d = idom[v];
-    if (d === UNREACHABLE) continue;
-    top[v] = d === VIRTUAL_ROOT ? v : top[d];
-  }
-  const members = new Map<number, number[]>();
+  // Top-level subtree of each vertex: follow idom up to a child of the fake
+  // root, recording the answer on the way (each vertex is resolved once).
+  const top = new Int32Array(n).fill(UNKNOWN);
+  const chain = new Int32Array(n);
   for (let v = 0; v < n; v++) {
-    const t = top[v];
-    if (t === UNREACHABLE) continue;
-    let list = members.get(t);
-    if (list === undefined) members.set(t, (list = []));
-    list.push(v);
+    if (top[v] !== UNKNOWN) continue;
+    let len = 0;
+    let u = v;
+    let t: number;
+    for (;;) {
+      chain[len++] = u;
+      const d = idom[u];
+      if (d === UNREACHABLE) {
+        t = UNREACHABLE;
+        break;
+      }
+      if (d === VIRTUAL_ROOT) {
+        t = u;
+        break;
+      }
+      if (top[d] !== UNKNOWN) {
+        t = top[d];
+        break;
+      }
+      u = d;
+    }
+    for (let i = 0; i < len; i++) top[chain[i]] = t;
   }
 
-  interface Subtree {
-    contents: string[];
-    rating: bigint;
-  }
-  // Paths are ASCII in practice; then JS's native string order is Go's byte order.
-  const byteOrder = closure.paths.some((p) => /[\ud800-\uffff]/.test(p)) ? compareBytewise : compareAscii;
-  const subtrees: Subtree[] = [];
-  for (const [root, vs] of members) {
-    let sum = 0;
-    for (const v of vs) sum += size[v];
-    // Exact in a double below 2^53; otherwise redo the sum in BigInt.
-    let total: bigint;
-    if (Number.isSafeInteger(sum)) total = BigInt(sum);
-    else {
-      total = 0n;
-      for (const v of vs) total += BigInt(size[v]);
+  // Subtrees as buckets of vertices (CSR): subtree s has members
+  // member[start[s] .. start[s + 1]), rooted at rootOf[s].
+  const sub = new Int32Array(n).fill(-1);
+  const rootOf: number[] = [];
+  for (let v = 0; v < n; v++) {
+    const t = top[v];
+    if (t !== UNREACHABLE && sub[t] < 0) {
+      sub[t] = rootOf.length;
+      rootOf.push(t);
     }
-    const rating = BigInt.asUintN(UINT64, BigInt(pop[root]) * BigInt.asUintN(UINT64, total));
-    const contents = vs.map((v) => closure.paths[v]).sort(byteOrder);
-    subtrees.push({ contents, rating });
   }
+  const count = rootOf.length;
+  const start = new Uint32Array(count + 1);
+  for (let v = 0; v < n; v++) if (top[v] !== UNREACHABLE) start[sub[top[v]] + 1]++;
+  for (let s = 0; s < count; s++) start[s + 1] += start[s];
+  const fill = start.slice(0, count);
+  const member = new Uint32Array(start[count]);
+  for (let v = 0; v < n; v++) if (top[v] !== UNREACHABLE) member[fill[sub[top[v]]]++] = v;
+
+  // Contents of each subtree, sorted bytewise (Go's sort.Strings). Singletons
+  // (most subtrees) need no array until a layer is made.
+  const sorted: (string[] | undefined)[] = new Array(count);
+  const contentsOf = (s: number): string[] => {
+    let c = sorted[s];
+    if (c === undefined) {
+      c = new Array<string>(start[s + 1] - start[s]);
+      for (let i = start[s], j = 0; i < start[s + 1]; i++, j++) c[j] = paths[member[i]];
+      sortBytewise(c);
+      sorted[s] = c;
+    }
+    return c;
+  };
+  const firstPath = (s: number): string => (start[s + 1] - start[s] === 1 ? paths[member[start[s]]] : contentsOf(s)[0]);
+
+  // mergeRating = popularity(subtree root) x sum of closureSize (uint64, wrapping).
+  // Fast path: whole non-negative sizes and popularities whose product stays
+  // below 2^53 are exact in doubles; anything else is done in BigInt.
+  const ratingNum = new Float64Array(count);
+  let exact = plainSizes;
+  for (let s = 0; s < count && exact; s++) {
+    let sum = 0;
+    for (let i = start[s]; i < start[s + 1]; i++) sum += size[member[i]];
+    const p = pop[rootOf[s]];
+    const r = p * sum;
+    if (!(p >= 0 && Number.isSafeInteger(p) && Number.isSafeInteger(sum) && Number.isSafeInteger(r))) exact = false;
+    ratingNum[s] = r;
+  }
+  let ratingBig: bigint[] | undefined;
+  if (!exact) {
+    ratingBig = new Array<bigint>(count);
+    for (let s = 0; s < count; s++) {
+      // The sum in Closure order, as doubles (exact below 2^53), else in BigInt.
+      const vs = closureOrder(graph, Array.from(member.subarray(start[s], start[s + 1])));
+      let sum = 0;
+      for (const v of vs) sum += size[v];
+      let total: bigint;
+      if (Number.isSafeInteger(sum)) total = BigInt(sum);
+      else {
+        total = 0n;
+        for (const v of vs) total += BigInt(size[v]);
+      }
+      ratingBig[s] = BigInt.asUintN(UINT64, BigInt(pop[rootOf[s]]) * BigInt.asUintN(UINT64, total));
+    }
+  }
+  const ratingOf = (s: number): bigint => (ratingBig !== undefined ? ratingBig[s] : BigInt(ratingNum[s]));
+
   // Nixery sorts by rating with an unstable sort and random input order; the
   // tie-break (first path ascending) makes strata deterministic and is one of
   // the orders Nixery can produce.
-  subtrees.sort((a, b) => (a.rating < b.rating ? -1 : a.rating > b.rating ? 1 : byteOrder(a.contents[0], b.contents[0])));
+  let order: number[];
   let tiedRatings = false;
-  for (let i = 1; i < subtrees.length; i++) if (subtrees[i].rating === subtrees[i - 1].rating) tiedRatings = true;
+  if (ratingBig === undefined) {
+    // Group by rating with a native numeric sort, then order each tie group by first path.
+    order = orderByKey(ratingNum);
+    for (let i = 0; i < count; ) {
+      let j = i + 1;
+      while (j < count && ratingNum[order[j]] === ratingNum[order[i]]) j++;
+      if (j - i > 1) {
+        tiedRatings = true;
+        const group = order.slice(i, j);
+        const firsts = group.map(firstPath);
+        const idx = group.map((_, x) => x);
+        const cmp = comparatorFor(firsts);
+        idx.sort((a, b) => cmp(firsts[a], firsts[b]));
+        for (let x = 0; x < idx.length; x++) order[i + x] = group[idx[x]];
+      }
+      i = j;
+    }
+  } else {
+    const rb = ratingBig;
+    const firsts = Array.from({ length: count }, (_, s) => firstPath(s));
+    const cmp = comparatorFor(firsts);
+    order = Array.from({ length: count }, (_, s) => s);
+    order.sort((a, b) => (rb[a] < rb[b] ? -1 : rb[a] > rb[b] ? 1 : cmp(firsts[a], firsts[b])));
+    for (let i = 1; i < count; i++) if (rb[order[i]] === rb[order[i - 1]]) tiedRatings = true;
+  }
+
+  // Layer objects, made once per subtree on demand (shared by layers and subtrees).
+  const made: (NixeryLayer | undefined)[] = new Array(count);
+  const layerAt = (i: number): NixeryLayer => (made[i] ??= makeLayer(contentsOf(order[i]), ratingOf(order[i])));
 
   // Merge rule: while too many layers, the first absorbs the second and stays
   // first (never re-sorted). Net effect: the n-B+1 lowest are concatenated.
-  const subtreeLayers = subtrees.map((t) => makeLayer(t.contents, t.rating));
-  const count = subtrees.length;
   let layers: NixeryLayer[];
   if (count > opts.budget) {
     const cut = count - opts.budget + 1;
     const contents: string[] = [];
-    let rating = 0n;
+    let sum = 0;
     for (let i = 0; i < cut; i++) {
-      for (const p of subtrees[i].contents) contents.push(p);
-      rating = BigInt.asUintN(UINT64, rating + subtrees[i].rating);
+      const s = order[i];
+      if (start[s + 1] - start[s] === 1) contents.push(paths[member[start[s]]]);
+      else for (const p of contentsOf(s)) contents.push(p);
+      if (ratingBig === undefined) sum += ratingNum[s];
     }
-    layers = [makeLayer(contents, rating), ...subtreeLayers.slice(cut)];
+    let rating: bigint;
+    if (ratingBig === undefined && Number.isSafeInteger(sum)) rating = BigInt(sum);
+    else {
+      rating = 0n;
+      for (let i = 0; i < cut; i++) rating = BigInt.asUintN(UINT64, rating + ratingOf(order[i]));
+    }
+    layers = [makeLayer(contents, rating)];
+    for (let i = cut; i < count; i++) layers.push(layerAt(i));
   } else {
-    layers = subtreeLayers;
+    layers = [];
+    for (let i = 0; i < count; i++) layers.push(layerAt(i));
   }
 
+  let subtrees: NixeryLayer[] | undefined;
   return {
     layers,
-    subtrees: subtreeLayers,
+    get subtrees(): NixeryLayer[] {
+      if (subtrees === undefined) {
+        subtrees = new Array<NixeryLayer>(count);
+        for (let i = 0; i < count; i++) subtrees[i] = layerAt(i);
+      }
+      return subtrees;
+    },
     manifestOrder: manifestOrder(layers),
     tiedRatings,
     unreachable,
     attachedRoots,
     dropped,
   };
+}
+
+/**
+ * Indices 0..n-1 sorted by key ascending, stable: a native sort of the keys,
+ * then a counting sort over their ranks (no comparator callback).
+ */
+function orderByKey(key: Float64Array): number[] {
+  const n = key.length;
+  const ranks = key.slice().sort();
+  let distinct = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || ranks[i] !== ranks[i - 1]) ranks[distinct++] = ranks[i];
+  const rank = new Uint32Array(n);
+  const at = new Uint32Array(distinct + 1);
+  for (let i = 0; i < n; i++) {
+    const x = key[i];
+    let lo = 0;
+    let hi = distinct - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ranks[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    rank[i] = lo;
+    at[lo + 1]++;
+  }
+  for (let r = 0; r < distinct; r++) at[r + 1] += at[r];
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) out[at[rank[i]]++] = i;
+  return out;
+}
+
+const HIGH = /[\ud800-\uffff]/;
+
+/** The exact bytewise comparator for these strings: JS's own order unless some have surrogates or U+E000..U+FFFF. */
+function comparatorFor(strings: readonly string[]): (a: string, b: string) => number {
+  for (const s of strings) if (HIGH.test(s)) return compareBytewise;
+  return compareAscii;
+}
+
+/** Sorts strings in place in Go's byte order. */
+function sortBytewise(strings: string[]): void {
+  if (strings.length > 1) strings.sort(comparatorFor(strings));
 }
 
 /** A layer whose hash is computed on first use (most subtrees are merged and never need one). */

@@ -6,7 +6,7 @@
 // highly rated first); `detail.layers` is GroupLayers' own return order with
 // mergeRating and hash, which the `nixery` output format prints.
 import { InputError, PipelineError } from "../../errors.js";
-import { Closure } from "../../graph/closure.js";
+import { columnsOf } from "../../graph/closure.js";
 import { describe, type ClosureDocument, type ClosureEntry } from "../../graph/document.js";
 import { kernels as kernelsFor } from "../../kernels/index.js";
 import type { BackendName, Kernels } from "../../kernels/types.js";
@@ -16,17 +16,20 @@ import {
   groupLayers,
   makeLayer,
   manifestOrder,
+  closureOrder,
+  unreferenced,
   NIXERY_BIG_CLOSURE_SIZE,
   NIXERY_LAYER_BUDGET,
   NIXERY_POPULAR_THRESHOLD,
   type NixeryLayer,
   type UnreachablePolicy,
 } from "./group.js";
-import { popcount, readPopularityMap, type PopularityMap } from "./popularity.js";
+import { popcount, popcountColumns, readPopularityMap, type PopularityMap } from "./popularity.js";
+import { graphFromColumns, graphFromEntries, type InputGraph } from "../auto-layer/graph.js";
 
 export { groupLayers, compareBytewise, manifestOrder, makeLayer } from "./group.js";
-export type { NixeryLayer, GroupOptions, GroupResult, UnreachablePolicy } from "./group.js";
-export { popcount, popularityOf, readPopularityMap, storeName, OVERRIDE_POPULARITY } from "./popularity.js";
+export type { NixeryLayer, NixeryGraph, GroupOptions, GroupResult, UnreachablePolicy } from "./group.js";
+export { popcount, popcountColumns, popularityOf, readPopularityMap, storeName, OVERRIDE_POPULARITY } from "./popularity.js";
 export type { PopularityMap } from "./popularity.js";
 export { sha1, sha1Hex } from "./sha1.js";
 export { NIXERY_BIG_CLOSURE_SIZE, NIXERY_LAYER_BUDGET, NIXERY_POPULAR_THRESHOLD };
@@ -98,63 +101,78 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
   }
   const policy: UnreachablePolicy = options.strict ? "error" : options.dropUnreachable ? "drop" : "keep";
 
-  let entries = doc.entries;
   let duplicatesDropped = 0;
   const duplicates = options.duplicates ?? "reject";
+  let graph: InputGraph;
+  let columns = columnsOf(doc);
+  let entries: () => readonly ClosureEntry[] = () => doc.entries;
   if (duplicates === "keep-last") {
-    entries = keepLast(entries);
-    duplicatesDropped = doc.entries.length - entries.length;
+    const kept = keepLast(doc.entries);
+    entries = () => kept;
+    duplicatesDropped = doc.entries.length - kept.length;
     if (duplicatesDropped > 0) warnings.push(`nixery: ${duplicatesDropped} duplicate entr${duplicatesDropped === 1 ? "y" : "ies"} dropped, the last entry of each path kept (as Nixery does)`);
+    columns = undefined;
+    graph = graphFromEntries(kept);
   } else if (duplicates !== "reject") {
     throw new PipelineError("bad-option", `nixery: duplicates must be "reject" or "keep-last", got ${describe(duplicates)}`);
+  } else {
+    // Vertices in input order (no Closure: its narSize order, topological
+    // order and path Map are not needed here); from the streaming reader's
+    // columns when the document has them.
+    graph = columns !== undefined ? graphFromColumns(columns) : graphFromEntries(doc.entries);
   }
-  const closure = Closure.fromEntries(entries);
 
   let popularity: PopularityMap;
   let popularityFrom: NixeryDetail["popularityFrom"];
+  let vertexPopularity: ArrayLike<number> | undefined;
   if (options.popularity === undefined || options.popularity === null) {
-    popularity = popcount(entries);
+    if (columns !== undefined) {
+      const counted = popcountColumns(columns);
+      popularity = counted.counts;
+      vertexPopularity = counted.entryPopularity;
+    } else popularity = popcount(entries());
     popularityFrom = "popcount";
   } else {
     popularity = readPopularityMap(options.popularity);
     popularityFrom = "given";
   }
 
-  let rootPaths: readonly string[];
+  let rootPaths: () => readonly string[];
   let rootsFrom: NixeryDetail["rootsFrom"];
-  if (options.roots !== undefined) {
-    rootPaths = options.roots;
-    rootsFrom = "option";
-  } else if (doc.roots !== undefined) {
-    rootPaths = doc.roots;
-    rootsFrom = "document";
-  } else {
-    rootPaths = closure.roots().map((v) => closure.paths[v]);
-    rootsFrom = "unreferenced";
-  }
   const roots: number[] = [];
-  for (const p of rootPaths) {
-    const v = closure.indexOf(p);
-    if (v === undefined) {
-      const message = `nixery: root "${p}" is not in the closure (Nixery panics on this)`;
-      if (rootsFrom === "option") throw new PipelineError("bad-root", message);
-      throw new InputError("dangling-reference", message, p);
+  if (options.roots !== undefined || doc.roots !== undefined) {
+    const given = options.roots ?? doc.roots!;
+    rootsFrom = options.roots !== undefined ? "option" : "document";
+    for (const p of given) {
+      const v = graph.indexOf(p);
+      if (v === undefined) {
+        const message = `nixery: root "${p}" is not in the closure (Nixery panics on this)`;
+        if (rootsFrom === "option") throw new PipelineError("bad-root", message);
+        throw new InputError("dangling-reference", message, p);
+      }
+      roots.push(v);
     }
-    roots.push(v);
+    rootPaths = () => given;
+  } else {
+    for (const v of unreferenced(graph)) roots.push(v);
+    rootsFrom = "unreferenced";
+    // Reported in Closure order (narSize ascending, then input position).
+    rootPaths = () => closureOrder(graph, roots).map((v) => graph.paths[v]);
   }
 
   let missingClosureSize = 0;
-  for (let v = 0; v < closure.n; v++) if (Number.isNaN(closure.givenClosureSize[v])) missingClosureSize++;
+  for (let v = 0; v < graph.n; v++) if (Number.isNaN(graph.givenClosureSize[v])) missingClosureSize++;
   if (missingClosureSize > 0) {
     warnings.push(
-      `nixery: ${missingClosureSize} of ${closure.n} paths have no closureSize; Nixery counts them as 0, which makes merge ratings tie`,
+      `nixery: ${missingClosureSize} of ${graph.n} paths have no closureSize; Nixery counts them as 0, which makes merge ratings tie`,
     );
   }
 
   const k = typeof options.kernels === "string" ? kernelsFor(options.kernels) : (options.kernels ?? kernelsFor());
-  const g = groupLayers(closure, {
+  const g = groupLayers(graph, {
     budget,
     popularity,
+    vertexPopularity,
     roots,
     bigClosureSize,
     popularThreshold,
@@ -179,14 +197,20 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
     order = manifestOrder(layers);
   }
 
+  let rootList: string[] | undefined;
   return {
     layers: order.map((i) => [...layers[i].contents]),
     detail: {
       layers,
       manifestOrder: order,
-      subtrees: g.subtrees,
+      // Both built on first access: most callers never read them.
+      get subtrees(): NixeryLayer[] {
+        return g.subtrees;
+      },
       tiedRatings: g.tiedRatings,
-      roots: [...rootPaths],
+      get roots(): string[] {
+        return (rootList ??= [...rootPaths()]);
+      },
       rootsFrom,
       popularityFrom,
       unreachable: g.unreachable,

@@ -10,6 +10,7 @@
 import { PipelineError } from "../../errors.js";
 import { describe } from "../../graph/document.js";
 import type { ClosureEntry } from "../../graph/document.js";
+import type { ClosureColumns } from "../../graph/closure.js";
 
 export type PopularityMap = ReadonlyMap<string, number>;
 
@@ -65,6 +66,38 @@ export function popcount(entries: readonly ClosureEntry[]): Map<string, number> 
   }
   for (const [name, count] of counts) if (count === 1) counts.delete(name);
   return counts;
+}
+
+/**
+ * popcount over the streaming reader's columns, and with it the popularity of
+ * every entry (Nixery's lookup: override, count, else 1). Each distinct path
+ * string is stripped of its hash once, not once per reference. `counts` has
+ * the names counted once too (they look up as 1 either way).
+ */
+export function popcountColumns(c: ClosureColumns): { counts: Map<string, number>; entryPopularity: Float64Array } {
+  const { strings, refIds, refOffsets, pathId, count } = c;
+  const perString = new Uint32Array(strings.length);
+  for (let i = 0; i < count; i++) for (let e = refOffsets[i], end = refOffsets[i + 1]; e < end; e++) perString[refIds[e]]++;
+  const name: (string | undefined)[] = new Array(strings.length);
+  const counts = new Map<string, number>();
+  for (let s = 0; s < strings.length; s++) {
+    const k = perString[s];
+    if (k === 0) continue;
+    const nm = storeName(strings[s]);
+    name[s] = nm;
+    counts.set(nm, (counts.get(nm) ?? 0) + k);
+  }
+  const entryPopularity = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const nm = name[pathId[i]] ?? storeName(strings[pathId[i]]);
+    entryPopularity[i] = isOverridden(nm) ? OVERRIDE_POPULARITY : (counts.get(nm) ?? 1);
+  }
+  return { counts, entryPopularity };
+}
+
+function isOverridden(name: string): boolean {
+  for (const prefix of OVERRIDE_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
 }
 
 /**
