@@ -42,10 +42,13 @@ export function explainPlannedPath(
     roots?: readonly string[];
     assignments?: ReadonlyMap<string, readonly string[]>;
     model?: ChangeModelOptions;
+    /** Paths left out of the image: the graph nixpkgs sees has them removed (unless PATH is one). */
+    excluded?: readonly string[];
   },
   path: string,
 ): FullExplanation {
-  const closure = Closure.fromDocument(input.doc);
+  const excluded = input.excluded !== undefined && !input.excluded.includes(path) ? input.excluded : [];
+  const closure = Closure.fromDocument(input.doc, { exclude: excluded });
   const k = input.kernels;
   const v = closure.indexOf(path);
   const values = k.scope(() => k.popularity(k.load(closure)));
@@ -152,6 +155,7 @@ export function explainPlanned(planned: Planned, path: string): FullExplanation 
       roots: (setup.options.roots as string[] | undefined) ?? planned.doc.roots,
       assignments: planned.grouped?.assignments,
       model: setup.model,
+      excluded: planned.excluded,
     },
     path,
   );
