@@ -92,6 +92,7 @@ with the number of references. Render with e.g. 'dot -Tsvg'.
 Options:
   --full                  every path, however large the closure
   --collapsed             one node per layer, however small the closure
+  --full-limit N          paths up to which the full graph is the default (${FULL_GRAPH_LIMIT})
   -o, --output FILE       write to FILE atomically instead of stdout
 ${planOptionsHelp}
 
