@@ -23,6 +23,7 @@ import type { CsrGraph } from "../../graph/csr.js";
 import type { Kernels } from "../../kernels/types.js";
 import { popularityOf, type PopularityMap } from "./popularity.js";
 import { sha1Hex } from "./sha1.js";
+import { radixSortByKey } from "../auto-layer/radix.js";
 
 /** One layer as Nixery's layers.Layer: contents, MergeRating (uint64), Hash(). */
 export interface NixeryLayer {
@@ -315,12 +316,15 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   let layers: NixeryLayer[];
   if (count > opts.budget) {
     const cut = count - opts.budget + 1;
-    const contents: string[] = [];
+    let total = 0;
+    for (let i = 0; i < cut; i++) total += start[order[i] + 1] - start[order[i]];
+    const contents = new Array<string>(total);
+    let at = 0;
     let sum = 0;
     for (let i = 0; i < cut; i++) {
       const s = order[i];
-      if (start[s + 1] - start[s] === 1) contents.push(paths[member[start[s]]]);
-      else for (const p of contentsOf(s)) contents.push(p);
+      if (start[s + 1] - start[s] === 1) contents[at++] = paths[member[start[s]]];
+      else for (const p of contentsOf(s)) contents[at++] = p;
       if (ratingBig === undefined) sum += ratingNum[s];
     }
     let rating: bigint;
@@ -354,33 +358,13 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   };
 }
 
-/**
- * Indices 0..n-1 sorted by key ascending, stable: a native sort of the keys,
- * then a counting sort over their ranks (no comparator callback).
- */
+/** Indices 0..n-1 sorted by key ascending (whole numbers below 2^53), stable. */
 function orderByKey(key: Float64Array): number[] {
   const n = key.length;
-  const ranks = key.slice().sort();
-  let distinct = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || ranks[i] !== ranks[i - 1]) ranks[distinct++] = ranks[i];
-  const rank = new Uint32Array(n);
-  const at = new Uint32Array(distinct + 1);
-  for (let i = 0; i < n; i++) {
-    const x = key[i];
-    let lo = 0;
-    let hi = distinct - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ranks[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    rank[i] = lo;
-    at[lo + 1]++;
-  }
-  for (let r = 0; r < distinct; r++) at[r + 1] += at[r];
-  const out: number[] = new Array(n);
-  for (let i = 0; i < n; i++) out[at[rank[i]]++] = i;
-  return out;
+  const items = new Uint32Array(n);
+  for (let i = 0; i < n; i++) items[i] = i;
+  radixSortByKey(items, key.slice());
+  return Array.from(items);
 }
 
 const HIGH = /[\ud800-\uffff]/;

@@ -127,9 +127,8 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
   let vertexPopularity: ArrayLike<number> | undefined;
   if (options.popularity === undefined || options.popularity === null) {
     if (columns !== undefined) {
-      const counted = popcountColumns(columns);
-      popularity = counted.counts;
-      vertexPopularity = counted.entryPopularity;
+      popularity = new Map(); // not consulted: every vertex's popularity is given
+      vertexPopularity = popcountColumns(columns);
     } else popularity = popcount(entries());
     popularityFrom = "popcount";
   } else {

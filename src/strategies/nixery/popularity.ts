@@ -69,35 +69,77 @@ export function popcount(entries: readonly ClosureEntry[]): Map<string, number> 
 }
 
 /**
- * popcount over the streaming reader's columns, and with it the popularity of
- * every entry (Nixery's lookup: override, count, else 1). Each distinct path
- * string is stripped of its hash once, not once per reference. `counts` has
- * the names counted once too (they look up as 1 either way).
+ * popcount over the streaming reader's columns, as the popularity of every
+ * entry (Nixery's lookup: override, count, else 1): the same numbers as
+ * popularityOf(path, popcount(entries)). Paths are grouped by name in a hash
+ * table over the characters after "/nix/store/<hash>-", so no name string is
+ * cut out and no Map is built.
  */
-export function popcountColumns(c: ClosureColumns): { counts: Map<string, number>; entryPopularity: Float64Array } {
+export function popcountColumns(c: ClosureColumns): Float64Array {
   const { strings, refIds, refOffsets, pathId, count } = c;
-  const perString = new Uint32Array(strings.length);
-  for (let i = 0; i < count; i++) for (let e = refOffsets[i], end = refOffsets[i + 1]; e < end; e++) perString[refIds[e]]++;
-  const name: (string | undefined)[] = new Array(strings.length);
-  const counts = new Map<string, number>();
-  for (let s = 0; s < strings.length; s++) {
-    const k = perString[s];
-    if (k === 0) continue;
-    const nm = storeName(strings[s]);
-    name[s] = nm;
-    counts.set(nm, (counts.get(nm) ?? 0) + k);
+  const m = strings.length;
+  const refCount = new Float64Array(m);
+  for (let i = 0; i < count; i++) for (let e = refOffsets[i], end = refOffsets[i + 1]; e < end; e++) refCount[refIds[e]]++;
+  const nameStart = new Int32Array(m);
+  let size = 16;
+  while (size < 2 * m) size *= 2;
+  const mask = size - 1;
+  const slot = new Int32Array(size).fill(-1);
+  const group = new Int32Array(m);
+  const sum = new Float64Array(m); // per group representative: references to any path of that name
+  for (let s = 0; s < m; s++) {
+    const p = strings[s];
+    const st = storeNameStart(p);
+    nameStart[s] = st;
+    let h = 0x811c9dc5;
+    for (let i = st; i < p.length; i++) h = Math.imul(h ^ p.charCodeAt(i), 0x01000193);
+    let i = (h ^ (h >>> 15)) & mask;
+    let rep: number;
+    for (;;) {
+      rep = slot[i];
+      if (rep < 0) {
+        slot[i] = rep = s;
+        break;
+      }
+      if (sameTail(strings[rep], nameStart[rep], p, st)) break;
+      i = (i + 1) & mask;
+    }
+    group[s] = rep;
+    sum[rep] += refCount[s];
   }
-  const entryPopularity = new Float64Array(count);
+  const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const nm = name[pathId[i]] ?? storeName(strings[pathId[i]]);
-    entryPopularity[i] = isOverridden(nm) ? OVERRIDE_POPULARITY : (counts.get(nm) ?? 1);
+    const s = pathId[i];
+    const p = strings[s];
+    const st = nameStart[s];
+    if (p.startsWith(OVERRIDE_PREFIXES[0], st) || p.startsWith(OVERRIDE_PREFIXES[1], st)) out[i] = OVERRIDE_POPULARITY;
+    else {
+      // popcount drops names counted once; a missing name looks up as 1.
+      const k = sum[group[s]];
+      out[i] = k > 1 ? k : 1;
+    }
   }
-  return { counts, entryPopularity };
+  return out;
 }
 
-function isOverridden(name: string): boolean {
-  for (const prefix of OVERRIDE_PREFIXES) if (name.startsWith(prefix)) return true;
-  return false;
+/** Where storeName(path) starts in path (0 when the whole path is the key). */
+function storeNameStart(path: string): number {
+  if (!path.startsWith(STORE_DIR)) return 0;
+  const start = STORE_DIR.length;
+  let i = start;
+  for (; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) break;
+  }
+  if (i === start || path.charCodeAt(i) !== 0x2d) return 0;
+  return i + 1;
+}
+
+function sameTail(a: string, sa: number, b: string, sb: number): boolean {
+  const len = a.length - sa;
+  if (b.length - sb !== len) return false;
+  for (let i = 0; i < len; i++) if (a.charCodeAt(sa + i) !== b.charCodeAt(sb + i)) return false;
+  return true;
 }
 
 /**
