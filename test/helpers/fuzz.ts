@@ -52,6 +52,8 @@ export interface CaseReport {
 export function forEachCase(testFile: string, count: number, fn: (seed: number, index: number) => void): CaseReport {
   const seed0 = runSeed();
   const total = process.env.STRATA_ONE_CASE === "1" && envSeed() !== undefined ? 1 : count;
+  // Printed first, so a run that hangs (and hits its timeout) can still be replayed.
+  console.log(`${testFile}: run seed ${seed0}, ${total} cases`);
   const started = performance.now();
   for (let i = 0; i < total; i++) {
     const seed = (seed0 + i) >>> 0;
