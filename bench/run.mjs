@@ -58,7 +58,7 @@ const readme = [
   "its own Node process and writes `bench/results/<name>.md` (the section below) and `<name>.json` (raw",
   "numbers). `npm run bench -- <name>` reruns one bench; this file is reassembled from all sections either way.",
   "Wall-clock figures come from a shared, noisy VM: compare numbers taken in the same run, and read",
-  "differences below ~1.3x as parity.",
+  "differences below ~1.3x as parity. Verdicts on the scale targets (issue 7): docs/scale.md.",
   "",
   "## Machine",
   "",
