@@ -7,11 +7,17 @@
 // allocated inside it, so graphs (and cached reverse CSRs) created in a scope
 // are invalidated when it ends; using one afterwards throws.
 import type { CsrGraph } from "../../graph/csr.js";
+import { StrataError } from "../../errors.js";
 import type { GraphRef, Kernels } from "../types.js";
 import { instantiateKernels, type KernelExports } from "../../wasm/load.js";
 
-export class WasmOutOfMemoryError extends Error {
+/** The closure does not fit in wasm32's 4 GiB; a user-facing limit, so exit code 2. */
+export class WasmOutOfMemoryError extends StrataError {
   override readonly name = "WasmOutOfMemoryError";
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super("too-large", message);
+  }
 }
 
 /** Largest single block the arena hands out (assembly/memory.ts stops at 0xFFFF0000). */

@@ -1,5 +1,6 @@
 // The min-pull strategy: plans that minimise the bytes clients pull on the
 // next update (plan.ts), stable across rebuilds when given the previous plan.
+import { PipelineError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { availableLayers, type Layers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
@@ -77,7 +78,7 @@ function checkDisjoint(keep: readonly number[][], closure: Closure): void {
   const seen = new Uint8Array(closure.n);
   for (const layer of keep) {
     for (const v of layer) {
-      if (seen[v]) throw new RangeError(`min-pull: "${closure.paths[v]}" appears in two layers of the previous plan`);
+      if (seen[v]) throw new PipelineError("min-pull", `min-pull: "${closure.paths[v]}" appears in two layers of the previous plan`);
       seen[v] = 1;
     }
   }

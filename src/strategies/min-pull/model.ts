@@ -12,6 +12,7 @@
 // Default weights follow the size (each byte equally likely to change). A
 // volatility map scales the weight of a package by name; a history of earlier
 // closures of the image scales it by how often the package really changed.
+import { PipelineError } from "../../errors.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { packageName, parseName, storeName } from "./names.js";
 
@@ -43,7 +44,7 @@ export interface ChangeModel {
 
 export function buildChangeModel(paths: readonly string[], narSize: ArrayLike<number>, options: ChangeModelOptions = {}): ChangeModel {
   const rate = options.changesPerUpdate ?? DEFAULT_CHANGES_PER_UPDATE;
-  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`changesPerUpdate must be a positive number, got ${rate}`);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new PipelineError("min-pull", `min-pull: changesPerUpdate must be a positive number, got ${rate}`);
   const learned = options.history && options.history.length >= 2 ? learnFromHistory(options.history) : new Map<string, number>();
   const n = paths.length;
   const weights = new Float64Array(n);
@@ -56,7 +57,7 @@ export function buildChangeModel(paths: readonly string[], narSize: ArrayLike<nu
     const name = packageName(paths[i]);
     const m = options.volatility?.[name];
     if (m !== undefined) {
-      if (!(m >= 0) || !Number.isFinite(m)) throw new RangeError(`volatility of "${name}" must be a non-negative number, got ${m}`);
+      if (!(m >= 0) || !Number.isFinite(m)) throw new PipelineError("min-pull", `min-pull: volatility of "${name}" must be a non-negative number, got ${m}`);
       w *= m;
     } else {
       const h = learned.get(name);

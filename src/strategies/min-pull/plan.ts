@@ -20,6 +20,7 @@
 // -> c (1). Singletons: P(a) = 1-e^(-111/111), P(b) = 1-e^(-11/111), P(c) =
 // 1-e^(-1/111); E = 63.2 + 0.94 + 0.009. With two layers the cheapest merge is
 // {b, c} (c gains b's risk: +0.09) rather than {a, b} (b gains a's: +5.4).
+import { PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
 import type { ChangeModel } from "./model.js";
 
@@ -134,7 +135,7 @@ class PairHeap {
 export function planMinPull(input: PlanInput): Plan {
   const { graph, topo, size, model, budget } = input;
   const n = graph.n;
-  if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`min-pull: the layer budget must be at least 1, got ${budget}`);
+  if (!Number.isInteger(budget) || budget < 1) throw new PipelineError("min-pull", `min-pull: the layer budget must be at least 1, got ${budget}`);
   const maxLayer = input.maxLayerSize ?? Infinity;
   const minLayer = input.minLayerSize ?? 0;
   if (n === 0) return { layers: [], expectedBytes: 0, lowerBoundBytes: 0, lowerBoundExact: true };
@@ -319,7 +320,7 @@ export function planMinPull(input: PlanInput): Plan {
   if (minLayer > 0) while (groups > 1 && scanMerge(undersized));
   if (groups > budget) {
     // Only reachable when max-layer-size forbids every remaining merge.
-    throw new RangeError(
+    throw new PipelineError("min-pull",
       `min-pull: cannot fit ${n} paths into ${budget} layers without exceeding the maximum layer size of ${maxLayer} bytes`,
     );
   }
