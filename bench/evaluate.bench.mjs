@@ -20,8 +20,7 @@ const dist = (p) => join(root, "dist", p);
 const { readClosureDocument } = await import(dist("graph/document.js"));
 const { Closure } = await import(dist("graph/closure.js"));
 const { evaluateSeries } = await import(dist("evaluate/evaluate.js"));
-const { findStrategy } = await import(dist("strategies/index.js"));
-const { orderStableFirst } = await import(dist("strategies/order.js"));
+const { strategyPlanner } = await import(dist("evaluate/planners.js"));
 const { minPullLayers } = await import(dist("strategies/min-pull/index.js"));
 
 const read = (file) => {
@@ -38,27 +37,8 @@ const seriesList = [
 const strategies = ["popularity", "auto-layer", "nixery", "min-pull", "min-pull+previous"];
 const MiB = (b) => (b / 2 ** 20).toFixed(1);
 
-/** A planner for evaluateSeries: NAME[+previous][@stable-first], extra min-pull options. */
-function planner(spec, budget, extra = {}) {
-  let name = spec;
-  const stableFirst = name.endsWith("@stable-first");
-  if (stableFirst) name = name.slice(0, -"@stable-first".length);
-  const stateful = name.endsWith("+previous");
-  if (stateful) name = name.slice(0, -"+previous".length);
-  const strategy = findStrategy(name);
-  if (!strategy) throw new Error(`bench: strategy ${name} is not registered`);
-  const history = [];
-  return {
-    name: spec,
-    plan(doc, previous) {
-      const options = { maxLayers: budget + 1, fromImageLayers: 0, budget, ...extra };
-      if (stateful && previous) Object.assign(options, { previous: previous.layers, history: [...history] });
-      if (stateful) history.push(doc);
-      const layers = strategy.plan(doc, options).layers;
-      return stableFirst ? orderStableFirst(doc, layers) : layers;
-    },
-  };
-}
+/** A planner for evaluateSeries (NAME[+previous][@stable-first]), as `strata evaluate` makes it. */
+const planner = (spec, budget, extra = {}) => strategyPlanner(spec, { maxLayers: budget + 1, fromImageLayers: 0, budget, ...extra });
 
 const started = new Date().toISOString();
 const rows = [];

@@ -16,5 +16,5 @@ export { StrataWorker, type StrataRemote, type WorkerHost } from "./worker/clien
 export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js";
 export { WorkerCrashedError } from "./worker/errors.js";
 export { webWorkerHost, createWebWorker } from "./worker/web.js";
-export { strategyPlanner, pipelinePlanner } from "./worker/planners.js";
+export { strategyPlanner, pipelinePlanner } from "./evaluate/planners.js";
 export type { Explanation, Fact } from "./worker/explain.js";

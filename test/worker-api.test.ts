@@ -14,7 +14,7 @@ import { formatLayersIndented } from "../src/format/python-json.js";
 import { readClosureDocument, type ClosureDocument } from "../src/graph/document.js";
 import { findStrategy, strategies } from "../src/strategies/index.js";
 import { evaluateImages, evaluateSeries } from "../src/evaluate/evaluate.js";
-import { pipelinePlanner, strategyPlanner } from "../src/worker/planners.js";
+import { pipelinePlanner, strategyPlanner } from "../src/evaluate/planners.js";
 
 const scipyFile = join(repoRoot, "examples/python-scipy.json.gz");
 const webapp = [0, 1, 2, 3].map((k) => join(repoRoot, `bench/data/webapp-v${k}.json.gz`));

@@ -18,7 +18,7 @@ import { defaultStrategyName, findStrategy, strategies } from "../strategies/ind
 import type { Layers, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { instantiateKernels } from "../wasm/load.js";
 import { explainPath, type Explanation } from "./explain.js";
-import { pipelinePlanner, strategyPlanner } from "./planners.js";
+import { pipelinePlanner, strategyPlanner } from "../evaluate/planners.js";
 
 /** Closure input: JSON or gzipped JSON bytes (gzip detected by content), JSON text, or a parsed value. */
 export type ClosureInput = ArrayBuffer | ArrayBufferView | string | { readonly json: unknown };

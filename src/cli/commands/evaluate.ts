@@ -5,13 +5,12 @@ import { UsageError } from "../../errors.js";
 import { readClosureInput, writeFileAtomic } from "../../io/node.js";
 import { evaluateImages, evaluateSeries, type NamedClosure, type Planner } from "../../evaluate/evaluate.js";
 import { htmlPage, imagesHtml, imagesTable, seriesHtml, seriesTable } from "../../evaluate/render.js";
-import { findStrategy, strategies } from "../../strategies/index.js";
+import { strategies } from "../../strategies/index.js";
 import { availableLayers, type StrategyOptions } from "../../strategies/types.js";
-import type { ClosureDocument } from "../../graph/document.js";
 import { readPipelineArgument, stringOption } from "./layer.js";
+import { pipelinePlanner, strategyPlanner } from "../../evaluate/planners.js";
 import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
 import type { PlannerSpec } from "../../worker/service.js";
-import { orderStableFirst } from "../../strategies/order.js";
 
 const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
@@ -49,33 +48,6 @@ Examples:
   strata evaluate --images a.json b.json c.json --html sharing.html
 `;
 
-interface NamedPlanner extends Planner {
-  readonly stateful: boolean;
-}
-
-function strategyPlanner(spec: string, base: StrategyOptions): NamedPlanner {
-  let name = spec;
-  const stableFirst = name.endsWith("@stable-first");
-  if (stableFirst) name = name.slice(0, -"@stable-first".length);
-  const stateful = name.endsWith("+previous");
-  if (stateful) name = name.slice(0, -"+previous".length);
-  const strategy = findStrategy(name);
-  if (strategy === undefined) {
-    throw new UsageError(`evaluate: unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
-  }
-  const history: ClosureDocument[] = [];
-  return {
-    name: spec,
-    stateful,
-    plan(doc, previous) {
-      const options: StrategyOptions = stateful && previous ? { ...base, previous: previous.layers, history: [...history] } : base;
-      if (stateful) history.push(doc);
-      const layers = strategy.plan(doc, options).layers;
-      return stableFirst ? orderStableFirst(doc, layers) : layers;
-    },
-  };
-}
-
 export const evaluateCommand: Command = {
   name: "evaluate",
   summary: "bytes pulled between versions / shared across images, per strategy",
@@ -108,15 +80,11 @@ export const evaluateCommand: Command = {
     const specs = (values.strategy as string[] | undefined) ?? [];
     const pipelines = (values.pipeline as string[] | undefined) ?? [];
     const planners: Planner[] = specs.map((s) => strategyPlanner(s, base));
-    const pipelineStrategy = findStrategy("pipeline");
     const workerSpecs: PlannerSpec[] = specs.map((name) => ({ name })); // issue 8: see plannersInWorkers below
     for (let i = 0; i < pipelines.length; i++) {
       const pipeline = await readPipelineArgument(pipelines[i], "--pipeline");
       workerSpecs.push({ name: pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`, pipeline }); // issue 8
-      planners.push({
-        name: pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`,
-        plan: (doc) => pipelineStrategy!.plan(doc, { pipeline }).layers,
-      });
+      planners.push(pipelinePlanner(pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`, pipeline));
     }
     if (planners.length === 0) {
       for (const s of strategies) if (s.name !== "pipeline") planners.push(strategyPlanner(s.name, base));

@@ -2,9 +2,9 @@
 // strategy plans each version on its own; "NAME+previous" shows a stateful
 // strategy (min-pull) its previous plan and the history of the series;
 // "NAME@stable-first" reorders its layers by change probability.
-// Mirrors src/cli/commands/evaluate.ts (kept in step; see the worker tests).
-// Platform-neutral, so workers and the web page price plans exactly as the CLI.
-import type { Planner } from "../evaluate/evaluate.js";
+// Platform-neutral: the CLI, workers, the web page and the benches share it, so
+// every front end prices plans the same way.
+import type { Planner } from "./evaluate.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { UsageError } from "../errors.js";
 import { findStrategy, strategies } from "../strategies/index.js";
