@@ -41,7 +41,7 @@ import { InputError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
-import { sortByKey } from "./radix.js";
+import { radixSortByKey, sortByKey } from "./radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {
@@ -156,20 +156,23 @@ export function candidateOrder(g: AutoLayerGraph): Uint32Array {
   const size = g.narSize;
   const order = new Uint32Array(n);
   let maxSize = 0;
-  for (let v = 0; v < n; v++) if (size[v] > maxSize) maxSize = size[v];
+  let whole = true;
+  for (let v = 0; v < n; v++) {
+    if (size[v] > maxSize) maxSize = size[v];
+    if (!(size[v] >= 0 && Number.isInteger(size[v]))) whole = false;
+  }
   const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
-  if (maxSize * shift + shift < 2 ** 53) {
-    // Pack (narSize, vertex) into one exact double: a native numeric sort is
-    // several times faster than a comparator. Ascending, then read backwards.
+  if (whole && maxSize * shift + shift < 2 ** 53) {
+    // Pack (narSize, input position) into one exact whole number below 2^53
+    // and radix-sort by it (no comparator). Ascending, then read backwards.
     const keys = new Float64Array(n);
-    const byPos = new Uint32Array(n);
+    const items = new Uint32Array(n);
     for (let v = 0; v < n; v++) {
-      const p = pos ? pos[v] : v;
-      byPos[p] = v;
-      keys[v] = size[v] * shift + p;
+      items[v] = v;
+      keys[v] = size[v] * shift + (pos ? pos[v] : v);
     }
-    keys.sort();
-    for (let i = 0; i < n; i++) order[i] = byPos[keys[n - 1 - i] % shift];
+    radixSortByKey(items, keys);
+    for (let i = 0; i < n; i++) order[i] = items[n - 1 - i];
     return order;
   }
   for (let v = 0; v < n; v++) order[v] = v;

@@ -12,15 +12,21 @@
  * into two uint32 halves (no floating-point division per item); a pass whose
  * digit is the same for every item is skipped.
  */
+let scratch = new Uint32Array(0);
+const count = new Int32Array(256);
+
 export function radixSortByKey(items: Uint32Array, keys: Float64Array, from = 0, to = items.length): void {
   const n = to - from;
   if (n < 2) return;
-  let lo: Uint32Array = new Uint32Array(n);
-  let hi: Uint32Array = new Uint32Array(n);
-  let it: Uint32Array = items.slice(from, to);
-  let lo2: Uint32Array = new Uint32Array(n);
-  let hi2: Uint32Array = new Uint32Array(n);
-  let it2: Uint32Array = new Uint32Array(n);
+  // Scratch reused across calls (name order sorts thousands of small runs).
+  if (scratch.length < 6 * n) scratch = new Uint32Array(Math.max(6 * n, 2 * scratch.length));
+  let lo: Uint32Array = scratch.subarray(0, n);
+  let hi: Uint32Array = scratch.subarray(n, 2 * n);
+  let it: Uint32Array = scratch.subarray(2 * n, 3 * n);
+  let lo2: Uint32Array = scratch.subarray(3 * n, 4 * n);
+  let hi2: Uint32Array = scratch.subarray(4 * n, 5 * n);
+  let it2: Uint32Array = scratch.subarray(5 * n, 6 * n);
+  it.set(items.subarray(from, to));
   let maxHi = 0;
   let maxLo = 0;
   for (let i = 0; i < n; i++) {
@@ -31,7 +37,6 @@ export function radixSortByKey(items: Uint32Array, keys: Float64Array, from = 0,
     if (h > maxHi) maxHi = h;
     maxLo |= lo[i];
   }
-  const count = new Int32Array(256);
   const passes = maxHi > 0 ? 4 + Math.ceil(Math.log2(maxHi + 1) / 8) : maxLo === 0 ? 0 : Math.ceil(Math.log2((maxLo >>> 0) + 1) / 8);
   for (let pass = 0; pass < passes; pass++) {
     const src = pass < 4 ? lo : hi;
