@@ -20,6 +20,7 @@
 // the JSON load is outside); (b) CLI process wall vs auto-layer.py wall.
 // Run: npm run build && node --expose-gc bench/auto-layer.bench.mjs
 // Writes bench/results/auto-layer.md (a section of bench/README.md, see run.mjs) and .json.
+import { measure, median, writeResults } from "./lib.mjs";
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -71,27 +72,6 @@ export function inputs() {
   return out;
 }
 
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Runs fn `reps` times after one warm-up; returns {ms: median, min, cpuMs, result}. */
-async function measure(fn, reps) {
-  let result = await fn();
-  const times = [];
-  const cpu = [];
-  for (let i = 0; i < reps; i++) {
-    globalThis.gc?.();
-    const c = process.cpuUsage();
-    const t = performance.now();
-    result = await fn();
-    times.push(performance.now() - t);
-    const d = process.cpuUsage(c);
-    cpu.push((d.user + d.system) / 1000);
-  }
-  return { ms: median(times), min: Math.min(...times), cpuMs: median(cpu), result };
-}
 
 export async function run({ reps = 7, cliReps = 3 } = {}) {
   const rows = [];
@@ -109,7 +89,7 @@ export async function run({ reps = 7, cliReps = 3 } = {}) {
       // plan = graph build + algorithm, from the streamed document.
       const m = await measure(() => autoLayerGraph(graphFromColumns(columns), { limit }), unbounded ? (n > 20000 ? 1 : 3) : reps);
       const r = m.result;
-      const row = { ...base, limit: unbounded ? "unbounded" : limit, layers: r.layers.length, primaries: r.primaries.length, algorithmMs: m.ms, algorithmMinMs: m.min, algorithmCpuMs: m.cpuMs };
+      const row = { ...base, limit: unbounded ? "unbounded" : limit, layers: r.layers.length, primaries: r.primaries.length, algorithmMs: m.ms, algorithmMinMs: m.minMs, algorithmCpuMs: m.cpuMs };
       if (ref?.wall[limit]) {
         row.referenceWallS = ref.wall[limit][0];
         row.referenceLayers = ref.wall[limit][1];
@@ -184,11 +164,8 @@ export function toMarkdown({ rows, notes, date = new Date().toISOString() }) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await run();
-  const dir = join(root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
   const md = toMarkdown(result);
-  writeFileSync(join(dir, "auto-layer.md"), md);
-  writeFileSync(join(dir, "auto-layer.json"), JSON.stringify({ name: "auto-layer", date: new Date().toISOString(), node: process.version, ...result }, null, 2) + "\n");
+  writeResults("auto-layer", md, result);
   process.stdout.write(md);
   console.log(`maxRSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }

@@ -26,6 +26,7 @@
 // decoding); (b) CLI process wall vs Go program wall.
 // Run: npm run build && node --expose-gc bench/nixery.bench.mjs
 // Writes bench/results/nixery.md (a section of bench/README.md, see run.mjs) and .json.
+import { measure, median, writeResults } from "./lib.mjs";
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -79,28 +80,6 @@ export function inputs() {
   const syn = syn100k();
   if (syn) out.push({ name: "syn-100000", file: syn, popularity: undefined });
   return out;
-}
-
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Runs fn `reps` times after one warm-up: median and best wall ms, median CPU ms. */
-async function measure(fn, reps) {
-  let result = await fn();
-  const wall = [];
-  const cpu = [];
-  for (let i = 0; i < reps; i++) {
-    globalThis.gc?.();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    result = await fn();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  return { ms: median(wall), minMs: Math.min(...wall), cpuMs: median(cpu), result };
 }
 
 /** A fresh CLI process per run: median and best wall ms. */
@@ -212,11 +191,8 @@ export function toMarkdown({ when, cpu, rows, notes }) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await run();
-  const dir = join(root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
   const md = toMarkdown(result);
-  writeFileSync(join(dir, "nixery.md"), md);
-  writeFileSync(join(dir, "nixery.json"), JSON.stringify({ name: "nixery", node: process.version, ...result }, null, 2) + "\n");
+  writeResults("nixery", md, result);
   process.stdout.write(md);
   console.log(`maxRSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }

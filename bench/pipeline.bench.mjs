@@ -15,6 +15,7 @@
 // phase breakdown of the default pipeline on both kernel backends.
 // Run: npm run build && node --expose-gc bench/pipeline.bench.mjs [--quick]
 // Writes bench/results/pipeline.md and .json.
+import { median, writeResults } from "./lib.mjs";
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -92,10 +93,6 @@ function runCli(args) {
   return { wallMs, rssMb: m ? Number(m[1]) / 1024 : undefined, stdout: p.stdout };
 }
 
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** The reference's pipelines for this graph: first root, 11th most referenced path. */
 function pipelinesFor(doc) {
@@ -207,10 +204,7 @@ function toMarkdown({ rows, phaseRows, notes }) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await run();
-  const dir = join(root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
   const md = toMarkdown(result);
-  writeFileSync(join(dir, "pipeline.md"), md);
-  writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ name: "pipeline", date: new Date().toISOString(), node: process.version, ...result }, null, 2) + "\n");
+  writeResults("pipeline", md, result);
   process.stdout.write(md);
 }
