@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
 import { badInputs, type BadInputCase } from "./helpers/fuzz-bad-input.js";
 import { repoRoot } from "./helpers/shared.js";
+import { captureCli } from "./helpers/cli.js";
 
 const DOC = join(repoRoot, "docs/bad-input.md");
 const START = "<!-- bad-input table: generated from test/helpers/fuzz-bad-input.ts -->";
@@ -19,12 +19,7 @@ async function run(c: BadInputCase): Promise<{ code: number; out: string; err: s
   const dir = mkdtempSync(join(tmpdir(), "strata-bad-"));
   const file = join(dir, "closure.json");
   if (c.input !== undefined) writeFileSync(file, c.input);
-  let out = "";
-  let err = "";
-  const code = await runCli(
-    c.args.map((a) => (a === "INPUT" ? file : a)),
-    { out: (t) => void (out += t), err: (t) => void (err += t), stdoutIsTty: false, stderrIsTty: false, env: {} },
-  );
+  const { code, out, err } = await captureCli(c.args.map((a) => (a === "INPUT" ? file : a)));
   return { code, out, err: err.split(file).join("INPUT") };
 }
 

@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../src/cli/main.js";
 import type { CliIo } from "../src/cli/command.js";
-import { hasShared, repoRoot, sharedPath } from "./helpers/shared.js";
+import { hasShared, sharedPath } from "./helpers/shared.js";
+import { spawnCli } from "./helpers/cli.js";
 
-const main = join(repoRoot, "dist", "cli", "main.js");
 function run(args: string[], input?: string | Uint8Array, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [main, ...args], { input, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, ...env } });
+  const r = spawnCli(args, { input, env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

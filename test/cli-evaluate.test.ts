@@ -1,13 +1,12 @@
 // `strata evaluate` through the built CLI, as a user runs it.
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, sharedPath } from "./helpers/shared.js";
+import { sharedPath } from "./helpers/shared.js";
+import { spawnCli } from "./helpers/cli.js";
 
-const cli = join(repoRoot, "dist/cli/main.js");
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+const run = (args: string[]) => spawnCli(args);
 const series = [0, 1, 2, 3, 4].map((k) => sharedPath(`data/debian-bookworm/series/postgresql-v${k}.json.gz`));
 
 describe("strata evaluate", () => {

@@ -1,13 +1,12 @@
 // docs/examples: every command of commands.sh (the ones docs/nix.md shows),
 // run with the built CLI in that directory, prints exactly the committed file.
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./helpers/shared.js";
+import { spawnCli } from "./helpers/cli.js";
 
 const dir = join(repoRoot, "docs", "examples");
-const main = join(repoRoot, "dist", "cli", "main.js");
 const lines = readFileSync(join(dir, "commands.sh"), "utf8")
   .split("\n")
   .filter((l) => l.startsWith("strata "));
@@ -27,7 +26,7 @@ describe("docs/examples", () => {
   for (const line of lines) {
     it(line, () => {
       const [args, out] = parse(line);
-      const r = spawnSync(process.execPath, [main, ...args], { cwd: dir, encoding: "utf8" });
+      const r = spawnCli(args, { cwd: dir });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(readFileSync(join(dir, out), "utf8"));

@@ -1,23 +1,15 @@
 // The layer, popularity and check commands: in-process through runCli with a
 // captured io, and the built CLI (dist/, `npm run build`) spawned on real data.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../src/cli/main.js";
-import type { CliIo } from "../src/cli/command.js";
-import { hasShared, readJsonFile, repoRoot, sharedPath } from "./helpers/shared.js";
+import { hasShared, readJsonFile, sharedPath } from "./helpers/shared.js";
 import { naivePopularityOrder } from "./helpers/pipeline-naive-popularity.js";
+import { builtCli, captureCli, spawnCli } from "./helpers/cli.js";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), stdoutIsTty: false, stderrIsTty: false, env: {} };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = captureCli;
 
 const e = (path: string, narSize: number, references: string[] = []) => ({ path, narSize, references });
 // A -> B -> C, A -> C; D alone. Popularity (by hand): C 4, B 2, A 1, D 1.
@@ -131,8 +123,8 @@ describe("strata check", () => {
 });
 
 describe("the built CLI (spawned)", () => {
-  const main = join(repoRoot, "dist", "cli", "main.js");
-  const spawn = (args: string[], input?: Uint8Array) => spawnSync(process.execPath, [main, ...args], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+  const main = builtCli;
+  const spawn = (args: string[], input?: Uint8Array) => spawnCli(args, { input });
 
   it("dist/cli/main.js exists (run `npm run build`)", () => {
     expect(existsSync(main)).toBe(true);

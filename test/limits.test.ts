@@ -9,8 +9,6 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/main.js";
-import type { CliIo } from "../src/cli/command.js";
 import type { CsrGraph } from "../src/graph/csr.js";
 import { readClosureDocument, type ClosureEntry } from "../src/graph/document.js";
 import { parseClosureBytes } from "../src/io/stream-json.js";
@@ -20,6 +18,7 @@ import { WasmKernels } from "../src/kernels/wasm/backend.js";
 import { findStrategy, type Layers } from "../src/strategies/index.js";
 import { createNodeWorker } from "../dist/worker/node.js";
 import { repoRoot } from "./helpers/shared.js";
+import { captureCli } from "./helpers/cli.js";
 
 describe("limits: Wasm's 4 GiB", () => {
   it("a closure too large for wasm32 is refused before anything is allocated", () => {
@@ -167,13 +166,7 @@ describe("limits: narSize beyond 2^53", () => {
 
 // --- nothing lost -------------------------------------------------------------------
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), stdoutIsTty: false, stderrIsTty: false, env: {} };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = captureCli;
 
 describe("nothing lost", () => {
   const good = JSON.stringify([
