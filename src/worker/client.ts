@@ -34,6 +34,30 @@ export interface WorkerHost {
   busy?(busy: boolean): void;
 }
 
+/**
+ * The failure half of a WorkerHost: reports the first unrequested death to the
+ * registered listeners, and nothing once `stopping()` was called (a requested
+ * terminate is not a failure).
+ */
+export function failureReporter(): {
+  report(error: Error): void;
+  onFailure(listener: (error: Error) => void): void;
+  stopping(): void;
+} {
+  let stopping = false;
+  let reported = false;
+  const listeners: ((e: Error) => void)[] = [];
+  return {
+    report(e) {
+      if (stopping || reported) return;
+      reported = true;
+      for (const l of listeners) l(e);
+    },
+    onFailure: (l) => void listeners.push(l),
+    stopping: () => void (stopping = true),
+  };
+}
+
 export class StrataWorker {
   /** comlink's proxy; prefer the methods below, which fail fast when the worker dies. */
   readonly remote: StrataRemote;

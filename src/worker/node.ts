@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { wasmModule } from "../wasm/load.js";
-import { StrataWorker, type WorkerHost } from "./client.js";
+import { failureReporter, StrataWorker, type WorkerHost } from "./client.js";
 import { StrataPool } from "./pool.js";
 import type { NamedClosure, Planner } from "../evaluate/evaluate.js";
 import type { EvaluationRequest, PlannerSpec } from "./service.js";
@@ -22,14 +22,7 @@ export interface NodeWorkerHost extends WorkerHost {
 /** Starts a worker thread running node-entry.js, as a WorkerHost. */
 export function spawnNodeWorker(options: NodeWorkerOptions = {}): NodeWorkerHost {
   const worker = new Worker(new URL("./node-entry.js", import.meta.url), { resourceLimits: options.resourceLimits });
-  let stopping = false;
-  let reported = false;
-  const listeners: ((e: Error) => void)[] = [];
-  const report = (e: Error) => {
-    if (stopping || reported) return;
-    reported = true;
-    for (const l of listeners) l(e);
-  };
+  const { report, onFailure, stopping } = failureReporter();
   worker.on("error", (e: Error) => {
     const code = (e as NodeJS.ErrnoException).code;
     report(new Error(code ? `${e.message} (${code})` : e.message));
@@ -55,9 +48,9 @@ export function spawnNodeWorker(options: NodeWorkerOptions = {}): NodeWorkerHost
       busy = b;
       apply();
     },
-    onFailure: (l) => void listeners.push(l),
+    onFailure,
     terminate() {
-      stopping = true;
+      stopping();
       void worker.terminate();
     },
   };
