@@ -35,6 +35,28 @@ export interface ClosureColumns {
   readonly refIds: Uint32Array;
 }
 
+/** The error for a path listed twice (entries `first` and `second`, 0-based). */
+export function duplicatePathError(path: string, first: number, second: number): InputError {
+  return new InputError("duplicate-path", `"${path}" appears twice in the closure (entries ${first} and ${second})`, path);
+}
+
+/**
+ * For each string id of the columns, the entry whose path it is (-1 for
+ * strings that are only referenced). Throws on a path listed twice.
+ */
+export function entryOfColumns(c: ClosureColumns): Int32Array {
+  const entryOf = new Int32Array(c.strings.length).fill(-1);
+  for (let i = 0; i < c.count; i++) {
+    const s = c.pathId[i];
+    const first = entryOf[s];
+    if (first >= 0) {
+      throw duplicatePathError(c.strings[s], first, i);
+    }
+    entryOf[s] = i;
+  }
+  return entryOf;
+}
+
 /** A ClosureDocument carrying this key has its entries in columns too (see Closure.fromDocument). */
 export const closureColumnsKey: unique symbol = Symbol.for("strata.closureColumns");
 
@@ -131,16 +153,7 @@ export class Closure implements CsrGraph {
   static fromColumns(c: ClosureColumns, options: ClosureOptions = {}): Closure {
     const { count, pathId, refOffsets, refIds, strings } = c;
     const m = strings.length;
-    const entryOf = new Int32Array(m).fill(-1);
-    for (let i = 0; i < count; i++) {
-      const s = pathId[i];
-      const first = entryOf[s];
-      if (first >= 0) {
-        const p = strings[s];
-        throw new InputError("duplicate-path", `"${p}" appears twice in the closure (entries ${first} and ${i})`, p);
-      }
-      entryOf[s] = i;
-    }
+    const entryOf = entryOfColumns(c);
     const excluded = new Uint8Array(m);
     for (const p of options.exclude ?? []) {
       const s = c.ids.get(p);
@@ -214,7 +227,7 @@ export class Closure implements CsrGraph {
       const p = entries[i].path;
       const first = seen.get(p);
       if (first !== undefined) {
-        throw new InputError("duplicate-path", `"${p}" appears twice in the closure (entries ${first} and ${i})`, p);
+        throw duplicatePathError(p, first, i);
       }
       seen.set(p, i);
     }

@@ -5,7 +5,7 @@
 // auto-layer nor Nixery needs: on 100k paths this is several times cheaper.
 // Both strategies build their graph here (graphOf).
 import { InputError } from "../../errors.js";
-import { Closure, columnsOf, type ClosureColumns } from "../../graph/closure.js";
+import { Closure, columnsOf, duplicatePathError, entryOfColumns, type ClosureColumns } from "../../graph/closure.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
 import type { AutoLayerGraph } from "./algorithm.js";
 
@@ -38,7 +38,7 @@ export function graphFromEntries(entries: readonly ClosureEntry[]): InputGraph {
     const first = index.get(e.path);
     if (first !== undefined) {
       // auto-layer.py fails its size assertion here (unless the narSize is 0).
-      throw new InputError("duplicate-path", `"${e.path}" appears twice in the closure (entries ${first} and ${i})`, e.path);
+      throw duplicatePathError(e.path, first, i);
     }
     index.set(e.path, i);
     paths[i] = e.path;
@@ -86,18 +86,9 @@ export function graphFromEntries(entries: readonly ClosureEntry[]): InputGraph {
  */
 export function graphFromColumns(c: ClosureColumns): InputGraph {
   const { count: n, pathId, refOffsets, refIds, strings } = c;
-  const entryOf = new Int32Array(strings.length).fill(-1);
+  const entryOf = entryOfColumns(c);
   const paths: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = pathId[i];
-    const first = entryOf[s];
-    if (first >= 0) {
-      const p = strings[s];
-      throw new InputError("duplicate-path", `"${p}" appears twice in the closure (entries ${first} and ${i})`, p);
-    }
-    entryOf[s] = i;
-    paths[i] = strings[s];
-  }
+  for (let i = 0; i < n; i++) paths[i] = strings[pathId[i]];
   const offsets = new Uint32Array(n + 1);
   const targets = new Uint32Array(refOffsets[n] - refOffsets[0]);
   const indegree = new Uint32Array(n);
