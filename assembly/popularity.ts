@@ -156,6 +156,21 @@ export function popularity(
   }
 }
 
+/** Pushes x's referrers not yet in inSet onto the undo stack; returns its new height. */
+// @ts-ignore: decorator
+@inline
+function pushNewReferrers(x: u32, rOff: usize, rTgt: usize, inSet: usize, undo: usize, top: u32): u32 {
+  const end = load<u32>(rOff + (<usize>(x + 1) << 2));
+  for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
+    const w = load<u32>(rTgt + (<usize>e << 2));
+    if (load<u8>(inSet + w) != 0) continue;
+    store<u8>(inSet + w, 1);
+    store<u32>(undo + (<usize>top << 2), w);
+    top++;
+  }
+  return top;
+}
+
 /**
  * Adds v and its ancestors outside inSet to inSet and to the undo stack
  * (breadth-first, using the new stack entries as the queue) and writes the
@@ -180,14 +195,7 @@ function enter(
       const x = load<u32>(undo + (<usize>head << 2));
       head++;
       sum += <u64>load<u32>(paths + (<usize>x << 2));
-      const end = load<u32>(rOff + (<usize>(x + 1) << 2));
-      for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
-        const w = load<u32>(rTgt + (<usize>e << 2));
-        if (load<u8>(inSet + w) != 0) continue;
-        store<u8>(inSet + w, 1);
-        store<u32>(undo + (<usize>top << 2), w);
-        top++;
-      }
+      top = pushNewReferrers(x, rOff, rTgt, inSet, undo, top);
     }
     store<u32>(out + (<usize>v << 2), <u32>sum);
     return top;
@@ -201,14 +209,7 @@ function enter(
       const a = acc + (<usize>k << 3);
       store<u64>(a, load<u64>(a) + <u64>load<u32>(src + (<usize>k << 2)));
     }
-    const end = load<u32>(rOff + (<usize>(x + 1) << 2));
-    for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
-      const w = load<u32>(rTgt + (<usize>e << 2));
-      if (load<u8>(inSet + w) != 0) continue;
-      store<u8>(inSet + w, 1);
-      store<u32>(undo + (<usize>top << 2), w);
-      top++;
-    }
+    top = pushNewReferrers(x, rOff, rTgt, inSet, undo, top);
   }
   const row = out + <usize>v * rowBytes;
   let carry: u64 = 0;
