@@ -96,8 +96,8 @@ function fraction(pulled: number, ideal: number, worst: number): number | null {
 export function updateCost(
   before: { name: string; doc: ClosureDocument; layers: Layers },
   after: { name: string; doc: ClosureDocument; layers: Layers },
+  sizes: ReadonlyMap<string, number> = sizeTable(after.doc),
 ): UpdateCost {
-  const sizes = sizeTable(after.doc);
   const had = new Set(before.layers.map(layerKey));
   let pulledBytes = 0;
   let pulledLayers = 0;
@@ -153,14 +153,14 @@ export function updateCost(
  */
 export function evaluateSeries(versions: readonly NamedClosure[], planners: readonly Planner[]): SeriesEvaluation {
   if (versions.length < 2) throw new RangeError("evaluateSeries: a series needs at least two versions");
+  const sizes = versions.map((v) => sizeTable(v.doc));
   const strategies = planners.map((planner): StrategySeries => {
     const plans: Layers[] = [];
     versions.forEach((v, k) => {
       plans.push(planner.plan(v.doc, k === 0 ? undefined : { doc: versions[k - 1].doc, layers: plans[k - 1] }));
     });
     const summaries = versions.map((v, k): VersionSummary => {
-      const sizes = sizeTable(v.doc);
-      const layerSizes = plans[k].map((l) => layerBytes(l, sizes));
+      const layerSizes = plans[k].map((l) => layerBytes(l, sizes[k]));
       return { name: v.name, layerCount: plans[k].length, imageBytes: layerSizes.reduce((a, b) => a + b, 0), layerBytes: layerSizes };
     });
     const updates: UpdateCost[] = [];
@@ -169,6 +169,7 @@ export function evaluateSeries(versions: readonly NamedClosure[], planners: read
         updateCost(
           { name: versions[k - 1].name, doc: versions[k - 1].doc, layers: plans[k - 1] },
           { name: versions[k].name, doc: versions[k].doc, layers: plans[k] },
+          sizes[k],
         ),
       );
     }

@@ -114,8 +114,10 @@ export function planWithGroups(
     seenNames.add(spec.name);
     const test = compileMatcher(spec.match, `group ${spec.name}`);
     const members: number[] = [];
+    let matched = 0;
     for (let v = 0; v < n; v++) {
       if (!test(names[v])) continue;
+      matched++;
       const list = matchedBy.get(closure.paths[v]) ?? [];
       list.push(spec.name);
       matchedBy.set(closure.paths[v], list);
@@ -125,7 +127,7 @@ export function planWithGroups(
       }
     }
     if (members.length === 0) {
-      const msg = list0(matchedBy, spec)
+      const msg = matched > 0
         ? `group "${spec.name}" (${spec.match}) only matches paths an earlier group already took`
         : `group "${spec.name}" (${spec.match}) matches no path of the closure`;
       if (options.strict) throw new UsageError(msg);
@@ -167,12 +169,11 @@ export function planWithGroups(
   }
   if (restVertices.length > 0) {
     const restPaths = new Set(restVertices.map((v) => closure.paths[v]));
-    const byPath = new Map(doc.entries.map((e) => [e.path, e] as const));
     const entries: ClosureEntry[] = [];
     // Input order is kept: it breaks narSize ties in nixpkgs' vertex order.
     for (const e of doc.entries) {
       if (!restPaths.has(e.path)) continue;
-      entries.push({ ...e, references: e.references.filter((r) => restPaths.has(r) && byPath.has(r)) });
+      entries.push({ ...e, references: e.references.filter((r) => restPaths.has(r)) });
     }
     const rest: ClosureDocument = { format: doc.format, entries };
     for (const layer of planRest(rest, restBudget)) if (layer.length > 0) layers.push({ paths: layer });
@@ -180,9 +181,4 @@ export function planWithGroups(
   const assignments = new Map<string, readonly string[]>();
   for (const [p, list] of matchedBy) assignments.set(p, list);
   return { layers, assignments, warnings, restBudget };
-}
-
-function list0(matchedBy: Map<string, string[]>, spec: GroupSpec): boolean {
-  for (const list of matchedBy.values()) if (list.includes(spec.name)) return true;
-  return false;
 }

@@ -23,13 +23,12 @@ export function layerChangeProbabilities(doc: ClosureDocument | Closure, layers:
       if (v !== undefined) layerOf[v] = i;
     }
   });
-  // Paths in no layer (excluded) belong to no layer's own set but still
-  // change the layers above them: give them a layer id of their own.
-  let extra = layers.length;
-  for (let v = 0; v < closure.n; v++) if (layerOf[v] < 0) layerOf[v] = extra;
-  extra++;
+  // Paths in no layer (excluded) still change the layers above them: they
+  // share one extra layer id, whose own weight is not reported.
+  const unassigned = layers.length;
+  for (let v = 0; v < closure.n; v++) if (layerOf[v] < 0) layerOf[v] = unassigned;
   const m = buildChangeModel(closure.paths, closure.narSize, model);
-  const weights = exactClosureWeights(closure, closure.topo, m.weights, layerOf, extra);
+  const weights = exactClosureWeights(closure, closure.topo, m.weights, layerOf, layers.length + 1);
   return layers.map((_, i) => m.probability(weights[i]));
 }
 

@@ -28,6 +28,13 @@ export function subDocument(g: ExtensionGraph): ClosureDocument {
   return { format: "references-graph", entries };
 }
 
+/** Layers of paths -> groups of local vertex indices, as extension steps return them. */
+function toLocal(graph: ExtensionGraph, layers: readonly (readonly string[])[]): number[][] {
+  const index = new Map<string, number>();
+  graph.vertices.forEach((v, i) => index.set(graph.closure.paths[v], i));
+  return layers.map((layer) => layer.map((p) => index.get(p)!));
+}
+
 function integerArg(args: readonly unknown[], step: string, what: string, min: number): ArgumentProblem | undefined {
   if (args.length !== 1) return { message: `expects one argument (${what}), got ${args.length}` };
   const v = args[0];
@@ -44,10 +51,8 @@ function strategyStep(name: string, strategy: Strategy, what: string, min: numbe
     checkArgs: (args: readonly unknown[]) => integerArg(args, name, what, min),
     apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
       const doc = subDocument(graph);
-      const index = new Map<string, number>();
-      graph.vertices.forEach((v, i) => index.set(graph.closure.paths[v], i));
       const { layers } = strategy.plan(doc, { ...options(args[0] as number), kernels: graph.kernels });
-      return layers.map((layer) => layer.map((p) => index.get(p)!));
+      return toLocal(graph, layers);
     },
   };
 }
@@ -95,9 +100,7 @@ const groupsStep = {
     const plan = planWithGroups(doc, { groups, heavyBytes: o.heavy, budget: o.budget }, (restDoc, budget) =>
       rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
     );
-    const index = new Map<string, number>();
-    graph.vertices.forEach((v, i) => index.set(graph.closure.paths[v], i));
-    return plan.layers.map((l) => l.paths.map((p) => index.get(p)!));
+    return toLocal(graph, plan.layers.map((l) => l.paths));
   },
 };
 
