@@ -6,7 +6,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument } from "../graph/document.js";
 import { decodeUtf8, isGzip } from "./decode.js";
@@ -51,6 +50,8 @@ async function* inputChunks(source: string, chunkBytes: number, counter: { raw: 
       yield r.value;
     }
   }
+  // zlib is loaded only for gzip input (start-up time of every other run).
+  const { createGunzip } = await import("node:zlib");
   const gunzip = createGunzip({ chunkSize: Math.max(64, chunkBytes) });
   // Feeds the compressed bytes with back-pressure; errors surface through the gunzip iterator.
   const feed = (async () => {
