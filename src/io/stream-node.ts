@@ -1,8 +1,10 @@
 // Node side of the streaming closure reader: file or stdin chunks, gunzipped
 // by zlib when the first bytes say gzip, fed to the platform-neutral parser.
-// Inputs that turn out small take the plain JSON.parse path instead (it is as
-// fast for them and keeps V8's exact syntax-error wording); the switch happens
-// on the decompressed byte count, so nothing is read twice.
+// Every input streams (the columns it builds are faster to plan from and far
+// smaller than JSON.parse's objects). Inputs that turn out small also keep
+// their bytes until the end: if they hold an error, the whole-text path
+// (JSON.parse + readClosureDocument) reports it, so small inputs keep V8's
+// exact syntax-error wording.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
@@ -12,7 +14,11 @@ import { decodeUtf8, isGzip } from "./decode.js";
 import { ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
 
 export interface NodeStreamReadOptions extends StreamReadOptions {
-  /** Decompressed inputs up to this many bytes use JSON.parse (default 16 MiB; 0 streams everything). */
+  /**
+   * Decompressed inputs up to this many bytes keep their bytes while streaming, so an error
+   * in them is reported by JSON.parse + readClosureDocument, in V8's wording (default 16 MiB;
+   * 0: never, every error names a byte offset).
+   */
   readonly smallInputBytes?: number;
   /** Read chunk size (default 1 MiB). */
   readonly chunkBytes?: number;
@@ -20,7 +26,7 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-// Measured crossover (bench/results/scale.md): JSON.parse + entries wins at 6 MB, streaming + columns at 40 MB.
+// Up to this size an input's bytes are cheap to hold (they are less than JSON.parse's objects would be).
 export const defaultSmallInputBytes = 16 * 1024 * 1024;
 
 function openError(source: string, e: unknown): InputError {
@@ -95,43 +101,57 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
     }
   }
   const counter = { raw: 0 };
+  const parser = new ClosureStreamParser({ ...options, what });
+  // Small inputs keep their bytes while they stream, for the exact error below.
   const held: Uint8Array[] = [];
   let heldBytes = 0;
-  let parser: ClosureStreamParser | undefined;
+  let holding = small > 0;
+  let failure: InputError | undefined;
   const report = (stage: ReadProgress["stage"]) => {
     if (onProgress === undefined) return;
-    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser?.bytes ?? heldBytes, entries: parser?.entries ?? 0, compressedBytes: counter.raw };
+    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser.bytes, entries: parser.entries, compressedBytes: counter.raw };
     if (totalBytes !== undefined) p.totalBytes = totalBytes;
     onProgress(p);
   };
   for await (const chunk of inputChunks(source, options.chunkBytes ?? 1 << 20, counter)) {
-    if (parser === undefined) {
+    if (holding) {
       held.push(chunk);
       heldBytes += chunk.length;
-      if (heldBytes <= small) {
-        report("reading");
-        continue;
+      if (heldBytes > small) {
+        holding = false;
+        held.length = 0;
       }
-      parser = new ClosureStreamParser({ ...options, what });
-      for (const c of held) parser.push(c);
-      held.length = 0;
-    } else parser.push(chunk);
+    }
+    if (failure === undefined) {
+      try {
+        parser.push(chunk);
+      } catch (e) {
+        if (!holding || !(e instanceof InputError)) throw e;
+        failure = e; // read on: the whole-text path below names the error
+      }
+    } else if (!holding) throw failure; // grew past the small-input size after an error: the streaming error stands
+
     report("parsing");
   }
-  if (parser === undefined) {
-    // Small input: the original whole-text path, byte for byte.
-    const bytes = held.length === 1 ? held[0] : concat(held, heldBytes);
-    let text: string;
+  if (failure === undefined) {
     try {
-      text = decodeUtf8(bytes, source);
+      const doc = parser.end();
+      report("done");
+      return doc;
     } catch (e) {
-      throw new InputError("invalid-json", (e as Error).message);
+      if (!holding || !(e instanceof InputError)) throw e;
     }
-    const doc = readClosureDocument(parseJsonText(text, what), options);
-    report("done");
-    return doc;
   }
-  const doc = parser.end();
+  // A small input with a problem: the whole-text path (UTF-8 decode, JSON.parse,
+  // readClosureDocument) reports it, so small inputs keep V8's JSON wording.
+  const bytes = held.length === 1 ? held[0] : concat(held, heldBytes);
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, source);
+  } catch (e) {
+    throw new InputError("invalid-json", (e as Error).message);
+  }
+  const doc = readClosureDocument(parseJsonText(text, what), options);
   report("done");
   return doc;
 }
