@@ -9,16 +9,14 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { InputError } from "../errors.js";
-import { parseJsonText, readClosureDocument, type ClosureDocument } from "../graph/document.js";
-import { decodeUtf8, isGzip } from "./decode.js";
-import { ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
+import type { ClosureDocument } from "../graph/document.js";
+import { isGzip } from "./decode.js";
+import { defaultSmallInputBytes, readClosureChunks, type ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
+
+export { defaultSmallInputBytes };
 
 export interface NodeStreamReadOptions extends StreamReadOptions {
-  /**
-   * Decompressed inputs up to this many bytes keep their bytes while streaming, so an error
-   * in them is reported by JSON.parse + readClosureDocument, in V8's wording (default 16 MiB;
-   * 0: never, every error names a byte offset).
-   */
+  /** See ChunkReadOptions.smallInputBytes (default 16 MiB; 0: every invalid-json message names a byte offset). */
   readonly smallInputBytes?: number;
   /** Read chunk size (default 1 MiB). */
   readonly chunkBytes?: number;
@@ -26,8 +24,6 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-// Up to this size an input's bytes are cheap to hold (they are less than JSON.parse's objects would be).
-export const defaultSmallInputBytes = 16 * 1024 * 1024;
 
 function openError(source: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -101,67 +97,23 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
     }
   }
   const counter = { raw: 0 };
-  const parser = new ClosureStreamParser({ ...options, what });
-  // Small inputs keep their bytes while they stream, for the exact error below.
-  const held: Uint8Array[] = [];
-  let heldBytes = 0;
-  let holding = small > 0;
-  let failure: InputError | undefined;
+  let parser: ClosureStreamParser | undefined;
   const report = (stage: ReadProgress["stage"]) => {
     if (onProgress === undefined) return;
-    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser.bytes, entries: parser.entries, compressedBytes: counter.raw };
+    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser?.bytes ?? 0, entries: parser?.entries ?? 0, compressedBytes: counter.raw };
     if (totalBytes !== undefined) p.totalBytes = totalBytes;
     onProgress(p);
   };
-  for await (const chunk of inputChunks(source, options.chunkBytes ?? 1 << 20, counter)) {
-    if (holding) {
-      held.push(chunk);
-      heldBytes += chunk.length;
-      if (heldBytes > small) {
-        holding = false;
-        held.length = 0;
-      }
-    }
-    if (failure === undefined) {
-      try {
-        parser.push(chunk);
-      } catch (e) {
-        if (!holding || !(e instanceof InputError)) throw e;
-        failure = e; // read on: the whole-text path below names the error
-      }
-    } else if (!holding) throw failure; // grew past the small-input size after an error: the streaming error stands
-
-    report("parsing");
-  }
-  if (failure === undefined) {
-    try {
-      const doc = parser.end();
-      report("done");
-      return doc;
-    } catch (e) {
-      if (!holding || !(e instanceof InputError)) throw e;
-    }
-  }
-  // A small input with a problem: the whole-text path (UTF-8 decode, JSON.parse,
-  // readClosureDocument) reports it, so small inputs keep V8's JSON wording.
-  const bytes = held.length === 1 ? held[0] : concat(held, heldBytes);
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, source);
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
-  const doc = readClosureDocument(parseJsonText(text, what), options);
+  const doc = await readClosureChunks(inputChunks(source, options.chunkBytes ?? 1 << 20, counter), {
+    ...options,
+    what,
+    source,
+    smallInputBytes: small,
+    onChunk: (p) => {
+      parser = p;
+      report("parsing");
+    },
+  });
   report("done");
   return doc;
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
