@@ -6,7 +6,8 @@
 // graph (bench/README.md, start-up). A bundle removes the per-module
 // resolution and file I/O. Output, over tsc's own dist/cli/main.js:
 //   dist/cli/main.js           the entry: argument dispatch, --version, --help
-//   dist/cli/strata-cli-*.js   everything a command needs, loaded on first use
+//   dist/cli/strata-cli-*.js   each command and the code commands share, loaded
+//                              on first use (src/cli/commands/lazy.ts)
 // The version and the main help text are inlined, so `--version` and `--help`
 // read nothing else. The library (dist/index.js, dist/node.js) is not bundled.
 //
@@ -56,7 +57,7 @@ await bundle.write({
   dir: outDir,
   format: "es",
   entryFileNames: "main.js",
-  chunkFileNames: "strata-cli-[hash].js",
+  chunkFileNames: "strata-cli-[name]-[hash].js",
   sourcemap: true,
 });
 await bundle.close();

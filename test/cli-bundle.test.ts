@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { commands } from "../src/cli/commands/index.js";
+import { lazyCommands } from "../src/cli/commands/lazy.js";
 import { helpText } from "../src/cli/help.js";
 import { builtCli, captureCli } from "./helpers/cli.js";
 import { repoRoot } from "./helpers/shared.js";
@@ -58,12 +59,26 @@ describe("the bundled CLI", () => {
     expect(r.files.length).toBeLessThanOrEqual(2);
   });
 
-  it("a command loads a handful of files, not the module graph", () => {
+  it("every command has a lazy loader that gives the command itself", async () => {
+    expect(Object.keys(lazyCommands).sort(), "add new commands to src/cli/commands/lazy.ts too").toEqual(commands.map((c) => c.name).sort());
+    for (const c of commands) expect(await lazyCommands[c.name](), c.name).toBe(c);
+  });
+
+  it("a command loads a handful of bundle files, not the module graph, and not the other commands", () => {
     const r = loaded(["layer", "-"], tiny);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([["/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-glibc"], ["/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bash"]]);
     expect(r.files.every((f) => dirname(f) === cliDir)).toBe(true);
-    expect(r.files.length).toBeLessThanOrEqual(4);
+    expect(r.files.length).toBeLessThanOrEqual(6);
+    const names = r.files.map((f) => f.slice(cliDir.length + 1));
+    expect(names.some((f) => f.startsWith("strata-cli-layer-"))).toBe(true);
+    for (const other of ["build", "evaluate", "report"]) expect(names.some((f) => f.startsWith(`strata-cli-${other}-`)), other).toBe(false);
+  });
+
+  it("an unknown command names every command", () => {
+    const r = spawnSync(process.execPath, [builtCli, "nonsense"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`strata: unknown command "nonsense". Commands: ${commands.map((c) => c.name).join(", ")}\n`);
   });
 
   it("every URL the bundle builds from import.meta.url names a file that exists (the worker entry)", () => {

@@ -9,6 +9,7 @@
 // read no other file; run from source, they are computed on demand.
 import { isStrataError, UsageError } from "../errors.js";
 import type { CliIo, Command } from "./command.js";
+import { lazyCommands } from "./commands/lazy.js";
 import { helpText } from "./help.js";
 import { palette } from "./messages.js";
 
@@ -44,9 +45,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   try {
-    const commands = await loadCommands();
-    const command: Command | undefined = commands.find((c) => c.name === name);
-    if (command === undefined) throw new UsageError(`unknown command "${name}". Commands: ${commands.map((c) => c.name).join(", ")}`);
+    const load = Object.hasOwn(lazyCommands, name) ? lazyCommands[name] : undefined;
+    const command: Command | undefined = load !== undefined ? await load() : (await loadCommands()).find((c) => c.name === name);
+    if (command === undefined) {
+      throw new UsageError(`unknown command "${name}". Commands: ${(await loadCommands()).map((c) => c.name).join(", ")}`);
+    }
     if (rest.includes("--help") || rest.includes("-h")) {
       io.out(command.help);
       return 0;
