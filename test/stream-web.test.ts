@@ -11,6 +11,9 @@ import { InputError } from "../src/errors.js";
 import { Closure, columnsOf } from "../src/graph/closure.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument } from "../src/graph/document.js";
 import { readClosureWeb, type WebClosureSource } from "../src/io/stream-web.js";
+import { readClosureStream } from "../src/io/stream-node.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { StrataService } from "../src/worker/service.js";
 // @ts-expect-error plain ESM helper without types
 import { generateClosure, closureJsonPieces } from "../bench/gen-closure.mjs";
@@ -120,5 +123,48 @@ describe("the worker service reads closures through the streaming reader", () =>
     const err = await failure(service.load(new Blob(['{"graph": [{"path": "/nix/store/a"}]}']), "bad.json"));
     expect(err.code).toBe("bad-nar-size");
     expect(err.message).toBe('$.graph[0] ("/nix/store/a") has no narSize');
+  });
+});
+
+describe("the reading policy (readClosureChunks) through the Node driver", () => {
+  const dir = mkdtempSync(join(tmpdir(), "strata-policy-"));
+  const bad = '[{"path": "/nix/store/a", "narSize": 1, "references": [}]';
+  /** JSON.parse's message for the text, after "<name>". */
+  const v8Of = (text: string): string => {
+    try {
+      parseJsonText(text, "X");
+    } catch (e) {
+      return (e as Error).message.slice("X".length);
+    }
+    throw new Error("fixture parses");
+  };
+  const v8 = v8Of(bad);
+
+  it("a small file with an error is read again and reported in V8's wording, plain or gzipped", async () => {
+    for (const [name, data] of [["bad.json", bad], ["bad.json.gz", gzipSync(bad)]] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, data);
+      expect((await failure(readClosureStream(file))).message).toBe(file + v8);
+      // Not read again when streaming-only: the byte offset.
+      expect((await failure(readClosureStream(file, { smallInputBytes: 0 }))).message).toBe(`${file} is not valid JSON: Unexpected token "}" at byte offset 55`);
+    }
+  });
+
+  it("an input larger than the small-input size keeps the streaming error, even when the error comes early", async () => {
+    const file = join(dir, "big-bad.json");
+    const text = bad + " ".repeat(5000);
+    writeFileSync(file, text);
+    const err = await failure(readClosureStream(file, { smallInputBytes: 1000, chunkBytes: 64 }));
+    expect(err.message).toBe(`${file} is not valid JSON: Unexpected token "}" at byte offset 55`);
+    // Within the small-input size: V8's wording again.
+    expect((await failure(readClosureStream(file, { smallInputBytes: 10_000, chunkBytes: 64 }))).message).toBe(file + v8Of(text));
+  });
+
+  it("validation errors are the same either way", async () => {
+    const file = join(dir, "no-size.json");
+    writeFileSync(file, '[{"path": "/nix/store/a", "references": []}]');
+    for (const smallInputBytes of [0, 1 << 20]) {
+      expect((await failure(readClosureStream(file, { smallInputBytes }))).message).toBe('$[0] ("/nix/store/a") has no narSize');
+    }
   });
 });

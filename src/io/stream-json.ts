@@ -62,6 +62,12 @@ export interface ChunkReadOptions extends StreamReadOptions {
   readonly smallInputBytes?: number;
   /** Name in the "not valid UTF-8" message of the whole-text path (default: `what`; the CLI gives "-" for stdin there). */
   readonly source?: string;
+  /**
+   * Gives the whole input again (a file is read twice rather than held): when
+   * set, small inputs are not held while they stream, and only an input with an
+   * error is read again, for the whole-text path's message.
+   */
+  readonly reread?: () => Promise<Uint8Array>;
   /** Called after each chunk is parsed (progress displays). */
   readonly onChunk?: (parser: ClosureStreamParser) => void;
 }
@@ -78,11 +84,14 @@ export async function readClosureChunks(chunks: AsyncIterable<Uint8Array> | Iter
   const what = options.what ?? "input";
   const small = options.smallInputBytes ?? defaultSmallInputBytes;
   const parser = new ClosureStreamParser(options);
+  const reread = options.reread;
   const held: Uint8Array[] = [];
   let heldBytes = 0;
-  let holding = small > 0;
+  let holding = small > 0 && reread === undefined;
+  let total = 0;
   let failure: InputError | undefined;
   for await (const chunk of chunks) {
+    total += chunk.length;
     if (holding) {
       held.push(chunk);
       heldBytes += chunk.length;
@@ -95,22 +104,28 @@ export async function readClosureChunks(chunks: AsyncIterable<Uint8Array> | Iter
       try {
         parser.push(chunk);
       } catch (e) {
-        if (!holding || !(e instanceof InputError)) throw e;
-        failure = e; // read on: the whole-text path below names the error
+        if (!(e instanceof InputError)) throw e;
+        failure = e; // read on while the input may still be small: the whole-text path then names the error
       }
-    } else if (!holding) throw failure; // grew past the small-input size after an error: the streaming error stands
+    }
+    if (failure !== undefined && total > small) throw failure;
     options.onChunk?.(parser);
   }
   if (failure === undefined) {
     try {
       return parser.end();
     } catch (e) {
-      if (!holding || !(e instanceof InputError)) throw e;
+      if (!(e instanceof InputError) || total > small) throw e;
     }
   }
-  // A small input with a problem: the whole-text path (UTF-8 decode, JSON.parse,
-  // readClosureDocument) reports it, so small inputs keep V8's JSON wording.
-  const bytes = concat(held, heldBytes);
+  return wholeText(reread !== undefined ? await reread() : concat(held, heldBytes), what, options);
+}
+
+/**
+ * A small input with a problem: the whole-text path (UTF-8 decode, JSON.parse,
+ * readClosureDocument) reports it, so small inputs keep V8's JSON wording.
+ */
+function wholeText(bytes: Uint8Array, what: string, options: ChunkReadOptions): ClosureDocument {
   let text: string;
   try {
     text = decodeUtf8(bytes, options.source ?? what);

@@ -109,6 +109,8 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
     what,
     source,
     smallInputBytes: small,
+    // A file is read again for an error's message rather than held while it streams; stdin is held.
+    reread: source === "-" ? undefined : () => wholeInput(source, options.chunkBytes ?? 1 << 20),
     onChunk: (p) => {
       parser = p;
       report("parsing");
@@ -116,4 +118,21 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
   });
   report("done");
   return doc;
+}
+
+/** The whole (decompressed) input of a file, for the rare second read. */
+async function wholeInput(source: string, chunkBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of inputChunks(source, chunkBytes, { raw: 0 })) {
+    chunks.push(c);
+    total += c.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
