@@ -51,7 +51,7 @@ export interface BuiltLayer {
   digest: string;
   size: number;
   paths: string[];
-  kind: "store" | "customisation";
+  kind: "base" | "store" | "customisation";
 }
 
 export interface BuildResult {
@@ -284,7 +284,11 @@ export async function writeDockerArchive(spec: ImageSpec, output: BuildOutput, o
       options.onBytes?.(n);
     },
   });
-  await writeToStream(output, chunks);
+  try {
+    await writeToStream(output, chunks);
+  } finally {
+    image.close();
+  }
   return resultOf(image, size);
 }
 
