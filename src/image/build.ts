@@ -23,7 +23,7 @@ export interface ImageOptions {
   architecture?: string;
   /** ISO 8601 or "now"; default 1970-01-01T00:00:01+00:00 (nixpkgs' default) */
   created?: string;
-  /** file mtime: ISO 8601, "now", or seconds since the epoch; default: created */
+  /** file mtime: ISO 8601, "now", or seconds since the epoch; default 1970-01-01T00:00:01Z (nixpkgs' documented default, independent of created) */
   mtime?: string | number;
   uid?: number;
   gid?: number;
@@ -131,7 +131,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
   let mtime: number;
   if (typeof options.mtime === "number") mtime = Math.trunc(options.mtime);
   else if (options.mtime !== undefined && /^@?-?\d+$/.test(options.mtime)) mtime = Number(options.mtime.replace(/^@/, ""));
-  else mtime = pyTimestamp(options.mtime === undefined ? created : parseScriptTime(options.mtime, "--mtime", nowPy));
+  else mtime = pyTimestamp(parseScriptTime(options.mtime ?? DEFAULT_CREATED, "--mtime", nowPy));
   const storeDir = storeDirOf(layers, options.storeDir);
   const store: StoreLocation = { storeDir };
   if (options.storeRoot !== undefined) store.storeRoot = options.storeRoot;

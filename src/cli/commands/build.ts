@@ -50,8 +50,9 @@ Image (nixpkgs streamLayeredImage's defaults):
   --architecture ARCH     config architecture (default: this machine's, Go
                             names: amd64, arm64, ...)
   --created TIME          ISO 8601 or "now" (default 1970-01-01T00:00:01+00:00)
-  --mtime TIME            file dates: ISO 8601, "now" or @SECONDS (default:
-                            --created)
+  --mtime TIME            file dates: ISO 8601, "now" or @SECONDS (default
+                            1970-01-01T00:00:01+00:00, whatever --created is,
+                            so layers stay reproducible)
   --uid N --gid N         file owner (default 0 0)
   --uname NAME --gname NAME   owner names (default root root)
   --entrypoint CMD        Entrypoint: a JSON list of strings, or one string
