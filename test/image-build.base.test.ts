@@ -117,3 +117,21 @@ it("a base that is not a docker-archive is a BuildError naming it, and nothing i
   expect(p.stderr).toContain("manifest.json");
   expect(spawnSync("ls", [dir], { encoding: "utf8" }).stdout).not.toContain("never.tar");
 });
+
+it("strata build --layers ... --from-image gives the same archive as the conf.json with from_image", async () => {
+  const c = readBuildCase("grouped");
+  const conf = join(dir, "grouped-on-base-cli.json");
+  const config = { Env: ["PATH=/usr/bin:/bin", "EXTRA=1"], User: "nobody" };
+  writeFileSync(conf, JSON.stringify({ ...c.input.conf, from_image: join(dir, "base.tar"), config }));
+  const viaConf = join(dir, "via-conf.tar");
+  await buildImageFromConf(conf, { output: viaConf });
+  const plan = join(dir, "grouped-plan.json");
+  writeFileSync(plan, JSON.stringify(c.input.plan));
+  const configFile = join(dir, "grouped-config.json");
+  writeFileSync(configFile, JSON.stringify(config));
+  const viaCli = join(dir, "via-cli.tar");
+  const cc = c.input.conf as Record<string, unknown>;
+  const p = spawnSync(process.execPath, [builtCli, "build", "--layers", plan, "--from-image", join(dir, "base.tar"), "--config", configFile, "--created", String(cc.created), "--architecture", String(cc.architecture), "--tag", String(cc.repo_tag), "--customisation-layer", c.input.customisation_layer.path, "-o", viaCli], { encoding: "utf8" });
+  expect(p.status, p.stderr).toBe(0);
+  expect(sha256(readFileSync(viaCli))).toBe(sha256(readFileSync(viaConf)));
+}, 300_000);

@@ -41,6 +41,8 @@ export interface ImageOptions {
   config?: PyJsonValue | Record<string, unknown>;
   /** extra contents as the top layer */
   customisation?: CustomisationLayer;
+  /** a base docker-archive (plain or gzip) whose layers go first, as nixpkgs' fromImage */
+  fromImage?: string;
   /** where the store is on disk when not at its own path */
   storeRoot?: string;
   /** the store directory the paths name (default: the directory of the first path) */
@@ -168,6 +170,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
     repoTag: options.tag ?? "strata-image:latest",
   };
   if (options.customisation !== undefined) spec.customisation = options.customisation;
+  if (options.fromImage !== undefined) spec.fromImage = options.fromImage;
   return spec;
 }
 

@@ -190,20 +190,20 @@ async function prepareCustomisation(spec: ImageSpec): Promise<PreparedLayer | un
 export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): Promise<PreparedImage> {
   const { base, layers } = await prepareBase(spec);
   try {
-  const total = layers.length + spec.storeLayers.length + (spec.customisation === undefined ? 0 : 1);
-  for (const paths of spec.storeLayers) {
-    const chunks = () => layerTarChunks(paths, spec.tar, spec.store);
-    const { digest, size } = await digestChunks(layerTarChunksReused(paths, spec.tar, spec.store));
-    const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member: `${digest}/layer.tar`, outer: OUTER_DEFAULT(spec.tar.mtime), chunks };
-    layers.push(layer);
-    hooks.onLayer?.(layer, layers.length - 1, total);
-  }
-  const custom = await prepareCustomisation(spec);
-  if (custom !== undefined) {
-    layers.push(custom);
-    hooks.onLayer?.(custom, layers.length - 1, total);
-  }
-  return finishImage(spec, layers, base);
+    const total = layers.length + spec.storeLayers.length + (spec.customisation === undefined ? 0 : 1);
+    for (const paths of spec.storeLayers) {
+      const chunks = () => layerTarChunks(paths, spec.tar, spec.store);
+      const { digest, size } = await digestChunks(layerTarChunksReused(paths, spec.tar, spec.store));
+      const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member: `${digest}/layer.tar`, outer: OUTER_DEFAULT(spec.tar.mtime), chunks };
+      layers.push(layer);
+      hooks.onLayer?.(layer, layers.length - 1, total);
+    }
+    const custom = await prepareCustomisation(spec);
+    if (custom !== undefined) {
+      layers.push(custom);
+      hooks.onLayer?.(custom, layers.length - 1, total);
+    }
+    return finishImage(spec, layers, base);
   } catch (e) {
     base?.close();
     throw e;
@@ -244,71 +244,71 @@ export async function writeDockerArchiveSinglePass(spec: ImageSpec, sink: Positi
   const custom = await prepareCustomisation(spec);
   const { base, layers } = await prepareBase(spec);
   try {
-  const total = layers.length + spec.storeLayers.length + (custom === undefined ? 0 : 1);
-  let offset = 0;
-  const put = async (b: Uint8Array): Promise<void> => {
-    await sink.write(b, offset);
-    offset += b.length;
-    hooks.onBytes?.(b.length);
-  };
-  for (const [i, l] of layers.entries()) {
-    await put(tarHeader(outerEntry(l)));
-    for await (const c of l.chunks()) await put(c);
-    const pad = blockPadding(l.size);
-    if (pad > 0) await put(new Uint8Array(pad));
-    hooks.onLayer?.(l, i, total);
-  }
-  const placeholder = "0".repeat(64);
-  for (let i = 0; i < spec.storeLayers.length; i++) {
-    const paths = spec.storeLayers[i];
-    const size = sizes[i];
-    const outer = OUTER_DEFAULT(spec.tar.mtime);
-    const headerLength = tarHeader({ ...outer, name: pyEncode(`${placeholder}/layer.tar`), size }).length;
-    const headerAt = offset;
-    offset += headerLength;
-    const h = createHash("sha256");
-    let n = 0;
-    for await (const c of layerTarChunksReused(paths, spec.tar, spec.store)) {
-      n += c.length;
-      if (n > size) break;
-      h.update(c);
-      await put(c);
+    const total = layers.length + spec.storeLayers.length + (custom === undefined ? 0 : 1);
+    let offset = 0;
+    const put = async (b: Uint8Array): Promise<void> => {
+      await sink.write(b, offset);
+      offset += b.length;
+      hooks.onBytes?.(b.length);
+    };
+    for (const [i, l] of layers.entries()) {
+      await put(tarHeader(outerEntry(l)));
+      for await (const c of l.chunks()) await put(c);
+      const pad = blockPadding(l.size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      hooks.onLayer?.(l, i, total);
     }
-    if (n !== size) throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
-    const digest = h.digest("hex");
-    const member = `${digest}/layer.tar`;
-    const header = tarHeader({ ...outer, name: pyEncode(member), size });
-    await sink.write(header, headerAt);
-    hooks.onBytes?.(header.length);
-    const pad = blockPadding(size);
-    if (pad > 0) await put(new Uint8Array(pad));
-    const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member, outer, chunks: () => layerTarChunks(paths, spec.tar, spec.store) };
-    layers.push(layer);
-    hooks.onLayer?.(layer, layers.length - 1, total);
-  }
-  if (custom !== undefined) {
-    layers.push(custom);
-    await put(tarHeader({ ...custom.outer, name: pyEncode(custom.member), size: custom.size }));
-    let n = 0;
-    for await (const c of custom.chunks()) {
-      n += c.length;
-      await put(c);
+    const placeholder = "0".repeat(64);
+    for (let i = 0; i < spec.storeLayers.length; i++) {
+      const paths = spec.storeLayers[i];
+      const size = sizes[i];
+      const outer = OUTER_DEFAULT(spec.tar.mtime);
+      const headerLength = tarHeader({ ...outer, name: pyEncode(`${placeholder}/layer.tar`), size }).length;
+      const headerAt = offset;
+      offset += headerLength;
+      const h = createHash("sha256");
+      let n = 0;
+      for await (const c of layerTarChunksReused(paths, spec.tar, spec.store)) {
+        n += c.length;
+        if (n > size) break;
+        h.update(c);
+        await put(c);
+      }
+      if (n !== size) throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
+      const digest = h.digest("hex");
+      const member = `${digest}/layer.tar`;
+      const header = tarHeader({ ...outer, name: pyEncode(member), size });
+      await sink.write(header, headerAt);
+      hooks.onBytes?.(header.length);
+      const pad = blockPadding(size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member, outer, chunks: () => layerTarChunks(paths, spec.tar, spec.store) };
+      layers.push(layer);
+      hooks.onLayer?.(layer, layers.length - 1, total);
     }
-    if (n !== custom.size) throw new BuildError("file-changed", `customisation layer ${custom.paths[0]} changed while being copied`, custom.paths[0]);
-    const pad = blockPadding(custom.size);
-    if (pad > 0) await put(new Uint8Array(pad));
-    hooks.onLayer?.(custom, layers.length - 1, total);
-  }
-  const image = finishImage(spec, layers, base);
-  const meta = OUTER_DEFAULT(spec.tar.mtime);
-  for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
-    await put(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
-    await put(data);
-    const pad = blockPadding(data.length);
-    if (pad > 0) await put(new Uint8Array(pad));
-  }
-  await put(tarEnd(offset));
-  return { image, size: offset };
+    if (custom !== undefined) {
+      layers.push(custom);
+      await put(tarHeader({ ...custom.outer, name: pyEncode(custom.member), size: custom.size }));
+      let n = 0;
+      for await (const c of custom.chunks()) {
+        n += c.length;
+        await put(c);
+      }
+      if (n !== custom.size) throw new BuildError("file-changed", `customisation layer ${custom.paths[0]} changed while being copied`, custom.paths[0]);
+      const pad = blockPadding(custom.size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      hooks.onLayer?.(custom, layers.length - 1, total);
+    }
+    const image = finishImage(spec, layers, base);
+    const meta = OUTER_DEFAULT(spec.tar.mtime);
+    for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
+      await put(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
+      await put(data);
+      const pad = blockPadding(data.length);
+      if (pad > 0) await put(new Uint8Array(pad));
+    }
+    await put(tarEnd(offset));
+    return { image, size: offset };
   } finally {
     base?.close();
   }
