@@ -106,6 +106,9 @@ function pyText(b: Uint8Array): PyText {
 
 /** str.encode("ascii", "replace"): one '?' per non-ASCII character. */
 function asciiReplace(b: Uint8Array): Uint8Array {
+  let ascii = true;
+  for (let i = 0; i < b.length && ascii; i++) ascii = b[i] < 0x80;
+  if (ascii) return b;
   const out: number[] = [];
   for (let i = 0; i < b.length; ) {
     if (b[i] < 0x80) {
