@@ -20,7 +20,7 @@
 // Run: npm run build && node --expose-gc bench/speed.bench.mjs
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -133,7 +133,7 @@ for (const input of inputs) {
     if (baseCli) cmds.push(strata(baseCli, args));
     const [a, b] = inTurn(cmds, input.name === "syn-100000" ? Math.min(runs, 5) : runs);
     if (b !== undefined && a.out !== b.out) throw new Error(`${input.name} ${strategy}: output differs from the baseline's`);
-    e2eRows.push({ input: input.name, strategy, wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB, baseWall: b?.wall, basePeakMiB: b?.peakMiB, sameOutput: b === undefined ? undefined : true, key: `${input.name}/${strategy}` });
+    e2eRows.push({ input: input.name, strategy, wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB, baseWall: b?.wall, baseCpu: b?.cpu, basePeakMiB: b?.peakMiB, sameOutput: b === undefined ? undefined : true, key: `${input.name}/${strategy}` });
   }
 }
 
@@ -177,6 +177,7 @@ if (process.env.STRATA_BENCH_1M && existsSync(process.env.STRATA_BENCH_1M)) {
   if (baseCli) {
     const b = timed(strata(baseCli, args));
     million.baseWall = b.wall;
+    million.baseCpu = b.cpu;
     million.basePeakMiB = b.peakMiB;
     million.sameOutput = a.out === b.out;
   }
@@ -188,7 +189,7 @@ const when = new Date().toISOString();
 const lines = [
   "## speed: start-up, input, end to end (issue 17)",
   "",
-  `Made by \`bench/speed.bench.mjs\`, ran ${when}. Whole processes (\`node dist/cli/main.js ...\`) under GNU time, medians of ${runs}+ runs taken in turn with their baselines in the same run${baseCli ? " (previous build: the STRATA_BASELINE checkout)" : ""}; seconds, MiB. \"issue\" = the figure in issue 17's table (strata then / the reference program, measured side by side on the same 2-core VM class). Ratios above 1 mean strata is faster.`,
+  `Made by \`bench/speed.bench.mjs\`, ran ${when}, load average ${loadavg().map((x) => x.toFixed(1)).join(" / ")} on ${cpus().length} cores. Whole processes (\`node dist/cli/main.js ...\`) under GNU time, medians of ${runs}+ runs taken in turn with their baselines in the same run${baseCli ? " (previous build: the STRATA_BASELINE checkout)" : ""}; seconds, MiB. \"issue\" = the figure in issue 17's table (strata then / the reference program, wall seconds measured side by side on an otherwise idle 2-core VM of this class). Every command here is single-threaded, so on a busy machine its CPU time (user + system) is the best estimate of its wall time on an idle one; ratios against the references therefore use CPU time. Ratios above 1 mean strata is faster.`,
   "",
   "### Start-up",
   "",
@@ -201,22 +202,22 @@ const lines = [
   "",
   "### End to end",
   "",
-  `| input | strategy | wall s | cpu s | peak MiB${baseCli ? " | previous build wall s / peak MiB | same output" : ""} | issue: strata then / reference | reference / strata now (wall) |`,
-  `| --- | --- | ---: | ---: | ---: |${baseCli ? " ---: | --- |" : ""} ---: | ---: |`,
+  `| input | strategy | wall s | cpu s | peak MiB${baseCli ? " | previous build: wall / cpu s, peak MiB | previous cpu / now | same output" : ""} | issue: strata then / reference | reference / strata now (cpu) |`,
+  `| --- | --- | ---: | ---: | ---: |${baseCli ? " ---: | ---: | --- |" : ""} ---: | ---: |`,
   ...e2eRows.map((r) => {
     const i = ISSUE[r.key];
-    return `| ${r.input} | ${r.strategy} | ${f(r.wall)} | ${f(r.cpu)} | ${f(r.peakMiB, 0)} |${baseCli ? ` ${f(r.baseWall)} / ${f(r.basePeakMiB, 0)} | ${r.sameOutput ? "yes" : "NO"} |` : ""} ${i ? `${i.then} / ${i.ref}` : "-"} | ${i ? `${f(i.ref / r.wall, 1)}x` : "-"} |`;
+    return `| ${r.input} | ${r.strategy} | ${f(r.wall)} | ${f(r.cpu)} | ${f(r.peakMiB, 0)} |${baseCli ? ` ${f(r.baseWall)} / ${f(r.baseCpu)}, ${f(r.basePeakMiB, 0)} | ${f(r.baseCpu / r.cpu)}x | ${r.sameOutput ? "yes" : "NO"} |` : ""} ${i ? `${i.then} / ${i.ref}` : "-"} | ${i ? `${f(i.ref / r.cpu, 1)}x` : "-"} |`;
   }),
   "",
   "default = nixpkgs' popularity pipeline (limit 99 layers); auto-layer = `--format auto-layer --max-layers 100` (limit 99); nixery = `--budget 94`. syn-N = `gen-nix-graph.py N --seed 1`; archive-all = the Debian archive closure (63,667 paths, gzip).",
   "",
   "### The streaming reader, in process",
   "",
-  `| input | MB of JSON | raw read ms | JSON.parse ms (MB/s) | streaming reader ms (MB/s), CPU ms${baseReader ? " | previous reader ms, CPU ms | speed-up (wall / CPU)" : ""} |`,
+  `| input | MB of JSON | raw read ms wall / CPU | JSON.parse ms wall / CPU (MB/s by CPU) | streaming reader ms wall / CPU (MB/s by CPU)${baseReader ? " | previous reader ms wall / CPU | speed-up by CPU" : ""} |`,
   `| --- | ---: | ---: | ---: | ---: |${baseReader ? " ---: | ---: |" : ""}`,
   ...readRows.map(
     (r) =>
-      `| ${r.input} | ${f(r.mb, 1)} | ${f(r.read.ms, 1)} | ${f(r.jsonParse.ms, 0)} (${f((r.mb / r.jsonParse.ms) * 1000, 0)}) | ${f(r.stream.ms, 0)} (${f((r.mb / r.stream.ms) * 1000, 0)}), ${f(r.stream.cpuMs, 0)} |${baseReader ? ` ${f(r.baseStream.ms, 0)}, ${f(r.baseStream.cpuMs, 0)} | ${f(r.baseStream.ms / r.stream.ms)}x / ${f(r.baseStream.cpuMs / r.stream.cpuMs)}x |` : ""}`,
+      `| ${r.input} | ${f(r.mb, 1)} | ${f(r.read.ms, 1)} / ${f(r.read.cpuMs, 1)} | ${f(r.jsonParse.ms, 0)} / ${f(r.jsonParse.cpuMs, 0)} (${f((r.mb / r.jsonParse.cpuMs) * 1000, 0)}) | ${f(r.stream.ms, 0)} / ${f(r.stream.cpuMs, 0)} (${f((r.mb / r.stream.cpuMs) * 1000, 0)}) |${baseReader ? ` ${f(r.baseStream.ms, 0)} / ${f(r.baseStream.cpuMs, 0)} | ${f(r.baseStream.cpuMs / r.stream.cpuMs)}x |` : ""}`,
   ),
   "",
   "JSON.parse = UTF-8 decode + JSON.parse of the same bytes (objects only, no validation); streaming reader = parseClosureBytes (validated document in columns, as the CLI reads every input now), medians of 5 after a warm-up.",
@@ -226,7 +227,7 @@ if (million) {
     "",
     "### 1M paths (bench/gen-closure.mjs 1000000, 629 MB), default pipeline, one run",
     "",
-    `wall ${f(million.wall, 1)} s, cpu ${f(million.cpu, 1)} s, peak ${f(million.peakMiB, 0)} MiB${million.baseWall !== undefined ? `; previous build: wall ${f(million.baseWall, 1)} s, peak ${f(million.basePeakMiB, 0)} MiB, same output: ${million.sameOutput ? "yes" : "NO"}` : ""}.`,
+    `wall ${f(million.wall, 1)} s, cpu ${f(million.cpu, 1)} s, peak ${f(million.peakMiB, 0)} MiB${million.baseWall !== undefined ? `; previous build: wall ${f(million.baseWall, 1)} s, cpu ${f(million.baseCpu, 1)} s, peak ${f(million.basePeakMiB, 0)} MiB, same output: ${million.sameOutput ? "yes" : "NO"}` : ""}.`,
   );
 }
 writeResults("speed", lines.join("\n") + "\n", { startRows, e2eRows: e2eRows.map(({ key, ...r }) => r), readRows, million, runs, baseline: Boolean(baseCli) });
