@@ -160,10 +160,19 @@ export function planMinPull(input: PlanInput): Plan {
   let sources: number[];
   if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
   else sources = Array.from({ length: n }, (_, i) => i).sort((x, y) => w[y] - w[x] || x - y).slice(0, maxSources);
-  // Bits follow a depth-first post-order of the graph (dependencies first),
-  // so a closure's bits cluster in few words: fewer non-zero words to visit.
-  const rank = postOrder(graph, topo);
-  sources.sort((x, y) => rank[x] - rank[y]);
+  // Integer weights (the default: sizes) sum exactly in any order, so the
+  // sums may be taken in whatever order is fastest and the plans stay the
+  // same. Fractional weights (a history, a volatility map) keep one fixed
+  // order of summation (weight order, byte tables), so their plans do not
+  // depend on this file's speed tricks either.
+  let integral = model.totalWeight <= Number.MAX_SAFE_INTEGER;
+  for (let v = 0; v < n && integral; v++) if (!Number.isInteger(w[v])) integral = false;
+  // With integer weights the bits follow a depth-first post-order of the
+  // graph (dependencies first), so a closure's bits cluster in few words.
+  if (integral) {
+    const rank = postOrder(graph, topo);
+    sources.sort((x, y) => rank[x] - rank[y]);
+  }
   const S = sources.length;
   const words = (S + 31) >>> 5;
   const bitOf = new Int32Array(n).fill(-1);
@@ -190,7 +199,40 @@ export function planMinPull(input: PlanInput): Plan {
       orRow(bits, summary, words, sw, row, srow, c * words, c * sw);
     }
   }
-  // Weights by source bit. Closures are sparse, so sums walk set bits.
+  // Fractional weights: weighted popcount by bytes,
+  // table[(byte position) * 256 + byte value], summed in word order.
+  const table = new Float64Array(integral ? 0 : words * 4 * 256);
+  if (!integral) {
+    for (let j = 0; j < words * 4; j++) {
+      for (let b = 0; b < 8; b++) {
+        const s = j * 8 + b;
+        if (s >= S) break;
+        const ws = w[sources[s]];
+        const base = j * 256;
+        for (let val = 0; val < 256; val++) if (val & (1 << b)) table[base + val] += ws;
+      }
+    }
+  }
+  /** Weight of rows a | b, summed by byte tables in word order (fractional weights). */
+  const tableWeight = (a: number, b: number): number => {
+    let sum = 0;
+    const ra = a * words;
+    const rb = b * words;
+    const sa = a * sw;
+    const sb = b * sw;
+    for (let s = 0; s < sw; s++) {
+      let m = summary[sa + s] | summary[sb + s];
+      while (m !== 0) {
+        const k = (s << 5) + 31 - Math.clz32(m & -m);
+        m &= m - 1;
+        const x = bits[ra + k] | bits[rb + k];
+        const j = k * 1024;
+        sum += table[j + (x & 255)] + table[j + 256 + ((x >>> 8) & 255)] + table[j + 512 + ((x >>> 16) & 255)] + table[j + 768 + (x >>> 24)];
+      }
+    }
+    return sum;
+  };
+  // Integer weights: weights by source bit; closures are sparse, so sums walk set bits.
   const srcW = new Float64Array(words * 32);
   for (let i = 0; i < S; i++) srcW[i] = w[sources[i]];
   /** Weight of the sources in row b and not in row a (a < 0: none there). */
@@ -238,13 +280,13 @@ export function planMinPull(input: PlanInput): Plan {
   const singleWeight = new Float64Array(n);
   const gWords = new Int32Array(n);
   for (let v = 0; v < n; v++) {
-    singleWeight[v] = extraWeight(-1, v);
+    singleWeight[v] = integral ? extraWeight(-1, v) : tableWeight(v, v);
     gWords[v] = rowWords(v);
   }
   const gWeight = singleWeight.slice();
   /** Closure weight of groups a and b together: the denser one's plus what the sparser adds. */
   const unionWeight = (a: number, b: number): number =>
-    gWords[a] >= gWords[b] ? gWeight[a] + extraWeight(a, b) : gWeight[b] + extraWeight(b, a);
+    !integral ? tableWeight(a, b) : gWords[a] >= gWords[b] ? gWeight[a] + extraWeight(a, b) : gWeight[b] + extraWeight(b, a);
   const gStamp = new Int32Array(n); // bumps on every merge (prices go stale)
   const gFrozen = new Uint8Array(n); // a kept previous layer
   const next = new Int32Array(n).fill(-1); // member lists, in order
@@ -260,8 +302,9 @@ export function planMinPull(input: PlanInput): Plan {
     next[tail[ra]] = rb;
     tail[ra] = tail[rb];
     gSize[ra] += gSize[rb];
-    gWeight[ra] = unionWeight(ra, rb);
+    if (integral) gWeight[ra] = unionWeight(ra, rb);
     orRow(bits, summary, words, sw, ra * words, ra * sw, rb * words, rb * sw);
+    if (!integral) gWeight[ra] = tableWeight(ra, ra);
     gWords[ra] = rowWords(ra);
     gFrozen[ra] = 0;
     gStamp[ra]++;
