@@ -12,10 +12,11 @@
 // surfaces (lazy greedy).
 //
 // Closures are bitsets over "sources": every path when the closure is small,
-// otherwise the heaviest paths by weight (they carry nearly all of it). The
-// bits follow a depth-first post-order, so a closure's bits cluster in few
-// words; a summary per row marks the non-zero words, and the weight of a
-// union is the denser group's weight plus the set bits the sparser one adds.
+// otherwise the heaviest paths by weight (they carry nearly all of it). A
+// summary per row marks the non-zero words. With integer weights the bits
+// follow a depth-first post-order, so a closure's bits cluster in few words,
+// and the weight of a union is the denser group's weight plus the set bits
+// the sparser one adds (fractional weights keep a fixed order of summation).
 // The objective printed with a plan is then recomputed exactly over every path.
 //
 // Example (sizes = weights, one change per update, W = 111): a (100) -> b (10)
