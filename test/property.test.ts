@@ -141,7 +141,7 @@ describe("properties: every strategy", () => {
       }),
       params(200),
     );
-  });
+  }, scaledTimeout(60_000));
 });
 
 describe("properties: determinism", () => {
