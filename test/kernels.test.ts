@@ -10,7 +10,7 @@ import type { AbstractGraph } from "graphology-types";
 import { csrFromLists, type CsrGraph } from "../src/graph/csr.js";
 import { Closure } from "../src/graph/closure.js";
 import { readClosureDocument } from "../src/graph/document.js";
-import { fromGraphology, toGraphology } from "../src/graph/graphology.js";
+import { fromGraphology, toGraphology } from "./helpers/graphology.js";
 import type { GraphRef, Kernels } from "../src/kernels/types.js";
 import { tsKernels } from "../src/kernels/ts/backend.js";
 import { WasmKernels } from "../src/kernels/wasm/backend.js";
