@@ -41,7 +41,7 @@ import { InputError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
-import { radixSortByKey, sortByKey } from "./radix.js";
+import { radixSortByKey, sortByKey } from "../../util/radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {

@@ -23,7 +23,7 @@ import type { CsrGraph } from "../../graph/csr.js";
 import type { Kernels } from "../../kernels/types.js";
 import { popularityOf, type PopularityMap } from "./popularity.js";
 import { sha1Hex } from "./sha1.js";
-import { radixSortByKey } from "../auto-layer/radix.js";
+import { radixSortByKey } from "../../util/radix.js";
 
 /** One layer as Nixery's layers.Layer: contents, MergeRating (uint64), Hash(). */
 export interface NixeryLayer {
