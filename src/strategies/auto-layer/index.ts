@@ -6,12 +6,12 @@ import { PipelineError } from "../../errors.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
 import { pyJsonDumps, pyJsonString } from "../../format/python-json.js";
 import { availableLayers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
-import { graphFromEntries, graphOf } from "./graph.js";
+import { graphFromEntries, graphOf } from "../../graph/input-order.js";
 import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
 
 export { autoLayerGraph, candidateOrder, nameOrder } from "./algorithm.js";
-export { graphFromColumns, graphFromEntries, graphOf } from "./graph.js";
-export type { InputGraph } from "./graph.js";
+export { graphFromColumns, graphFromEntries, graphOf } from "../../graph/input-order.js";
+export type { InputGraph } from "../../graph/input-order.js";
 export type { AutoLayerGraph, AutoLayerInfo, AutoLayerOptions, AutoLayerResult } from "./algorithm.js";
 export { cpythonSetOrder, frozensetHash, frozensetHashFromHashes } from "./cpython-set-order.js";
 export { cpythonStrHash, siphash13 } from "./siphash.js";

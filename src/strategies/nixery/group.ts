@@ -34,7 +34,7 @@ export interface NixeryLayer {
 
 /**
  * The graph GroupLayers runs on: a strata Closure, or the input-order graph
- * of src/strategies/auto-layer/graph.ts (cheaper to build). Acyclic, no self
+ * of src/graph/input-order.ts (cheaper to build). Acyclic, no self
  * references; repeated edges are harmless. The result does not depend on the
  * vertex numbering: lists reported in vertex order (unreachable, attached
  * roots) are put in Closure order, narSize ascending then input position.

@@ -25,7 +25,7 @@ import {
   type UnreachablePolicy,
 } from "./group.js";
 import { popcount, popcountColumns, readPopularityMap, type PopularityMap } from "./popularity.js";
-import { graphFromColumns, graphFromEntries, type InputGraph } from "../auto-layer/graph.js";
+import { graphFromColumns, graphFromEntries, type InputGraph } from "../../graph/input-order.js";
 
 export { groupLayers, compareBytewise, manifestOrder, makeLayer } from "./group.js";
 export type { NixeryLayer, NixeryGraph, GroupOptions, GroupResult, UnreachablePolicy } from "./group.js";
