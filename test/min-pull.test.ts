@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { minPullLayers } from "../src/strategies/min-pull/index.js";
 import { buildChangeModel, learnFromHistory } from "../src/strategies/min-pull/model.js";
-import { packageName, parseName } from "../src/strategies/min-pull/names.js";
+import { packageName, parseName } from "../src/graph/store-name.js";
 import type { ClosureDocument, ClosureEntry } from "../src/graph/document.js";
 import { mulberry32, randomDag } from "./helpers/random-dag.js";
 

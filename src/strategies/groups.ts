@@ -12,7 +12,7 @@
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument, ClosureEntry } from "../graph/document.js";
 import { UsageError } from "../errors.js";
-import { storeName } from "./min-pull/names.js";
+import { storeName } from "../graph/store-name.js";
 import type { Layers } from "./types.js";
 import { reachTs } from "../kernels/ts/reach.js";
 

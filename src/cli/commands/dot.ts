@@ -5,7 +5,7 @@ import { UsageError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import { writeFileAtomic } from "../../io/node.js";
 import { formatBytes } from "../../report/format.js";
-import { storeName } from "../../strategies/min-pull/names.js";
+import { storeName } from "../../graph/store-name.js";
 import type { Layers } from "../../strategies/types.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from "../command.js";
 import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";

@@ -8,7 +8,7 @@ import { readClosureInput, writeFileAtomic } from "../../io/node.js";
 import { escapeHtml, formatBytes } from "../../report/format.js";
 import { groupedBarChart } from "../../report/svg.js";
 import { findStrategy } from "../../strategies/index.js";
-import { storeName } from "../../strategies/min-pull/names.js";
+import { storeName } from "../../graph/store-name.js";
 import { parseCommandArgs, type CliIo, type Command } from "../command.js";
 import { messages } from "../messages.js";
 import { planDocument, planOptionSpecs, planOptionsHelp, runPlan, setupPlan, type Planned, type PlanSetup } from "../plan.js";

@@ -14,7 +14,7 @@
 // closures of the image scales it by how often the package really changed.
 import { PipelineError } from "../../errors.js";
 import type { ClosureDocument } from "../../graph/document.js";
-import { packageName, parseName, storeName } from "./names.js";
+import { packageName, parseName, storeName } from "../../graph/store-name.js";
 
 export const DEFAULT_CHANGES_PER_UPDATE = 4;
 
