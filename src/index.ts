@@ -28,7 +28,7 @@ export { nixeryLayers, nixeryStrategy, popcount } from "./strategies/nixery/inde
 export type { NixeryOptions, NixeryResult } from "./strategies/nixery/index.js";
 export { minPullLayers, minPullStrategy } from "./strategies/min-pull/index.js";
 export type { MinPullOptions, MinPullResult } from "./strategies/min-pull/index.js";
-export { buildChangeModel, learnFromHistory } from "./strategies/min-pull/model.js";
+export { buildChangeModel, learnFromHistory } from "./model/change.js";
 export { planWithGroups, parseGroupArgument, compileMatcher } from "./strategies/groups.js";
 export type { GroupSpec, GroupOptions, GroupedPlan } from "./strategies/groups.js";
 export { orderStableFirst, layerChangeProbabilities } from "./strategies/order.js";

@@ -9,7 +9,7 @@ import { assertPipelineValid, parsePipeline, pipelineExtensions } from "../pipel
 import { formatBytes } from "../report/format.js";
 import { parseGroupArgument, planWithGroups, type GroupedPlan, type GroupSpec } from "../strategies/groups.js";
 import { defaultStrategyName, findStrategy, strategies } from "../strategies/index.js";
-import type { ChangeModelOptions } from "../strategies/min-pull/model.js";
+import type { ChangeModelOptions } from "../model/change.js";
 import { orderStableFirst } from "../strategies/order.js";
 import type { Layers, Strategy, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { parseIntegerOption, type CliIo, type ParsedArgs } from "./command.js";

@@ -9,7 +9,7 @@ import type { ClosureDocument } from "../../graph/document.js";
 import type { Kernels } from "../../kernels/types.js";
 import { packageName, sortByPopularity } from "../../pipeline/index.js";
 import { formatBytes } from "../../report/format.js";
-import type { ChangeModelOptions } from "../../strategies/min-pull/model.js";
+import type { ChangeModelOptions } from "../../model/change.js";
 import { layerChangeProbabilities } from "../../strategies/order.js";
 import type { Layers } from "../../strategies/types.js";
 import { explainPath, type Explanation } from "../../worker/explain.js";

@@ -4,7 +4,7 @@ import { PipelineError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { availableLayers, type Layers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
-import { buildChangeModel, type ChangeModelOptions } from "./model.js";
+import { buildChangeModel, type ChangeModelOptions } from "../../model/change.js";
 import { planMinPull, type Plan } from "./plan.js";
 
 export interface MinPullOptions extends ChangeModelOptions {

@@ -22,7 +22,7 @@
 // {b, c} (c gains b's risk: +0.09) rather than {a, b} (b gains a's: +5.4).
 import { PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
-import type { ChangeModel } from "./model.js";
+import type { ChangeModel } from "../../model/change.js";
 
 export interface PlanInput {
   readonly graph: CsrGraph;

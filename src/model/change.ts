@@ -12,9 +12,9 @@
 // Default weights follow the size (each byte equally likely to change). A
 // volatility map scales the weight of a package by name; a history of earlier
 // closures of the image scales it by how often the package really changed.
-import { PipelineError } from "../../errors.js";
-import type { ClosureDocument } from "../../graph/document.js";
-import { packageName, parseName, storeName } from "../../graph/store-name.js";
+import { PipelineError } from "../errors.js";
+import type { ClosureDocument } from "../graph/document.js";
+import { packageName, parseName, storeName } from "../graph/store-name.js";
 
 export const DEFAULT_CHANGES_PER_UPDATE = 4;
 
