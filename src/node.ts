@@ -7,4 +7,4 @@ export { StrataWorker, type StrataRemote, type WorkerHost } from "./worker/clien
 export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js";
 export { WorkerCrashedError } from "./worker/errors.js";
 export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, EvaluationRequest, PlannerSpec } from "./worker/service.js";
-export type { Explanation } from "./worker/explain.js";
+export type { Explanation } from "./explain/index.js";

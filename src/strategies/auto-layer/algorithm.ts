@@ -37,7 +37,7 @@
 //
 // The core works on any acyclic graph with input positions (AutoLayerGraph),
 // so it can run on sub-graphs as a pipeline step.
-import { InputError } from "../../errors.js";
+import { InputError, PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
@@ -397,7 +397,7 @@ function keyChunk(path: string, dash: number, at: number): number {
 /** Runs auto-layer on a graph: the CLI result and the DEBUG info. */
 export function autoLayerGraph(g: AutoLayerGraph, options: AutoLayerOptions): AutoLayerResult {
   const n = g.n;
-  if (!Number.isInteger(options.limit)) throw new RangeError(`auto-layer: the layer limit must be an integer, got ${options.limit}`);
+  if (!Number.isInteger(options.limit)) throw new PipelineError("bad-option", `auto-layer: the layer limit must be an integer, got ${options.limit}`);
   // The reference splits every path before it sorts anything, so it fails on any path without '-'.
   const byName = nameOrder(g.paths);
   const namePos = new Int32Array(n);

@@ -1,0 +1,15 @@
+// strata's strategies, in the order `--help`, evaluations and the web page list
+// them. Adding a strategy: its folder, and one line here (docs/strategies.md).
+import type { AnyStrategy } from "./types.js";
+import { pipelineStrategy, popularityStrategy } from "./popularity.js";
+import { minPullStrategy } from "./min-pull/index.js";
+import { autoLayerStrategy } from "./auto-layer/index.js";
+import { nixeryStrategy } from "./nixery/index.js";
+
+export const builtinStrategies: readonly AnyStrategy[] = [
+  pipelineStrategy,
+  popularityStrategy,
+  minPullStrategy,
+  autoLayerStrategy,
+  nixeryStrategy,
+];
