@@ -108,7 +108,7 @@ for (const n of [10000, 100000, 300000]) {
     if (r.status !== 0) throw new Error(`bench: generator failed for ${n}`);
   }
   const closure = Closure.fromDocument(readClosureDocument(JSON.parse(readFileSync(file, "utf8"))));
-  global.gc?.();
+  globalThis.gc?.();
   const t = performance.now();
   const r = minPullLayers(closure, { budget: 99 });
   const ms = performance.now() - t;

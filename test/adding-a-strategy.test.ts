@@ -17,7 +17,13 @@ import { repoRoot } from "./helpers/shared.js";
 
 const scipy = join(repoRoot, "examples/python-scipy.json.gz");
 const chain = (n: number) =>
-  readClosureDocument(Array.from({ length: n }, (_, i) => ({ path: `/nix/store/${String(i).padStart(32, "a")}-p${i}-1.0`, narSize: 100 + i, references: i + 1 < n ? [`/nix/store/${String(i + 1).padStart(32, "a")}-p${i + 1}-1.0`] : [] })));
+  readClosureDocument(
+    Array.from({ length: n }, (_, i) => ({
+      path: `/nix/store/${String(i).padStart(32, "a")}-p${i}-1.0`,
+      narSize: 100 + i,
+      references: i + 1 < n ? [`/nix/store/${String(i + 1).padStart(32, "a")}-p${i + 1}-1.0`] : [],
+    })),
+  );
 
 describe("adding a strategy: one folder, one registry line", () => {
   beforeAll(() => {

@@ -73,11 +73,21 @@ describe("import graph", () => {
     expect(index).toContain(join(repoRoot, "src/strategies/registry.ts"));
     expect(graph.get(join(repoRoot, "src/pipeline/check.ts"))).toContain(join(repoRoot, "src/pipeline/messages.ts"));
     // Every relative import names a file that exists.
-    for (const [file, targets] of graph) for (const t of targets) expect(graph.has(t) || existsSync(t), `${relative(repoRoot, file)} imports ${relative(repoRoot, t)}`).toBe(true);
+    for (const [file, targets] of graph)
+      for (const t of targets) expect(graph.has(t) || existsSync(t), `${relative(repoRoot, file)} imports ${relative(repoRoot, t)}`).toBe(true);
   });
 
   it("finds a cycle when there is one (the check can fail)", () => {
-    expect(cycles(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]))).toEqual([["a", "b", "c"]]);
+    expect(
+      cycles(
+        new Map([
+          ["a", ["b"]],
+          ["b", ["c"]],
+          ["c", ["a"]],
+          ["d", ["a"]],
+        ]),
+      ),
+    ).toEqual([["a", "b", "c"]]);
   });
 
   it("has no import cycles in src/ and web/", () => {

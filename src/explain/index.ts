@@ -228,7 +228,9 @@ export function explanationRows(e: Explanation & Partial<FullExplanation>): [lab
   const rows: [string, string][] = [];
   rows.push([
     "layer",
-    e.layer === null ? "none (left out of the image)" : `${e.layer + 1} of ${e.layerCount} (position ${e.positionInLayer! + 1} of ${e.layerPaths}, ${formatBytes(e.layerBytes)})`,
+    e.layer === null
+      ? "none (left out of the image)"
+      : `${e.layer + 1} of ${e.layerCount} (position ${e.positionInLayer! + 1} of ${e.layerPaths}, ${formatBytes(e.layerBytes)})`,
   ]);
   rows.push(["size", `${formatBytes(e.narSize)} (${e.narSize} B)`]);
   rows.push(["closure", `${formatBytes(e.closureBytes)} in ${e.closurePaths} path${e.closurePaths === 1 ? "" : "s"}`]);
@@ -236,11 +238,23 @@ export function explanationRows(e: Explanation & Partial<FullExplanation>): [lab
   rows.push(["popularity", `${e.popularity} (#${e.popularityRank} in popularity_contest order)`]);
   if (e.dominator !== undefined) rows.push(["dominator", e.dominator ?? "none: reached from more than one root, or a root itself"]);
   if (e.reachedFrom !== undefined) {
-    rows.push(["reached from", e.reachedFrom.length === 0 ? "(it is not below any root)" : `${e.reachedFrom.length} root${e.reachedFrom.length === 1 ? "" : "s"}: ${e.reachedFrom.slice(0, 5).join(", ")}${e.reachedFrom.length > 5 ? ", ..." : ""}`]);
+    rows.push([
+      "reached from",
+      e.reachedFrom.length === 0
+        ? "(it is not below any root)"
+        : `${e.reachedFrom.length} root${e.reachedFrom.length === 1 ? "" : "s"}: ${e.reachedFrom.slice(0, 5).join(", ")}${e.reachedFrom.length > 5 ? ", ..." : ""}`,
+    ]);
   }
-  if (e.groups !== undefined && e.groups !== null) rows.push(["groups", e.groups.length === 0 ? "none matched" : e.groups.length === 1 ? e.groups[0] : `${e.groups[0]} (also matched: ${e.groups.slice(1).join(", ")})`]);
+  if (e.groups !== undefined && e.groups !== null)
+    rows.push([
+      "groups",
+      e.groups.length === 0 ? "none matched" : e.groups.length === 1 ? e.groups[0] : `${e.groups[0]} (also matched: ${e.groups.slice(1).join(", ")})`,
+    ]);
   if (e.layerChangeProbability !== undefined && e.layerChangeProbability !== null) {
-    rows.push(["change cost", `its layer changes in ${(e.layerChangeProbability * 100).toFixed(1)}% of updates: ${formatBytes(e.expectedLayerBytesPerUpdate!)} pulled per update on average`]);
+    rows.push([
+      "change cost",
+      `its layer changes in ${(e.layerChangeProbability * 100).toFixed(1)}% of updates: ${formatBytes(e.expectedLayerBytesPerUpdate!)} pulled per update on average`,
+    ]);
   }
   for (const f of e.facts) rows.push([f.label, f.value]);
   return rows;

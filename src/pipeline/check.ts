@@ -11,7 +11,7 @@
 import type { ExtensionRegistry } from "./extensions.js";
 import { PipelineError, type StrataErrorCode } from "../errors.js";
 import { assertNever, parsePipeline, pipelineToJson, type Pipeline, type Step } from "./model.js";
-import { describeKindFound, kindMismatch, type DictKey, type Expected, type Kind } from "./messages.js";
+import { describeKindFound, kindMismatch, type Expected, type Kind } from "./messages.js";
 import { runCo, type Co } from "./co.js";
 
 export type { DictKey, Kind } from "./messages.js";

@@ -46,16 +46,16 @@ export function strategySteps(strategy: AnyStrategy): PipelineExtension[] {
   const { name, argument: what, min } = step;
   return [
     {
-    name,
-    summary: `["${name}", ${what}]: graph -> list of graphs (${strategy.name}; a strata extension)`,
-    output: "list" as const,
-    checkArgs: (args: readonly unknown[]) => integerArg(args, name, what, min),
-    apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
-      const doc = subDocument(graph);
-      const { layers } = strategy.plan(doc, { ...step.options(args[0] as number), kernels: graph.kernels });
-      return toLocal(graph, layers);
+      name,
+      summary: `["${name}", ${what}]: graph -> list of graphs (${strategy.name}; a strata extension)`,
+      output: "list" as const,
+      checkArgs: (args: readonly unknown[]) => integerArg(args, name, what, min),
+      apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
+        const doc = subDocument(graph);
+        const { layers } = strategy.plan(doc, { ...step.options(args[0] as number), kernels: graph.kernels });
+        return toLocal(graph, layers);
+      },
     },
-  },
   ];
 }
 
@@ -69,8 +69,10 @@ function checkGroupsArg(registry: StrategyRegistry, args: readonly unknown[]): A
   const o = args[0];
   if (typeof o !== "object" || o === null || Array.isArray(o)) return { message: "expects an object {groups, budget, heavy?, strategy?}", index: 0 };
   const { groups, budget, heavy, strategy } = o as Record<string, unknown>;
-  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1) return { message: `"budget" must be a whole number of layers >= 1, got ${JSON.stringify(budget)}`, index: 0 };
-  if (heavy !== undefined && (typeof heavy !== "number" || !(heavy >= 0))) return { message: `"heavy" must be a size in bytes, got ${JSON.stringify(heavy)}`, index: 0 };
+  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1)
+    return { message: `"budget" must be a whole number of layers >= 1, got ${JSON.stringify(budget)}`, index: 0 };
+  if (heavy !== undefined && (typeof heavy !== "number" || !(heavy >= 0)))
+    return { message: `"heavy" must be a size in bytes, got ${JSON.stringify(heavy)}`, index: 0 };
   const comparable = registry.comparable();
   if (strategy !== undefined && (typeof strategy !== "string" || !comparable.some((s) => s.name === strategy))) {
     return { message: `"strategy" must name a strategy (${comparable.map((s) => s.name).join(", ")}), got ${JSON.stringify(strategy)}`, index: 0 };
@@ -93,19 +95,24 @@ function checkGroupsArg(registry: StrategyRegistry, args: readonly unknown[]): A
 /** ["layer_groups", ...]: the rest is planned by a strategy of the registry. */
 export function groupsStep(registry: StrategyRegistry): PipelineExtension {
   return {
-  name: "layer_groups",
-  summary: '["layer_groups", {groups, budget, heavy?, strategy?}]: graph -> list of graphs (pinned groups; a strata extension)',
-  output: "list" as const,
-  checkArgs: (args: readonly unknown[]) => checkGroupsArg(registry, args),
-  apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
-    const o = args[0] as { groups: { name: string; match: string; each?: boolean; deps?: boolean }[]; budget: number; heavy?: number; strategy?: string };
-    const rest = registry.get(o.strategy ?? "min-pull")!;
-    const groups: GroupSpec[] = o.groups.map((g) => ({ name: g.name, match: g.match, each: g.each === true, withDeps: g.deps === true }));
-    const doc = subDocument(graph);
-    const plan = planWithGroups(doc, { groups, heavyBytes: o.heavy, budget: o.budget }, (restDoc, budget) =>
-      rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
-    );
-    return toLocal(graph, plan.layers.map((l) => l.paths));
-  },
+    name: "layer_groups",
+    summary: '["layer_groups", {groups, budget, heavy?, strategy?}]: graph -> list of graphs (pinned groups; a strata extension)',
+    output: "list" as const,
+    checkArgs: (args: readonly unknown[]) => checkGroupsArg(registry, args),
+    apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
+      const o = args[0] as { groups: { name: string; match: string; each?: boolean; deps?: boolean }[]; budget: number; heavy?: number; strategy?: string };
+      const rest = registry.get(o.strategy ?? "min-pull")!;
+      const groups: GroupSpec[] = o.groups.map((g) => ({ name: g.name, match: g.match, each: g.each === true, withDeps: g.deps === true }));
+      const doc = subDocument(graph);
+      const plan = planWithGroups(
+        doc,
+        { groups, heavyBytes: o.heavy, budget: o.budget },
+        (restDoc, budget) => rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
+      );
+      return toLocal(
+        graph,
+        plan.layers.map((l) => l.paths),
+      );
+    },
   };
 }

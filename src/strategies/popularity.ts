@@ -7,7 +7,17 @@
 //    flatten_references_graph runs it.
 // Both honour the document's exclude_paths unless `exclude` is given.
 import type { ClosureDocument } from "../graph/document.js";
-import { assertPipelineValid, defaultPipeline, layersForDocument, parsePipeline, pipelineExtensions, pipelineFor, pipelineToJson, type ExtensionRegistry, type Pipeline } from "../pipeline/index.js";
+import {
+  assertPipelineValid,
+  defaultPipeline,
+  layersForDocument,
+  parsePipeline,
+  pipelineExtensions,
+  pipelineFor,
+  pipelineToJson,
+  type ExtensionRegistry,
+  type Pipeline,
+} from "../pipeline/index.js";
 import { availableLayers, defineStrategy, type ExplainContext, type StrategyOptions, type StrategyResult } from "./types.js";
 
 /** nixpkgs' default pipeline for maxLayers / fromImage layers, with its build-time check. */
