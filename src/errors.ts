@@ -84,7 +84,7 @@ export class UsageError extends StrataError<"usage"> {
 }
 
 /** Every code a StrataError can carry. */
-export type StrataErrorCode = InputErrorCode | PipelineErrorCode | "usage";
+export type StrataErrorCode = InputErrorCode | PipelineErrorCode | BuildErrorCode | "usage";
 
 export function isStrataError(e: unknown): e is StrataError<StrataErrorCode> {
   return e instanceof StrataError;
@@ -96,7 +96,7 @@ export function isStrataError(e: unknown): e is StrataError<StrataErrorCode> {
  * does not match the closure, a conf.json without a key, ... `path` names the
  * file or store path concerned.
  */
-export class BuildError extends StrataError {
+export class BuildError extends StrataError<BuildErrorCode> {
   override readonly name = "BuildError";
   readonly exitCode = 2;
   constructor(

@@ -9,7 +9,7 @@ import { layerBytes, sizeTable } from "../evaluate/evaluate.js";
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument } from "../graph/document.js";
 import type { Kernels } from "../kernels/types.js";
-import { packageName, sortByPopularity } from "../pipeline/package-name.js";
+import { popularityTieKey, sortByPopularity } from "../pipeline/package-name.js";
 import { formatBytes } from "../report/format.js";
 import type { ChangeModelOptions } from "../model/change.js";
 import { layerChangeProbabilities } from "../strategies/order.js";
@@ -59,7 +59,7 @@ export interface ExplainInput {
 
 /** Rank of each vertex in popularity_contest's order (1 = most popular, ties by package name). */
 export function popularityRanks(values: readonly bigint[], closure: Closure): Uint32Array {
-  const order = sortByPopularity(closure.n, values, (v) => packageName(closure.paths[v]));
+  const order = sortByPopularity(closure.n, values, (v) => popularityTieKey(closure.paths[v]));
   const rank = new Uint32Array(closure.n);
   order.forEach((v, i) => (rank[v] = i + 1));
   return rank;
