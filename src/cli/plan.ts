@@ -1,6 +1,7 @@
 // What layer, explain, dot and report share: the strategy options, the layer
 // budget arithmetic, pinned groups, layer order, and running the plan.
 import { UsageError } from "../errors.js";
+import { Closure } from "../graph/closure.js";
 import { parseJsonText, type ClosureDocument } from "../graph/document.js";
 import { readClosureInput, readTextInput } from "../io/node.js";
 import { kernels } from "../kernels/index.js";
@@ -310,6 +311,11 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
   const base: Record<string, unknown> = { ...setup.options };
   if (doc.roots !== undefined && base.roots === undefined) base.roots = doc.roots;
   const excluded = (base.exclude as string[] | undefined) ?? doc.excludePaths ?? [];
+  // One Closure of the document per plan, built when first needed and passed along
+  // (groups, stable-first order, and a strategy that needs one).
+  let built: Closure | undefined;
+  const closureOf = () => (built ??= Closure.fromDocument(doc));
+  if (setup.order === "stable-first") base.closure = closureOf();
   let result: StrategyResult | undefined;
   let grouped: GroupedPlan | undefined;
   let layers: Layers;
@@ -318,12 +324,13 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
     grouped = planWithGroups(doc, { groups: setup.groups, heavyBytes: setup.heavyBytes, budget: setup.budget.layers, strict: setup.strict }, (rest, restBudget) => {
       const restPaths = new Set(rest.entries.map((e) => e.path));
       const o: Record<string, unknown> = { ...base, maxLayers: restBudget + 1, fromImageLayers: 0, budget: restBudget, exclude: excluded };
+      delete o.closure; // the rest is another document
       if (Array.isArray(base.roots)) o.roots = (base.roots as string[]).filter((p) => restPaths.has(p));
       if (Array.isArray(o.roots) && o.roots.length === 0) delete o.roots;
       const r = strategy.plan(rest, o);
       warnDetail(strategy, r, msg);
       return r.layers;
-    });
+    }, closureOf());
     for (const w of grouped.warnings) msg.warn(w);
     layers = grouped.layers.map((l) => l.paths.filter((p) => !out.has(p))).filter((l) => l.length > 0);
     if (setup.verbose) {
@@ -342,7 +349,7 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
   }
   let composite = grouped !== undefined;
   if (setup.order === "stable-first") {
-    layers = orderStableFirst(doc, layers, setup.model);
+    layers = orderStableFirst(closureOf(), layers, setup.model);
     composite = true;
   }
   if (setup.verbose) msg.info(`${strategy.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"}, ${layers.reduce((a, l) => a + l.length, 0)} paths`);

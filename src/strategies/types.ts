@@ -29,6 +29,11 @@ export interface StrategyOptions {
   /** Root paths, when the strategy needs them (Nixery). */
   readonly roots?: readonly string[];
   readonly kernels?: Kernels;
+  /**
+   * The document's Closure (built without exclusions), when the caller has one
+   * already: a strategy that needs it uses this one instead of building another.
+   */
+  readonly closure?: Closure;
   /** The previous build's layers (strategies with `takesPrevious`). */
   readonly previous?: Layers;
   /** Earlier closures of the image, oldest first (change model). */

@@ -154,7 +154,8 @@ export const minPullStrategy = defineStrategy<MinPullStrategyOptions, MinPullRes
   name: "min-pull",
   summary: "strata's optimizer: minimises the expected bytes pulled per update (stable with --previous)",
   plan(doc, options) {
-    const result = minPullLayers(doc, {
+    const closure = options.closure;
+    const result = minPullLayers(closure !== undefined && closure.n === doc.entries.length ? closure : doc, {
       maxLayers: options.maxLayers,
       fromImageLayers: options.fromImageLayers,
       budget: options.budget,
