@@ -1,8 +1,6 @@
 // `strata explain INPUT PATH`: which layer a path lands in and why. The facts
-// every front end shows come from explainPath (src/worker/explain.ts, which
-// the web page uses too); this adds what needs the whole plan setup: the
-// dominator, the roots that reach the path, the groups that matched it and the
-// layer's expected change cost under min-pull's change model.
+// and their rows come from src/explain/ (the worker and the web page use it
+// too); this command runs the plan, resolves PATH and prints the rows.
 import { UsageError } from "../../errors.js";
 import type { ClosureDocument } from "../../graph/document.js";
 import { explainPlannedPath, explanationRows, type FullExplanation } from "../../explain/index.js";
