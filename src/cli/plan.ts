@@ -207,7 +207,7 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
   const verbose = values.verbose === true && !quiet;
   const msg = messages(io, quiet);
   const strategyName = str(values.strategy) ?? defaultStrategyName;
-  const strategy = registry.require(strategyName, `${command}: `);
+  const strategy = registry.named(strategyName, `${command}: `);
   const descriptors = registry.optionDescriptors();
   // A strategy's own flag given with another strategy: name the strategies that take it.
   const checked = new Set<string>();

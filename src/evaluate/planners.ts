@@ -17,7 +17,7 @@ export function strategyPlanner(spec: string, base: StrategyOptions): Planner {
   if (stableFirst) name = name.slice(0, -"@stable-first".length);
   const stateful = name.endsWith("+previous");
   if (stateful) name = name.slice(0, -"+previous".length);
-  const strategy = strategyRegistry.require(name);
+  const strategy = strategyRegistry.named(name);
   const history: ClosureDocument[] = [];
   return {
     name: spec,

@@ -33,7 +33,7 @@ export class StrategyRegistry {
   }
 
   /** The strategy of that name, or a UsageError listing the known ones. */
-  require(name: string, prefix = ""): AnyStrategy {
+  named(name: string, prefix = ""): AnyStrategy {
     const s = this.get(name);
     if (s === undefined) throw new UsageError(`${prefix}unknown strategy "${name}". Strategies: ${this.names().join(", ")}`);
     return s;

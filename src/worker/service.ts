@@ -287,7 +287,7 @@ export class StrataService {
   /** The CLI's option handling (src/cli/commands/layer.ts), minus files. */
   private strategyOptions(doc: ClosureDocument, request: LayerRequest) {
     const name = request.strategy ?? defaultStrategyName;
-    const strategy = strategyRegistry.require(name);
+    const strategy = strategyRegistry.named(name);
     if (request.pipeline !== undefined && (request.maxLayers !== undefined || request.fromImageLayers !== undefined)) {
       throw new UsageError("a pipeline and maxLayers/fromImageLayers exclude each other (nixpkgs ignores maxLayers when a layeringPipeline is set; put limit_layers in the pipeline)");
     }
