@@ -124,6 +124,23 @@ describe("min-pull bounds (property tests on random closures)", () => {
     );
   }, scaledTimeout(60_000));
 
+  it("keeps the same bounds with fractional weights (a volatility map: the fixed-order summation path)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
+        const c = randomClosure(seed, n);
+        const rnd = mulberry32(seed ^ 0x7a11);
+        const volatility: Record<string, number> = {};
+        for (let i = 0; i < n; i++) if (rnd() < 0.5) volatility[`pkg${i}`] = rnd() * 3;
+        const r = minPullLayers(c, { budget, volatility });
+        expect(r.layers.length).toBeLessThanOrEqual(budget);
+        expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
+        expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
+        for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
+      }),
+      params(40, 0x6d70_0005),
+    );
+  }, scaledTimeout(60_000));
+
   it("says when the maximum layer size makes the budget impossible", () => {
     expect(() => minPullLayers(doc([e("a", 10), e("b", 10), e("c", 10)]), { budget: 1, maxLayerSize: 15 })).toThrow(/cannot fit 3 paths into 1 layers/);
   });

@@ -128,8 +128,9 @@ function recover(e: unknown, where: HTMLElement): void {
 
 // --- 1. closure input --------------------------------------------------------
 
-async function openBytes(bytes: ArrayBuffer, name: string): Promise<void> {
-  setStatus(ui.closureStatus, `Reading ${name} (${formatBytes(bytes.byteLength)})…`, "busy");
+/** A closure file (read by the worker piece by piece, never as one buffer) or fetched bytes. */
+async function openBytes(bytes: Blob | ArrayBuffer, name: string): Promise<void> {
+  setStatus(ui.closureStatus, `Reading ${name} (${formatBytes(bytes instanceof Blob ? bytes.size : bytes.byteLength)})…`, "busy");
   ui.run.disabled = true;
   try {
     if (state.closure !== undefined) await state.worker.release(state.closure.id);
@@ -152,7 +153,7 @@ async function openBytes(bytes: ArrayBuffer, name: string): Promise<void> {
 
 ui.file.addEventListener("change", async () => {
   const f = ui.file.files?.[0];
-  if (f) await openBytes(await f.arrayBuffer(), f.name);
+  if (f) await openBytes(f, f.name);
   ui.file.value = "";
 });
 ui.drop.addEventListener("dragover", (e) => {
@@ -164,7 +165,7 @@ ui.drop.addEventListener("drop", async (e) => {
   e.preventDefault();
   ui.drop.classList.remove("over");
   const f = e.dataTransfer?.files[0];
-  if (f) await openBytes(await f.arrayBuffer(), f.name);
+  if (f) await openBytes(f, f.name);
 });
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {

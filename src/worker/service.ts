@@ -11,7 +11,7 @@ import { imagesHtml, seriesHtml } from "../evaluate/render.js";
 import { formatLayersIndented } from "../format/python-json.js";
 import { Closure } from "../graph/closure.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument, type ClosureFormat } from "../graph/document.js";
-import { decodeUtf8, gunzipWeb, isGzip } from "../io/decode.js";
+import { readClosureWeb } from "../io/stream-web.js";
 import { kernels as sharedKernels, tsKernels, WasmKernels, type BackendName, type Kernels } from "../kernels/index.js";
 import { assertPipelineValid, parsePipeline } from "../pipeline/index.js";
 import { defaultStrategyName, pipelineExtensions, strategyRegistry } from "../strategies/index.js";
@@ -20,8 +20,12 @@ import { instantiateKernels } from "../wasm/load.js";
 import { explainPath, popularityRanks, type Explanation } from "../explain/index.js";
 import { pipelinePlanner, strategyPlanner } from "../evaluate/planners.js";
 
-/** Closure input: JSON or gzipped JSON bytes (gzip detected by content), JSON text, or a parsed value. */
-export type ClosureInput = ArrayBuffer | ArrayBufferView | string | { readonly json: unknown };
+/**
+ * Closure input: JSON or gzipped JSON bytes (gzip detected by content), a Blob
+ * or File of them (read piece by piece), JSON text, or a parsed value. Bytes and
+ * Blobs go through the streaming reader (src/io/stream-web.ts), as files do in the CLI.
+ */
+export type ClosureInput = ArrayBuffer | ArrayBufferView | Blob | string | { readonly json: unknown };
 
 export interface InitOptions {
   /** A compiled kernels module (compile once, post to every worker). */
@@ -148,8 +152,7 @@ export class StrataService {
   /** Decodes (gzip by content), parses and validates a closure; keeps it until `release`. */
   async load(input: ClosureInput, name = "closure"): Promise<ClosureInfo> {
     const start = now();
-    const value = await decodeInput(input, name);
-    const doc = readClosureDocument(value);
+    const doc = await readInput(input, name);
     // Build the graph once now: duplicate paths, dangling references and
     // cycles surface at load time, not on the first plan.
     const closure = Closure.fromDocument(doc, { exclude: doc.excludePaths });
@@ -336,24 +339,12 @@ export class StrataService {
   }
 }
 
-async function decodeInput(input: ClosureInput, name: string): Promise<unknown> {
-  if (typeof input === "string") return parseJsonText(input, name);
-  if (!(input instanceof ArrayBuffer) && !ArrayBuffer.isView(input)) return input.json;
-  let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (isGzip(bytes)) {
-    try {
-      bytes = await gunzipWeb(bytes);
-    } catch (e) {
-      throw new InputError("invalid-json", `${name} looks gzip-compressed but does not decompress: ${(e as Error).message}`);
-    }
+async function readInput(input: ClosureInput, name: string): Promise<ClosureDocument> {
+  if (typeof input === "string") return readClosureDocument(parseJsonText(input, name));
+  if (input instanceof ArrayBuffer || ArrayBuffer.isView(input) || (typeof Blob !== "undefined" && input instanceof Blob)) {
+    return readClosureWeb(input, { what: name });
   }
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, name);
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
-  return parseJsonText(text, name);
+  return readClosureDocument((input as { readonly json: unknown }).json);
 }
 
 function now(): number {
