@@ -55,7 +55,7 @@ const tiny = [
   ["lib", 300, ["glibc"]],
   ["app", 400, ["lib", "bash"]],
   ["env", 50, ["app"]],
-].map(([n, s, r], i) => ({ path: `/nix/store/${String.fromCharCode(97 + i).repeat(32)}-${n}`, narSize: s, references: r.map((x) => `/nix/store/${"abcde"["glibc bash lib app env".split(" ").indexOf(x)].repeat(32)}-${x}`) }));
+].map(/** @param {[string, number, string[]]} row @param {number} i */ ([n, s, r], i) => ({ path: `/nix/store/${String.fromCharCode(97 + i).repeat(32)}-${n}`, narSize: s, references: r.map((x) => `/nix/store/${"abcde"["glibc bash lib app env".split(" ").indexOf(x)].repeat(32)}-${x}`) }));
 
 function synthetic(n) {
   const dir = join(tmpdir(), "strata-bench");
@@ -169,6 +169,7 @@ for (const input of [inputs[0], inputs[2]]) {
 }
 
 // ---- 1M paths (optional) ------------------------------------------------------------
+/** @type {Record<string, any> | undefined} */
 let million;
 if (process.env.STRATA_BENCH_1M && existsSync(process.env.STRATA_BENCH_1M)) {
   const args = ["layer", process.env.STRATA_BENCH_1M];

@@ -5,7 +5,7 @@
 //
 // Results are plain data (structured-clonable); layers come back as string
 // arrays the caller owns.
-import { InputError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { evaluateImages, evaluateSeries, layerBytes, sizeTable, type ImagesEvaluation, type Planner, type SeriesEvaluation } from "../evaluate/evaluate.js";
 import { imagesHtml, seriesHtml } from "../evaluate/render.js";
 import { formatLayersIndented } from "../format/python-json.js";
