@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { minPullLayers } from "../src/strategies/min-pull/index.js";
-import { buildChangeModel, learnFromHistory } from "../src/strategies/min-pull/model.js";
-import { packageName, parseName } from "../src/strategies/min-pull/names.js";
+import { buildChangeModel, learnFromHistory } from "../src/model/change.js";
+import { packageName, parseName } from "../src/graph/store-name.js";
 import type { ClosureDocument, ClosureEntry } from "../src/graph/document.js";
 import { mulberry32, randomDag } from "./helpers/random-dag.js";
 import { envSeed, fuzzScale, scaledTimeout } from "./helpers/fuzz.js";

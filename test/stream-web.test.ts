@@ -57,7 +57,7 @@ async function failure(p: Promise<unknown>): Promise<InputError> {
 
 describe("readClosureWeb", () => {
   it("reads bytes, gzip, Blobs and byte streams into the document JSON.parse gives, as columns", async () => {
-    const text = generated(2000, 11);
+    const text = generated(2000, 11) as Uint8Array<ArrayBuffer>;
     const want = readClosureDocument(JSON.parse(new TextDecoder().decode(text)));
     const gz = new Uint8Array(gzipSync(text));
     const sources: [string, () => WebClosureSource][] = [

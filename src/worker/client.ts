@@ -6,7 +6,7 @@ import { releaseProxy, transfer, wrap, type Endpoint, type Remote } from "comlin
 import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
 import { WorkerCrashedError } from "./errors.js";
-import type { Explanation } from "./explain.js";
+import type { Explanation } from "../explain/index.js";
 import type {
   ClosureInfo,
   ClosureInput,

@@ -25,7 +25,7 @@
 // {b, c} (c gains b's risk: +0.09) rather than {a, b} (b gains a's: +5.4).
 import { PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
-import type { ChangeModel } from "./model.js";
+import { exactClosureWeights, type ChangeModel } from "../../model/change.js";
 
 export interface PlanInput {
   readonly graph: CsrGraph;
@@ -554,35 +554,4 @@ function orRow(bits: Uint32Array, summary: Uint32Array, words: number, sw: numbe
       bits[to + k] |= bits[from + k];
     }
   }
-}
-
-/**
- * Exact own-change weight of each layer's closure: propagate, referrers
- * first, the set of layers that reach each vertex (a bitset of layer ids),
- * then add each vertex's weight to every layer in its set.
- */
-export function exactClosureWeights(g: CsrGraph, topo: Uint32Array, w: ArrayLike<number>, layerOf: Int32Array, layers: number): Float64Array {
-  const words = (layers + 31) >>> 5;
-  const reach = new Uint32Array(g.n * words);
-  for (let v = 0; v < g.n; v++) reach[v * words + (layerOf[v] >>> 5)] |= 1 << (layerOf[v] & 31);
-  for (let t = 0; t < g.n; t++) {
-    const v = topo[t];
-    const row = v * words;
-    for (let e = g.offsets[v], end = g.offsets[v + 1]; e < end; e++) {
-      const c = g.targets[e] * words;
-      for (let k = 0; k < words; k++) reach[c + k] |= reach[row + k];
-    }
-  }
-  const out = new Float64Array(layers);
-  for (let v = 0; v < g.n; v++) {
-    for (let k = 0; k < words; k++) {
-      let x = reach[v * words + k];
-      while (x !== 0) {
-        const bit = 31 - Math.clz32(x & -x);
-        out[k * 32 + bit] += w[v];
-        x &= x - 1;
-      }
-    }
-  }
-  return out;
 }
