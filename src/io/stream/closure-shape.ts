@@ -8,15 +8,7 @@
 // before readClosureDocument.
 import { InputError } from "../../errors.js";
 import { closureColumnsKey } from "../../graph/closure.js";
-import {
-  describe,
-  isObject,
-  readPathList,
-  readSize,
-  type ClosureDocument,
-  type ClosureEntry,
-  type ClosureFormat,
-} from "../../graph/document.js";
+import { describe, isObject, readPathList, readSize, type ClosureDocument, type ClosureEntry, type ClosureFormat } from "../../graph/document.js";
 import { Columns, entriesOf, finishColumns } from "./columns.js";
 import { Interner } from "./interner.js";
 
@@ -288,7 +280,7 @@ export class ClosureShape {
     }
     if (pathInfo) {
       const slot = this.placeSlot();
-      this.cols.pushEntry(pathId, err === null ? (e.narSize as number) ?? 0 : 0, e.closureSize);
+      this.cols.pushEntry(pathId, err === null ? ((e.narSize as number) ?? 0) : 0, e.closureSize);
       if (err !== null) this.slotErrors!.set(slot, err);
       return;
     }
@@ -303,7 +295,10 @@ export class ClosureShape {
   /** The entry's first field error, in readEntry's order (its path string is made only for a message). */
   private checkFields(pathId: number): InputError | null {
     const e = this.entry;
-    const ok = (e.hasNarSize ? typeof e.narSize === "number" && Number.isSafeInteger(e.narSize) && e.narSize >= 0 : !this.requireNarSize) && e.refsKind !== 2 && !(e.refsKind === 1 && e.badRefIndex >= 0);
+    const ok =
+      (e.hasNarSize ? typeof e.narSize === "number" && Number.isSafeInteger(e.narSize) && e.narSize >= 0 : !this.requireNarSize) &&
+      e.refsKind !== 2 &&
+      !(e.refsKind === 1 && e.badRefIndex >= 0);
     if (ok) return null;
     const path = this.interner.stringOf(pathId);
     if (e.hasNarSize) {
@@ -392,7 +387,10 @@ export class ClosureShape {
     if (!this.allKeysSlash) {
       throw new InputError(
         "unsupported-shape",
-        `input object has neither a "graph" list nor store-path keys (keys: ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${this.keyCount > 5 ? ", ..." : ""})`,
+        `input object has neither a "graph" list nor store-path keys (keys: ${keys
+          .slice(0, 5)
+          .map((k) => JSON.stringify(k))
+          .join(", ")}${this.keyCount > 5 ? ", ..." : ""})`,
       );
     }
     if (this.repeats > 0) this.compactRepeats();
