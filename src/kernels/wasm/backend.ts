@@ -251,7 +251,39 @@ export class WasmKernels implements Kernels {
     const rev = this.reverseOf(g);
     return this.scope(() => {
       const n = g.n;
+      const m = g.m;
       const order = this.topo(g, "popularity");
+      // The kernel's time is memory latency (random reads of referrer lists,
+      // N and inSet while walking ancestor sets), so it runs on a copy of the
+      // reverse graph relabelled in topological order: ancestors walked
+      // together then sit near each other in memory. Popularity values do
+      // not depend on the labels; they are mapped back below. (Measured on a
+      // gen-closure.mjs graph: docs/scale.md, "Issue 17, round 2".)
+      const rOff = this.alloc((n + 1) * 4);
+      const rTgt = this.alloc(m * 4);
+      const newId = this.alloc(n * 4);
+      const ident = this.alloc(n * 4);
+      {
+        const ord = this.u32(order, n);
+        const perm = this.u32(newId, n);
+        const id = this.u32(ident, n);
+        for (let i = 0; i < n; i++) {
+          perm[ord[i]] = i;
+          id[i] = i;
+        }
+        const oldOff = this.u32(rev.off, n + 1);
+        const oldTgt = this.u32(rev.tgt, m);
+        const off = this.u32(rOff, n + 1);
+        const tgt = this.u32(rTgt, m);
+        let k = 0;
+        off[0] = 0;
+        for (let i = 0; i < n; i++) {
+          const v = ord[i];
+          const end = oldOff[v + 1];
+          for (let e = oldOff[v]; e < end; e++) tgt[k++] = perm[oldTgt[e]];
+          off[i + 1] = k;
+        }
+      }
       // Grow the limb count until N and the grand total (>= every popularity) fit.
       let limbs = 1;
       let paths = 0;
@@ -259,7 +291,7 @@ export class WasmKernels implements Kernels {
         const mark = this.x.mark();
         const total = this.alloc(limbs * 4);
         paths = this.alloc(n * limbs * 4);
-        if (this.x.pathCounts(n, order, rev.off, rev.tgt, limbs, paths, total) !== 0) break;
+        if (this.x.pathCounts(n, ident, rOff, rTgt, limbs, paths, total) !== 0) break;
         this.x.release(mark);
         limbs *= 2;
       }
@@ -267,8 +299,12 @@ export class WasmKernels implements Kernels {
       const acc = this.alloc(limbs * 8);
       const out = this.alloc(n * limbs * 4);
       const s = (k: number) => this.alloc(k * 4);
-      this.x.popularity(n, rev.off, rev.tgt, limbs, paths, s(n), s(n + 1), s(n), s(n), s(2 * n), inSet, acc, out);
-      return limbsToBigints(this.u32(out, n * limbs), n, limbs);
+      this.x.popularity(n, rOff, rTgt, limbs, paths, s(n), s(n + 1), s(n), s(n), s(2 * n), inSet, acc, out);
+      const relabelled = limbsToBigints(this.u32(out, n * limbs), n, limbs);
+      const perm = this.u32(newId, n);
+      const result: bigint[] = new Array(n);
+      for (let v = 0; v < n; v++) result[v] = relabelled[perm[v]];
+      return result;
     });
   }
 
