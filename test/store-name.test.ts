@@ -68,5 +68,11 @@ describe("string orders", () => {
   it("plain `<` is code point order when no string has a surrogate or higher unit", () => {
     expect(codeUnitOrderIsCodePointOrder(["/nix/store/abc-x", "é"])).toBe(true);
     expect(codeUnitOrderIsCodePointOrder(["\ud83d\ude00"])).toBe(false);
+    // The boundaries: U+D7FF is below every surrogate; a lone surrogate, U+E000 and U+FFFF are not.
+    expect(codeUnitOrderIsCodePointOrder(["a", "x\ud7ffy"])).toBe(true);
+    expect(codeUnitOrderIsCodePointOrder(["a", "x\udc00"])).toBe(false);
+    expect(codeUnitOrderIsCodePointOrder(["a", "\ue000"])).toBe(false);
+    expect(codeUnitOrderIsCodePointOrder(["a", "b\uffff"])).toBe(false);
+    expect(codeUnitOrderIsCodePointOrder([])).toBe(true);
   });
 });

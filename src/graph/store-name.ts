@@ -76,8 +76,13 @@ export function comparePythonStr(a: string, b: string): number {
 
 /** True when plain `<` on these strings already is code point order (no surrogates). */
 export function codeUnitOrderIsCodePointOrder(strings: readonly string[]): boolean {
-  for (const s of strings) {
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0xd800) return false;
-  }
+  // A regular expression rather than a charCodeAt loop: V8 rejects a one-byte
+  // (Latin-1) string against this class without reading it char by char, and
+  // paths sliced from the reader's one-byte text are such strings (1M paths:
+  // about 10 ms instead of 100 ms). No `u` flag: it matches code units.
+  for (const s of strings) if (HIGH_UNIT.test(s)) return false;
   return true;
 }
+
+/** Any UTF-16 code unit >= 0xD800 (surrogates and U+E000..U+FFFF). */
+const HIGH_UNIT = /[\ud800-\uffff]/;
