@@ -8,3 +8,6 @@ export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js
 export { WorkerCrashedError } from "./worker/errors.js";
 export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, EvaluationRequest, PlannerSpec } from "./worker/service.js";
 export type { Explanation } from "./worker/explain.js";
+// Registry (issue 15): push an OCI layout, price an update against a registry tag.
+export * from "./registry/index.js";
+export { RegistryError } from "./errors.js";

@@ -11,9 +11,11 @@ import { readPipelineArgument, stringOption } from "./layer.js";
 import { pipelinePlanner, strategyPlanner } from "../../evaluate/planners.js";
 import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
 import type { PlannerSpec } from "../../worker/service.js";
+import { againstHelp, runEvaluateAgainst } from "./evaluate-against.js"; // issue 15
 
 const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
+       strata evaluate --against docker://HOST/REPO:TAG IMAGE [--max-pull SIZE]
 
 Prices layer plans the same way for every strategy.
 
@@ -46,13 +48,14 @@ Examples:
   strata evaluate --series v0.json.gz v1.json.gz v2.json.gz
   strata evaluate --series v*.json.gz --strategy auto-layer --strategy min-pull --max-layers 31
   strata evaluate --images a.json b.json c.json --html sharing.html
-`;
+${againstHelp}`;
 
 export const evaluateCommand: Command = {
   name: "evaluate",
   summary: "bytes pulled between versions / shared across images, per strategy",
   help,
   async run(args, io) {
+    if (args.some((a) => a === "--against" || a.startsWith("--against="))) return runEvaluateAgainst(args, io); // issue 15
     const { values, positionals } = parseCommandArgs("evaluate", args, {
       series: { type: "boolean" },
       images: { type: "boolean" },
