@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   completedUploads,
+  freePort,
   noise,
   pulledBlobBytes,
   requireTool,
@@ -340,6 +341,52 @@ describe("faults", () => {
       await proxy.close();
       await victim.stop();
     }
+  });
+});
+
+describe("bad usage: one clear message, exit 2, nothing sent", () => {
+  it("names the layout, the tag or the reference at fault", async () => {
+    const empty = tmp("not-a-layout");
+    const cases: [string[], string][] = [
+      [["push", empty, `docker://${reg.host}/x:v0`], `${empty} is not an OCI image layout (no oci-layout and index.json)`],
+      [["push", layout, `docker://${reg.host}/x:v0`], `${layout} holds 2 images; name one as ${layout}:TAG (tags: v0, v1)`],
+      [["push", `${layout}:v9`, `docker://${reg.host}/x:v0`], `${layout} has no image tagged "v9" (tags: v0, v1)`],
+      [["push", `${layout}:v0`, `docker://${reg.host}/Bad:v0`], `"Bad" is not a valid repository name`],
+      [["push", `${layout}:v0`, `oci:${empty}:v0`], "only docker:// references name a registry"],
+      [["push", `${layout}:v0`], "expected LAYOUT[:TAG] and at least one docker://HOST/REPO:TAG"],
+      [["push", `${layout}:v0`, `docker://${reg.host}/x:v0`, "--chunk-size", "lots"], '--chunk-size expects a size such as 500M, 2GiB or 1048576, got "lots"'],
+      [["evaluate", "--against", `docker://${reg.host}/x:v0`], "expected one IMAGE (an OCI layout DIR or DIR:TAG), got 0"],
+      [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--max-pull", "big"], '--max-pull expects a size'],
+      [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--platform", "linux"], "--platform expects OS/ARCH[/VARIANT]"],
+    ];
+    const mark = reg.access().length;
+    for (const [args, message] of cases) {
+      const r = await strata(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toContain(message);
+      expect(r.stderr).not.toContain("    at ");
+    }
+    expect(reg.access().slice(mark).filter((l) => l.method !== "GET" || l.path !== "/v2/")).toEqual([]);
+  });
+
+  it("a layout whose blob is missing fails before anything is uploaded", async () => {
+    const broken = tmp("broken");
+    const img = writeLayout(broken, "v0", [base, app]);
+    rmSync(join(broken, "blobs", "sha256", img.layers[1].digest.slice(7)));
+    const mark = reg.access().length;
+    const r = await strata(["push", `${broken}:v0`, `docker://${reg.host}/broken:v0`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${broken}: blob ${img.layers[1].digest} (application/vnd.oci.image.layer.v1.tar+gzip) is missing from the layout`);
+    expect(reg.access().slice(mark)).toEqual([]);
+  });
+
+  it("an unreachable registry is an error after the retries, not a hang or a stack", async () => {
+    const port = await freePort();
+    const r = await strata(["push", `${layout}:v0`, `docker://127.0.0.1:${port}/x:v0`, "--retries", "2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot reach the registry 127.0.0.1:${port}`);
+    expect(r.stderr).toContain("(after 3 attempts)");
+    expect(r.stderr.match(/retry \d\/2/g)?.length).toBe(2);
   });
 });
 

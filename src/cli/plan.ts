@@ -61,7 +61,9 @@ export const planOptionsHelp = `Strategy:
 Layer budget (store-path layers = limit - 1 customisation layer - base - reserve):
   --max-layers M          image layer limit, as dockerTools' maxLayers (default 100)
   --runtime NAME          limit preset: docker 125 (moby maxLayerDepth),
-                          buildkit 70 (non-rootfs mounts), sysbox 64, ecr 500
+                          buildkit 70 (non-rootfs mounts), sysbox 64, ecr 500,
+                          docker-20.10 127 (fails at 128), bootc/ostree 64,
+                          fcos 400, containers-storage 500 (hard limit)
   --from-image-layers B   layers of the base image (fromImage), default 0
   --reserve N             layers left free for images built on top, default 0
   --budget N              store-path layers, directly (instead of the above)
@@ -83,7 +85,9 @@ min-pull (--strategy min-pull):
                           first): change rates learned from it
   --changes-per-update X  expected package changes per update (default 4)
   --min-layer-size SIZE   no layer below SIZE (e.g. 5M), when it can be helped
-  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped
+  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped;
+                          named caps: registry-500mb, registry-1gib,
+                          registry-5gb, registry-10gb
   (--volatility, --history and --changes-per-update also drive --order
   stable-first and explain's change cost for any strategy)
 
@@ -112,7 +116,31 @@ export const RUNTIMES: Readonly<Record<string, { readonly maxLayers: number; rea
   buildkit: { maxLayers: 70, why: "BuildKit non-rootfs mounts fail above about 70 layers" },
   sysbox: { maxLayers: 64, why: "sysbox issues above 64 layers" },
   ecr: { maxLayers: 500, why: "AWS ECR's 500 layers per image" },
+  // issue 15: the layer counts users meet now
+  "docker-20.10": { maxLayers: 127, why: "Docker 20.10 fails at 128 layers" },
+  bootc: { maxLayers: 64, why: "ostree-ext/bootc chunking: MAX_CHUNKS 64, half the limit of 128" },
+  ostree: { maxLayers: 64, why: "ostree-ext chunking: MAX_CHUNKS 64, half the limit of 128" },
+  fcos: { maxLayers: 400, why: "Fedora CoreOS builds use up to 400 layers" },
+  "containers-storage": { maxLayers: 500, why: "containers/storage's hard limit (podman, CRI-O)" },
 };
+
+/**
+ * Named caps on a layer's size (issue 15): registries refuse layers above a
+ * compressed size; the caps are named by the limits users meet (500 MB, 1 GiB,
+ * 5 GB, 10 GB), not by registry, since the limits vary per plan and over time.
+ */
+export const LAYER_SIZE_CAPS: Readonly<Record<string, number>> = {
+  "registry-500mb": 500e6,
+  "registry-1gib": 1024 ** 3,
+  "registry-5gb": 5e9,
+  "registry-10gb": 10e9,
+};
+
+/** A SIZE or one of LAYER_SIZE_CAPS' names. */
+export function parseSizeOrCap(option: string, text: string | undefined): number | undefined {
+  if (text !== undefined && Object.hasOwn(LAYER_SIZE_CAPS, text.toLowerCase())) return LAYER_SIZE_CAPS[text.toLowerCase()];
+  return parseSize(option, text);
+}
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
@@ -308,7 +336,7 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
     const prev = str(values.previous);
     if (prev !== undefined) options.previous = readLayersList(await readJsonFile(prev, "--previous"), `--previous ${prev}`);
     const minSize = parseSize("min-layer-size", str(values["min-layer-size"]));
-    const maxSize = parseSize("max-layer-size", str(values["max-layer-size"]));
+    const maxSize = parseSizeOrCap("max-layer-size", str(values["max-layer-size"]));
     if (minSize !== undefined) options.minLayerSize = minSize;
     if (maxSize !== undefined) options.maxLayerSize = maxSize;
   }
