@@ -1,0 +1,202 @@
+// Compressed layer blobs for a plan, through the layer cache: layers built
+// before are copied out of the cache (digest checked on the way), the others
+// are tarred and compressed in parallel worker threads and added to it.
+// Used by the OCI writer; also the API for anyone who needs per-layer
+// compressed sizes and digests (layerSizes).
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { copyFile, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildError } from "../../errors.js";
+import { LayerCache, layerKey, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { encoderInfo, type CompressionSpec, type EncoderInfo } from "../compress/index.js";
+import type { LayerBlobRequest, LayerBlobResult } from "../compress/layer.js";
+import type { StoreLocation, TarSettings } from "../layer-tar.js";
+import { writeLayerBlobs } from "../parallel/pool.js";
+
+/** A layer to build: store paths (archived as stream_layered_image.py does), or a prebuilt tar file. */
+export type LayerSource = { readonly paths: readonly string[] } | { readonly tarFile: string; readonly paths?: readonly string[] };
+
+export interface BuildLayersOptions {
+  readonly layers: readonly LayerSource[];
+  readonly settings: TarSettings;
+  readonly store: StoreLocation;
+  readonly compression: CompressionSpec;
+  /** narHash per store path (from the closure), part of each layer's cache key. */
+  readonly narHashes?: ReadonlyMap<string, string>;
+  /** The layer cache; undefined builds everything (--no-cache). */
+  readonly cache?: LayerCache;
+  /** Worker threads (default: available cores). */
+  readonly workers?: number;
+  readonly onProgress?: (p: LayerProgress) => void;
+  /** narSize of a path (progress estimate of the bytes to compress). */
+  readonly sizeOf?: (path: string) => number | undefined;
+}
+
+export interface LayerProgress {
+  readonly layers: number;
+  readonly layersDone: number;
+  readonly cacheHits: number;
+  /** Uncompressed tar bytes compressed so far / expected (narSize-based estimate, when known). */
+  readonly bytesDone: number;
+  readonly bytesTotal?: number;
+}
+
+export interface BuiltLayer {
+  readonly digest: string;
+  readonly size: number;
+  readonly diffId: string;
+  readonly tarSize: number;
+  readonly mediaType: string;
+  readonly encoder: EncoderInfo;
+  /** Store paths in the layer (for a prebuilt tar: what the caller said it holds). */
+  readonly paths: readonly string[];
+  /** Served from the cache. */
+  readonly cached: boolean;
+  /** The cache key (also computed without a cache). */
+  readonly key: string;
+}
+
+interface Planned {
+  readonly source: LayerSource;
+  readonly paths: readonly string[];
+  readonly key: string;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  try {
+    for await (const c of createReadStream(file)) h.update(c as Buffer);
+  } catch (e) {
+    throw new BuildError("unreadable", `cannot read the layer tar ${file}: ${(e as Error).message}`, file);
+  }
+  return h.digest("hex");
+}
+
+async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planned[]> {
+  const out: Planned[] = [];
+  for (const source of o.layers) {
+    const paths = source.paths ?? [];
+    const id: LayerIdentity = {
+      paths: "tarFile" in source ? [] : paths,
+      narHashes: "tarFile" in source ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
+      storeDir: o.store.storeDir,
+      settings: o.settings,
+      encoder,
+      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : undefined,
+    };
+    out.push({ source, paths, key: layerKey(id) });
+  }
+  return out;
+}
+
+/**
+ * Writes every layer's compressed blob into `blobDir` (as `<hex>`; a blob
+ * already there is kept) and returns their descriptors in layer order.
+ */
+export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promise<BuiltLayer[]> {
+  const encoder = encoderInfo(o.compression);
+  const planned = await plan(o, encoder);
+  const results = new Map<string, { entry: Omit<CacheEntry, "paths" | "key">; cached: boolean }>();
+  let hits = 0;
+  let done = 0;
+  let bytesDone = 0;
+  const distinct = [...new Map(planned.map((p) => [p.key, p])).values()];
+  const report = (bytesTotal?: number) => o.onProgress?.({ layers: distinct.length, layersDone: done, cacheHits: hits, bytesDone, bytesTotal });
+
+  // 1. Hits: copy out of the cache, verifying.
+  const missing: Planned[] = [];
+  for (const p of distinct) {
+    const entry = o.cache === undefined ? undefined : await o.cache.peek(p.key);
+    if (entry !== undefined && (await placeVerified(o.cache!, entry, blobDir))) {
+      o.cache!.hits++;
+      hits++;
+      done++;
+      results.set(p.key, { entry, cached: true });
+    } else {
+      if (o.cache !== undefined) o.cache.misses++;
+      missing.push(p);
+    }
+  }
+  report();
+
+  // 2. Misses: tar + compress in parallel, into the cache's temp dir (or straight into blobDir).
+  const bytesTotal = o.sizeOf === undefined ? undefined : missing.reduce((n, p) => n + p.paths.reduce((m, q) => m + (o.sizeOf!(q) ?? 0), 0), 0);
+  const requests: LayerBlobRequest[] = missing.map((p, i) => ({
+    paths: p.paths,
+    tarFile: "tarFile" in p.source ? p.source.tarFile : undefined,
+    settings: o.settings,
+    store: o.store,
+    compression: o.compression,
+    outFile: o.cache !== undefined ? o.cache.tempFile() : join(blobDir, `.strata-${process.pid}-${i}.part`),
+  }));
+  let blobs: LayerBlobResult[];
+  try {
+    blobs = await writeLayerBlobs(requests, {
+      workers: o.workers,
+      onTarBytes: (n) => {
+        bytesDone += n;
+        report(bytesTotal);
+      },
+    });
+  } catch (e) {
+    await Promise.all(requests.map((r) => unlink(r.outFile).catch(() => undefined)));
+    throw e;
+  }
+  for (let i = 0; i < missing.length; i++) {
+    const p = missing[i];
+    const blob = blobs[i];
+    const dest = join(blobDir, blob.digest.slice("sha256:".length));
+    if (o.cache !== undefined) {
+      const entry = await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
+      if (!(await exists(dest))) await copyFile(o.cache.blobPath(entry.digest), dest);
+    } else {
+      await rename(requests[i].outFile, dest);
+    }
+    done++;
+    results.set(p.key, { entry: { ...blob, mediaType: encoder.mediaType, encoder: encoder.id }, cached: false });
+  }
+  report(bytesTotal);
+
+  return planned.map((p) => {
+    const r = results.get(p.key)!;
+    return { digest: r.entry.digest, size: r.entry.size, diffId: r.entry.diffId, tarSize: r.entry.tarSize, mediaType: encoder.mediaType, encoder, paths: p.paths, cached: r.cached, key: p.key };
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function placeVerified(cache: LayerCache, entry: CacheEntry, blobDir: string): Promise<boolean> {
+  const dest = join(blobDir, entry.digest.slice("sha256:".length));
+  if (await exists(dest)) return true; // the same blob, already verified in this build
+  return cache.copyVerified(entry, dest);
+}
+
+export interface LayerSize {
+  readonly key: string;
+  /** Compressed size, when the cache holds the layer. */
+  readonly size?: number;
+  readonly digest?: string;
+  readonly diffId?: string;
+  readonly tarSize?: number;
+}
+
+/**
+ * Per-layer compressed sizes as far as the cache knows them, without building
+ * anything (a layer not in the cache has only its key). To fill the cache,
+ * run buildLayers (or `strata build --format oci`) once.
+ */
+export async function layerSizes(o: Omit<BuildLayersOptions, "cache" | "workers" | "onProgress" | "sizeOf"> & { readonly cache: LayerCache }): Promise<LayerSize[]> {
+  const planned = await plan(o, encoderInfo(o.compression));
+  const out: LayerSize[] = [];
+  for (const p of planned) {
+    const e = await o.cache.peek(p.key);
+    out.push(e === undefined ? { key: p.key } : { key: p.key, size: e.size, digest: e.digest, diffId: e.diffId, tarSize: e.tarSize });
+  }
+  return out;
+}
