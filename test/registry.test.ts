@@ -356,6 +356,8 @@ describe("bad usage: one clear message, exit 2, nothing sent", () => {
       [["push", `${layout}:v0`], "expected LAYOUT[:TAG] and at least one docker://HOST/REPO:TAG"],
       [["push", `${layout}:v0`, `docker://${reg.host}/x:v0`, "--chunk-size", "lots"], '--chunk-size expects a size such as 500M, 2GiB or 1048576, got "lots"'],
       [["evaluate", "--against", `docker://${reg.host}/x:v0`], "expected one IMAGE (an OCI layout DIR or DIR:TAG), got 0"],
+      [["build", "closure.json", "--push", `docker://${reg.host}/x:v0`, "-o", join(empty, "image.tar")], "build: --push pushes an OCI layout: use --format oci -o DIR (got --format docker-archive)"],
+      [["build", "closure.json", "--mount-from", "team/base", "-o", join(empty, "image.tar")], "build: --mount-from goes with --push"],
       [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--max-pull", "big"], '--max-pull expects a size'],
       [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--platform", "linux"], "--platform expects OS/ARCH[/VARIANT]"],
     ];

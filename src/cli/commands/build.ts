@@ -10,6 +10,7 @@ import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";
+import { checkPushAfterBuild, pushAfterBuild, pushAfterBuildHelp, pushAfterBuildSpecs } from "./push.js"; // issue 15
 
 /** Output formats; the OCI layout joins this list. */
 export const buildFormats = ["docker-archive"] as const;
@@ -71,6 +72,7 @@ Image (nixpkgs streamLayeredImage's defaults):
   --customisation-layer DIR   an existing nixpkgs customisation layer (a
                             directory with layer.tar and checksum)
 
+${pushAfterBuildHelp}
 ${planOptionsHelp}
 
 Examples:
@@ -112,6 +114,7 @@ const imageOptionSpecs = {
   config: { type: "string" },
   contents: { type: "string" },
   "customisation-layer": { type: "string" },
+  ...pushAfterBuildSpecs, // issue 15: --push REF
 } as const;
 
 type Values = ParsedArgs["values"];
@@ -215,6 +218,7 @@ export const buildCommand: Command = {
       throw new UsageError("build: refusing to write an image to a terminal; use -o FILE or a pipe (e.g. | docker load)");
     }
     const target = output === undefined || output === "-" ? process.stdout : output;
+    const pushTo = checkPushAfterBuild(values, format, output); // issue 15: refs checked before building
     const quiet = values.quiet === true;
     const msg = messages(io, quiet);
     let result: BuildResult;
@@ -252,6 +256,7 @@ export const buildCommand: Command = {
     if (values.verbose === true && !quiet) {
       msg.info(`${result.layers.length} layers, image ${result.imageId.slice(0, 12)}, ${result.size} bytes${typeof target === "string" ? ` written to ${target}` : ""}`);
     }
+    if (pushTo !== undefined && output !== undefined) await pushAfterBuild(output, pushTo, values, io); // issue 15
     return 0;
   },
 };

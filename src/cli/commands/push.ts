@@ -4,8 +4,8 @@ import { UsageError } from "../../errors.js";
 import { formatBytes } from "../../report/format.js";
 import { readLayout } from "../../registry/layout.js";
 import { pushImage, type PushReport } from "../../registry/push.js";
-import { parseImageReference } from "../../registry/reference.js";
-import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from "../command.js";
+import { parseImageReference, type ImageReference } from "../../registry/reference.js";
+import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { parseSize } from "../plan.js";
 import { stringOption } from "./layer.js";
@@ -113,4 +113,46 @@ export function pushText(r: PushReport): string {
   }
   lines.push(`total: ${r.bytesUploaded} bytes uploaded, ${r.bytesSkipped} bytes skipped${r.retries ? `, ${r.retries} retr${r.retries === 1 ? "y" : "ies"}` : ""}`);
   return lines.join("\n") + "\n";
+}
+
+// ---- strata build --push (a small hook in build.ts)
+
+export const pushAfterBuildSpecs = {
+  push: { type: "string", multiple: true },
+  "mount-from": { type: "string", multiple: true },
+  authfile: { type: "string" },
+  insecure: { type: "boolean" },
+} as const;
+
+export const pushAfterBuildHelp = `Push (see 'strata push --help'):
+  --push docker://HOST/REPO:TAG   after building, push the OCI layout written
+                          with --format oci -o DIR (repeatable; the push
+                          report goes to stderr)
+  --mount-from REPO, --authfile FILE, --insecure   as for 'strata push'
+`;
+
+/** Validates --push before anything is built; returns the destinations. */
+export function checkPushAfterBuild(values: ParsedArgs["values"], format: string, output: string | undefined): ImageReference[] | undefined {
+  const refs = (values.push as string[] | undefined) ?? [];
+  if (refs.length === 0) {
+    for (const k of ["mount-from", "authfile", "insecure"]) if (values[k] !== undefined) throw new UsageError(`build: --${k} goes with --push`);
+    return undefined;
+  }
+  if (format !== "oci" || output === undefined || output === "-") {
+    throw new UsageError(`build: --push pushes an OCI layout: use --format oci -o DIR (got --format ${format}${output === undefined || output === "-" ? " to stdout" : ""}); a docker-archive can be pushed with skopeo copy docker-archive:FILE docker://...`);
+  }
+  return refs.map((r) => parseImageReference(r, "build: --push"));
+}
+
+export async function pushAfterBuild(dir: string, destinations: readonly ImageReference[], values: ParsedArgs["values"], io: CliIo): Promise<PushReport> {
+  const msg = messages(io, values.quiet === true);
+  const report = await pushImage(await readLayout(dir), destinations, {
+    mountFrom: (values["mount-from"] as string[] | undefined) ?? [],
+    ...(stringOption(values.authfile) !== undefined ? { authfile: stringOption(values.authfile) } : {}),
+    insecure: values.insecure === true,
+    env: io.env,
+    onRetry: (line) => msg.warn(line),
+  });
+  if (values.quiet !== true) io.err(pushText(report));
+  return report;
 }
