@@ -83,6 +83,33 @@ describe("evaluate --series --compressed", () => {
     expect(text.stdout).toContain("Compressed bytes pulled over the series (gzip:6;");
   });
 
+  it("min-pull --weights compressed weighs each path by its compressed size, measured once per path into the cache", async () => {
+    const cache = join(dir, "weights-cache");
+    const closure = join(compatBuildDir, "store-closure.json");
+    const r = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--layer-cache", cache, "-v"]);
+    expect(r.code).toBe(0);
+    const nar = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "-v"]);
+    // The objective is priced in the weights: compressed bytes, from the one-path layers.
+    const expected = (err: string) => Number(/expected .* pulled per update \((\d+) B\)/.exec(err)![1]);
+    const single = await blobSizes(graph.map((e) => [e.path]));
+    const compressedTotal = [...single.values()].reduce((a, b) => a + b, 0);
+    expect(expected(r.stderr)).toBeLessThanOrEqual(compressedTotal);
+    expect(expected(nar.stderr)).toBeGreaterThan(expected(r.stderr));
+    const layers = JSON.parse(r.stdout) as string[][];
+    expect(layers.flat().sort()).toEqual(graph.map((e) => e.path).sort());
+    // Measured once: a second run compresses nothing (the cache holds one entry per path).
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(join(cache, "v1", "entries")).length).toBe(graph.length);
+    const again = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--layer-cache", cache]);
+    expect(again.stdout).toBe(r.stdout);
+    expect(readdirSync(join(cache, "v1", "entries")).length).toBe(graph.length);
+    const bad = await strata(["layer", closure, "--strategy", "auto-layer", "--weights", "compressed"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--weights applies to --strategy min-pull");
+    const bad2 = await strata(["layer", closure, "--strategy", "min-pull", "--weights", "zstd"]);
+    expect(bad2.stderr).toContain('--weights must be narsize or compressed, got "zstd"');
+  });
+
   it("--compressed goes with --series; its options with --compressed", async () => {
     const a = await strata(["evaluate", "--images", v0, "--compressed"]);
     expect(a.code).toBe(2);

@@ -6,6 +6,7 @@ import { readClosureInput, readTextInput } from "../io/node.js";
 import { kernels } from "../kernels/index.js";
 import type { Kernels } from "../kernels/types.js";
 import { assertPipelineValid, parsePipeline, pipelineExtensions } from "../pipeline/index.js";
+import { defaultCacheDir } from "../image/cache/index.js";
 import { formatBytes } from "../report/format.js";
 import { parseGroupArgument, planWithGroups, type GroupedPlan, type GroupSpec } from "../strategies/groups.js";
 import { defaultStrategyName, findStrategy, strategies } from "../strategies/index.js";
@@ -39,6 +40,9 @@ export const planOptionSpecs: Options = {
   "changes-per-update": { type: "string" },
   "min-layer-size": { type: "string" },
   "max-layer-size": { type: "string" },
+  weights: { type: "string" }, // issue 15
+  "layer-cache": { type: "string" },
+  "store-root": { type: "string" },
   group: { type: "string", multiple: true },
   heavy: { type: "string" },
   order: { type: "string" },
@@ -88,6 +92,13 @@ min-pull (--strategy min-pull):
   --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped;
                           named caps: registry-500mb, registry-1gib,
                           registry-5gb, registry-10gb
+  --weights compressed    weigh each path by its compressed size (gzip 6, the
+                          path alone as a layer, measured once per path and
+                          kept in the layer cache; needs the store on disk)
+                          instead of narSize; --max-layer-size is then a
+                          compressed cap
+  --layer-cache DIR       the layer cache (default ~/.cache/strata/layers)
+  --store-root DIR        where the store directory is mounted on disk
   (--volatility, --history and --changes-per-update also drive --order
   stable-first and explain's change cost for any strategy)
 
@@ -234,6 +245,8 @@ export interface PlanSetup {
   readonly quiet: boolean;
   readonly msg: Messages;
   readonly progress: ProgressSink;
+  /** min-pull on compressed cost (issue 15): paths weighed by their compressed size. */
+  readonly compressedWeights?: { readonly cacheDir: string; readonly storeRoot?: string };
 }
 
 export interface Planned {
@@ -253,6 +266,18 @@ export interface Planned {
 const str = (v: ParsedArgs["values"][string]): string | undefined => (typeof v === "string" ? v : undefined);
 const list = (v: ParsedArgs["values"][string]): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
 
+/** --weights narsize|compressed (issue 15), with --layer-cache and --store-root. */
+function weightsOption(command: string, values: ParsedArgs["values"], io: CliIo): PlanSetup["compressedWeights"] {
+  const w = str(values.weights);
+  if (w === undefined || w === "narsize") {
+    if (command !== "build") for (const k of ["layer-cache", "store-root"]) if (values[k] !== undefined) throw new UsageError(`${command}: --${k} goes with --weights compressed`);
+    return undefined;
+  }
+  if (w !== "compressed") throw new UsageError(`${command}: --weights must be narsize or compressed, got "${w}"`);
+  const storeRoot = str(values["store-root"]);
+  return { cacheDir: str(values["layer-cache"]) ?? defaultCacheDir({ ...io.env }), ...(storeRoot !== undefined ? { storeRoot } : {}) };
+}
+
 /** Reads the options (and their files) before the closure, so bad options fail fast. */
 export async function setupPlan(command: string, values: ParsedArgs["values"], io: CliIo): Promise<PlanSetup> {
   const quiet = values.quiet === true;
@@ -268,7 +293,8 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
   };
   only(["pipeline"], ["pipeline", "lenient"]);
   only(["nixery"], ["root", "popularity", "drop-unreachable"]);
-  only(["min-pull"], ["previous", "min-layer-size", "max-layer-size"]);
+  only(["min-pull"], ["previous", "min-layer-size", "max-layer-size", "weights"]);
+  const compressedWeights = weightsOption(command, values, io); // issue 15
   const budget = computeBudget(strategy.name, {
     maxLayers: parseIntegerOption(command, "max-layers", str(values["max-layers"])),
     runtime: str(values.runtime),
@@ -352,7 +378,7 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
   if (order !== "strategy" && order !== "stable-first") throw new UsageError(`${command}: --order must be stable-first or strategy, got "${order}"`);
   const progress = createProgress({ write: io.err, isTty: io.stderrIsTty, quiet });
   if (verbose) for (const line of budget.explanation) msg.info(line);
-  return { strategy, budget, options, groups, heavyBytes, strict, order, model, kernels: k, verbose, quiet, msg, progress };
+  return { strategy, budget, options, groups, heavyBytes, strict, order, model, kernels: k, verbose, quiet, msg, progress, ...(compressedWeights ? { compressedWeights } : {}) };
 }
 
 /** Reads INPUT and plans it; warnings and the objective go to stderr. */
@@ -363,6 +389,16 @@ export async function runPlan(input: string, setup: PlanSetup): Promise<Planned>
     doc = await readClosureInput(input, undefined, progress.onRead);
   } finally {
     progress.done();
+  }
+  if (setup.compressedWeights !== undefined) {
+    // issue 15: min-pull on compressed cost; the planner sees compressed sizes as the paths' sizes.
+    const { compressedWeights } = await import("../evaluate/compressed-node.js");
+    progress.stage("measuring compressed sizes");
+    try {
+      doc = await compressedWeights(doc, setup.compressedWeights);
+    } finally {
+      progress.done();
+    }
   }
   progress.stage("planning");
   try {
