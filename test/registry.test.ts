@@ -382,6 +382,21 @@ describe("bad usage: one clear message, exit 2, nothing sent", () => {
     expect(reg.access().slice(mark)).toEqual([]);
   });
 
+  it("plain HTTP only for loopback names or with --insecure", async () => {
+    // "127.1" reaches 127.0.0.1 but is not a loopback name to strata: HTTPS is required.
+    const other = `127.1:${reg.port}`;
+    const refused = await strata(["push", `${layout}:v0`, `docker://${other}/plain:v0`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${other} does not answer over HTTPS`);
+    expect(refused.stderr).toContain("plain HTTP only for loopback hosts (localhost, 127.0.0.0/8, ::1) or with --insecure");
+    const insecure = await strata(["push", `${layout}:v0`, `docker://${other}/plain:v0`, "--insecure", "--json"]);
+    expect(insecure.code).toBe(0);
+    expect(JSON.parse(insecure.stdout).manifestDigest).toBe(v0.manifestDigest);
+    const evalRefused = await strata(["evaluate", "--against", `docker://${other}/plain:v0`, `${layout}:v1`]);
+    expect(evalRefused.code).toBe(2);
+    expect((await strata(["evaluate", "--against", `docker://${other}/plain:v0`, `${layout}:v1`, "--insecure"])).code).toBe(0);
+  });
+
   it("an unreachable registry is an error after the retries, not a hang or a stack", async () => {
     const port = await freePort();
     const r = await strata(["push", `${layout}:v0`, `docker://127.0.0.1:${port}/x:v0`, "--retries", "2"]);

@@ -77,6 +77,9 @@ export function isRetryable(e: unknown): boolean {
   return false;
 }
 
+/** The server does not speak TLS (a plain-HTTP registry asked over https). */
+const isTlsMismatch = (e: unknown) => e instanceof NetworkFailure && (e.code === "EPROTO" || /^ERR_SSL_/.test(e.code ?? "") || /wrong version number|packet length too long/i.test(e.message));
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RegistryClient {
@@ -140,6 +143,9 @@ export class RegistryClient {
       try {
         res = await this.sendRetrying(spec, plainAllowed ? 0 : this.retries);
       } catch (e) {
+        if (!plainAllowed && isTlsMismatch(e)) {
+          throw new RegistryError("network", `${this.host} does not answer over HTTPS (${(e as Error).message.trim()}); strata uses plain HTTP only for loopback hosts (localhost, 127.0.0.0/8, ::1) or with --insecure`);
+        }
         if (!plainAllowed || !(e instanceof NetworkFailure)) throw e;
         this.base = new URL(`http://${this.host}/`);
         res = await this.sendRetrying(spec, this.retries);
@@ -163,7 +169,7 @@ export class RegistryClient {
         }
         return res;
       } catch (e) {
-        if (e instanceof NetworkFailure && attempt < retries) {
+        if (e instanceof NetworkFailure && attempt < retries && !isTlsMismatch(e)) {
           await this.backoff(++attempt, `${spec.method} ${this.base?.protocol}//${this.host}${shortUrl(spec.url)}: ${e.message}`);
           continue;
         }
