@@ -18,3 +18,4 @@ export { BuildError, type BuildErrorCode } from "./errors.js";
 // Registry (issue 15): push an OCI layout, price an update against a registry tag.
 export * from "./registry/index.js";
 export { RegistryError } from "./errors.js";
+export { compressedSeries, compressedWeights, CompressedSizer, type CompressedSeries, type CompressedOptions, type CompressedUpdate } from "./evaluate/compressed-node.js";
