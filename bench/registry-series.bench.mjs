@@ -4,7 +4,10 @@
 // (closure.json per version, e.g. made by nix-store-from-debian.py with
 // --bump), docker-registry and skopeo.
 //
-//   node bench/registry-series.mjs --max-layers 31 DIR/v0 DIR/v1 ... DIR/vN
+//   node bench/registry-series.bench.mjs --max-layers 31 DIR/v0 DIR/v1 ... DIR/vN
+//
+// (`npm run bench` runs it without arguments: it then keeps its last results,
+// since the stores it needs are built separately, see bench/README.md.)
 //
 // For each strategy and version: plan, build an OCI layout (gzip level 6,
 // through a layer cache, 1 worker), `strata push` it to a local registry,
@@ -35,8 +38,8 @@ for (let i = 0; i < args.length; i++) {
   else dirs.push(resolve(args[i]));
 }
 if (dirs.length < 2) {
-  console.error("usage: node bench/registry-series.mjs [--max-layers M] DIR/v0 DIR/v1 ...");
-  process.exit(2);
+  console.error("registry-series: needs real stores of an update series: node bench/registry-series.bench.mjs [--max-layers M] DIR/v0 DIR/v1 ...; kept the last results");
+  process.exit(0);
 }
 const budget = maxLayers - 1;
 const work = mkdtempSync(join(tmpdir(), "strata-regbench-"));
