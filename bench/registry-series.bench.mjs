@@ -190,7 +190,16 @@ const rows = results.map((r) => {
   return { strategy: r.strategy, pulled, predicted: sum(u, "predictedCompressed"), narSize: sum(u, "predictedNarSize"), ideal, worst: sum(u, "worstCompressed"), excess: pulled - ideal, exact: u.every((x) => x.pulledBytes === x.predictedCompressed) };
 });
 const auto = rows.find((r) => r.strategy === "auto-layer");
-let md = `Series: ${versions.map((v) => v.name).join(", ")} (${versions.length - 1} updates), max-layers ${maxLayers} (${budget} store-path layers), gzip level 6 (fflate), node ${process.version}.\n\n`;
+let md = `## registry-series: bytes really pulled from a registry (issue 15)
+
+Each strategy's plans built as OCI layouts (gzip 6 through the layer cache), pushed with \`strata push\` to a
+local docker-registry (distribution 2.8), priced with \`strata evaluate --against\` the previous tag, then pulled
+by skopeo into an OCI directory holding the previous version; "pulled by skopeo" is the sum of blob GETs in the
+registry's access log. Config blobs (a few hundred bytes per version) are in the pulled and --against figures,
+not in the narSize ones. Command: \`node bench/registry-series.bench.mjs --max-layers ${maxLayers} DIR/v0 ... DIR/v${versions.length - 1}\`.
+
+`;
+md += `Series: ${versions.map((v) => v.name).join(", ")} (${versions.length - 1} updates), max-layers ${maxLayers} (${budget} store-path layers), gzip level 6 (fflate), node ${process.version}.\n\n`;
 md += "| strategy | pulled by skopeo, MiB | evaluate --against, MiB | exact | evaluate narSize, MiB | ideal (compressed), MiB | worst (compressed), MiB | excess over ideal, MiB | excess / auto-layer's |\n| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |\n";
 for (const r of rows) md += `| ${r.strategy} | ${mib(r.pulled)} | ${mib(r.predicted)} | ${r.exact ? "yes" : "NO"} | ${mib(r.narSize)} | ${mib(r.ideal)} | ${mib(r.worst)} | ${mib(r.excess)} | ${(r.excess / auto.excess).toFixed(2)} |\n`;
 md += "\nPer update (bytes pulled by skopeo / narSize prediction):\n\n| strategy | " + results[0].updates.map((u) => `${u.from}→${u.to}`).join(" | ") + " |\n| --- |" + results[0].updates.map(() => " ---: |").join("") + "\n";
