@@ -15,7 +15,8 @@
 //   * a hit is served only through copyVerified, which re-hashes the blob
 //     while copying it out: a wrong size or digest (a truncated or altered
 //     file) deletes the entry and reports a miss, so the layer is rebuilt;
-//   * temporary files older than a day are removed when a cache is opened.
+//   * temporary files older than a day, or of a process that no longer runs
+//     (killed mid-write), are removed when a cache is opened.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
@@ -213,8 +214,20 @@ export class LayerCache {
     const now = Date.now();
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const p = join(dir, name);
+      const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       const st = await stat(p).catch(() => undefined);
-      if (st !== undefined && now - st.mtimeMs > STALE_TMP_MS) await unlink(p).catch(() => undefined);
+      if (st === undefined) continue;
+      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !alive(pid))) await unlink(p).catch(() => undefined);
     }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
