@@ -7,8 +7,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildCompatStore, compatCase, compatNarHashes } from "./helpers/nix-store.js";
-import { buildCase, readLayout, settingsOf, simpleConfig, tempDir } from "./helpers/oci.js";
+import { ensureCompatStore } from "./helpers/nix-store.js";
+import { buildCase, compatCase, compatNarHashes, readLayout, settingsOf, simpleConfig, tempDir } from "./helpers/oci.js";
 import { LayerCache, defaultCacheDir } from "../dist/image/cache/index.js";
 import { layerSizes } from "../dist/image/oci/layers.js";
 import { writeOciLayout } from "../dist/image/oci/layout.js";
@@ -18,7 +18,7 @@ const TIMEOUT = 300_000;
 const child = join(repoRoot, "test", "helpers", "oci-child.mjs");
 
 beforeAll(() => {
-  buildCompatStore();
+  ensureCompatStore();
 }, TIMEOUT);
 
 function treeDigest(dir: string): string {

@@ -7,15 +7,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildCompatStore, compatCase } from "./helpers/nix-store.js";
-import { buildCase, expectRootfsHas, readLayout, run, tempDir } from "./helpers/oci.js";
+import { ensureCompatStore } from "./helpers/nix-store.js";
+import { buildCase, compatCase, expectRootfsHas, readLayout, run, tempDir } from "./helpers/oci.js";
 import { BuildError } from "../dist/errors.js";
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const TIMEOUT = 240_000;
 
 beforeAll(() => {
-  buildCompatStore();
+  ensureCompatStore();
 }, TIMEOUT);
 
 /** sha256 over every file name and content below dir. */

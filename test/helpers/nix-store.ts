@@ -1,44 +1,53 @@
-// The compat Nix store (../shared/compat/build/store.nix), built with the
-// machine's nix-build (Debian's nix-bin). Tests that need real store paths
-// call buildCompatStore() first: it FAILS (throws) when nix-build is missing
-// or the build fails, it never skips.
+// The real Nix store of ../shared/compat/build: built (idempotently, a few
+// seconds) with Debian's nix-bin before the image tests run. A missing
+// nix-build or a failing build fails the tests: they need the real store.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { sharedPath } from "./shared.js";
 
+export const compatBuildDir = sharedPath("compat", "build");
+
 let built: string[] | undefined;
 
-/** Builds (idempotently, ~5 s) the compat store and returns the output paths. */
-export function buildCompatStore(): string[] {
+/** Runs nix-build on store.nix (retrying once: Nix 2.8 sometimes reports a finished builder as killed). */
+export function ensureCompatStore(): string[] {
   if (built !== undefined) return built;
-  const r = spawnSync(
-    "nix-build",
-    ["--option", "sandbox", "false", "--option", "build-users-group", "", "--option", "substituters", "", "--no-out-link", sharedPath("compat/build/store.nix")],
-    { encoding: "utf8", maxBuffer: 1 << 26 },
-  );
-  if (r.error !== undefined) throw new Error(`nix-build could not run (install nix-bin): ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`nix-build of the compat store failed (exit ${r.status}):\n${r.stderr}`);
-  built = r.stdout.trim().split("\n");
-  for (const p of built) if (!existsSync(p)) throw new Error(`nix-build reported ${p}, which is not on disk`);
-  return built;
+  const args = ["--option", "sandbox", "false", "--option", "build-users-group", "", "--option", "substituters", "", "--no-out-link", `${compatBuildDir}/store.nix`];
+  let last = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = spawnSync("nix-build", args, { encoding: "utf8", maxBuffer: 1 << 24 });
+    if (r.error !== undefined) throw new Error(`nix-build could not run (install Debian's nix-bin): ${r.error.message}`);
+    if (r.status === 0) {
+      built = r.stdout.split("\n").filter((l) => l.startsWith("/"));
+      for (const p of built) if (!existsSync(p)) throw new Error(`nix-build printed ${p}, which does not exist`);
+      return built;
+    }
+    last = r.stderr;
+  }
+  throw new Error(`nix-build ${compatBuildDir}/store.nix failed:\n${last}`);
 }
 
-export interface CompatCase {
-  readonly name: string;
-  readonly input: {
-    readonly conf: Record<string, unknown> & { uid: number | string; gid: number | string; uname: string; gname: string };
-    readonly plan: string[][];
-    readonly customisation_layer: { path: string; checksum: string; layer_tar_size: number };
+export interface BuildCase {
+  name: string;
+  file: string;
+  input: {
+    conf: Record<string, unknown> & { store_layers: string[][]; customisation_layer: string };
+    plan: string[][];
+    customisation_layer: { path: string; checksum: string; layer_tar_size: number };
   };
-  readonly expected: { readonly diff_ids: string[]; readonly config: string; readonly layers: { paths: string[]; size: number }[] };
+  expected: {
+    stream: { sha256: string; size: number };
+    diff_ids: string[];
+    config_name: string;
+    config: string;
+    manifest: string;
+    layers: { diff_id: string; size: number; paths: string[]; customisation: boolean }[];
+  };
 }
 
-export function compatCase(name: string): CompatCase {
-  return JSON.parse(readFileSync(sharedPath(`compat/build/${name}.json`), "utf8")) as CompatCase;
-}
+export const buildCaseNames = ["per-path", "grouped", "all-in-one", "mtime-owner", "edge-owner-empty-layer"];
 
-/** narHash per path of the compat store's closure. */
-export function compatNarHashes(): Map<string, string> {
-  const doc = JSON.parse(readFileSync(sharedPath("compat/build/store-closure.json"), "utf8")) as { graph: { path: string; narHash: string }[] };
-  return new Map(doc.graph.map((e) => [e.path, e.narHash]));
+export function readBuildCase(name: string): BuildCase {
+  const file = `${compatBuildDir}/${name}.json`;
+  return { ...(JSON.parse(readFileSync(file, "utf8")) as Omit<BuildCase, "file">), file };
 }

@@ -9,14 +9,23 @@ import { expect } from "vitest";
 import { writeOciLayout, type OciLayoutResult } from "../../dist/image/oci/layout.js";
 import { LayerCache } from "../../dist/image/cache/index.js";
 import type { CompressionSpec } from "../../dist/image/compress/index.js";
-import { compatCase, compatNarHashes, type CompatCase } from "./nix-store.js";
+import { readBuildCase, type BuildCase } from "./nix-store.js";
+import { sharedPath } from "./shared.js";
+
+export const compatCase = readBuildCase;
+
+/** narHash per path of the compat store's closure. */
+export function compatNarHashes(): Map<string, string> {
+  const doc = JSON.parse(readFileSync(sharedPath("compat/build/store-closure.json"), "utf8")) as { graph: { path: string; narHash: string }[] };
+  return new Map(doc.graph.map((e) => [e.path, e.narHash]));
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `strata-${prefix}-`));
 }
 
-export function settingsOf(c: CompatCase) {
-  const conf = c.input.conf;
+export function settingsOf(c: BuildCase) {
+  const conf = c.input.conf as Record<string, unknown> & { uid: number | string; gid: number | string; uname: string; gname: string };
   return { mtime: Math.trunc(Date.parse(String(conf.mtime)) / 1000), uid: Number(conf.uid), gid: Number(conf.gid), uname: conf.uname, gname: conf.gname };
 }
 
