@@ -166,6 +166,22 @@ async function prepareCustomisation(spec: ImageSpec): Promise<PreparedLayer | un
   };
 }
 
+/**
+ * The image config bytes as the script writes them, for layers given by
+ * their diff_id hex and store paths (also the OCI layout's config).
+ */
+export function imageConfigBytes(spec: ImageSpec, layers: readonly { readonly digest: string; readonly paths: readonly string[] }[]): Uint8Array {
+  const configObj = new Map<string, unknown>([
+    ["created", spec.created],
+    ["architecture", spec.architecture],
+    ["os", "linux"],
+    ["config", spec.config],
+    ["rootfs", new Map<string, unknown>([["diff_ids", layers.map((l) => `sha256:${l.digest}`)], ["type", "layers"]])],
+    ["history", layers.map((l) => new Map([["created", spec.created], ["comment", `store paths: ${pyReprList(l.paths)}`]]))],
+  ]);
+  return Buffer.from(pyJsonDumps(configObj, 4), "utf8");
+}
+
 /** First pass: every layer's size and digest, the config and the manifest. */
 export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): Promise<PreparedImage> {
   if (spec.fromImage !== undefined) {
@@ -185,15 +201,7 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
     layers.push(custom);
     hooks.onLayer?.(custom, layers.length - 1, total);
   }
-  const configObj = new Map<string, unknown>([
-    ["created", spec.created],
-    ["architecture", spec.architecture],
-    ["os", "linux"],
-    ["config", spec.config],
-    ["rootfs", new Map<string, unknown>([["diff_ids", layers.map((l) => `sha256:${l.digest}`)], ["type", "layers"]])],
-    ["history", layers.map((l) => new Map([["created", spec.created], ["comment", `store paths: ${pyReprList(l.paths)}`]]))],
-  ]);
-  const config = Buffer.from(pyJsonDumps(configObj, 4), "utf8");
+  const config = imageConfigBytes(spec, layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
   const manifestObj = [new Map<string, unknown>([["Config", `${configDigest}.json`], ["RepoTags", [spec.repoTag]], ["Layers", layers.map((l) => l.member)]])];
   const manifest = Buffer.from(pyJsonDumps(manifestObj, 4), "utf8");

@@ -5,17 +5,21 @@
 // compressed sizes and digests (layerSizes).
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { copyFile, rename, stat, unlink } from "node:fs/promises";
+import { rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
-import { LayerCache, layerKey, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { LayerCache, layerKey, placeFile, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { directoryTarChunks } from "../gnu-tar.js";
 import { encoderInfo, type CompressionSpec, type EncoderInfo } from "../compress/index.js";
 import type { LayerBlobRequest, LayerBlobResult } from "../compress/layer.js";
 import type { StoreLocation, TarSettings } from "../layer-tar.js";
 import { writeLayerBlobs } from "../parallel/pool.js";
 
 /** A layer to build: store paths (archived as stream_layered_image.py does), or a prebuilt tar file. */
-export type LayerSource = { readonly paths: readonly string[] } | { readonly tarFile: string; readonly paths?: readonly string[] };
+export type LayerSource =
+  | { readonly paths: readonly string[] }
+  | { readonly tarFile: string; readonly paths?: readonly string[] }
+  | { readonly tarDir: string; readonly paths?: readonly string[] };
 
 export interface BuildLayersOptions {
   readonly layers: readonly LayerSource[];
@@ -73,17 +77,25 @@ async function sha256File(file: string): Promise<string> {
   return h.digest("hex");
 }
 
+async function sha256Dir(dir: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const c of directoryTarChunks(dir)) h.update(c);
+  return h.digest("hex");
+}
+
 async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planned[]> {
   const out: Planned[] = [];
   for (const source of o.layers) {
     const paths = source.paths ?? [];
+    const prebuilt = "tarFile" in source || "tarDir" in source;
     const id: LayerIdentity = {
-      paths: "tarFile" in source ? [] : paths,
-      narHashes: "tarFile" in source ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
+      paths: prebuilt ? [] : paths,
+      narHashes: prebuilt ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
       storeDir: o.store.storeDir,
       settings: o.settings,
       encoder,
-      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : undefined,
+      // A prebuilt tar is identified by its content (the tar's sha256).
+      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : "tarDir" in source ? `sha256:${await sha256Dir(source.tarDir)}` : undefined,
     };
     out.push({ source, paths, key: layerKey(id) });
   }
@@ -125,6 +137,7 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
   const requests: LayerBlobRequest[] = missing.map((p, i) => ({
     paths: p.paths,
     tarFile: "tarFile" in p.source ? p.source.tarFile : undefined,
+    tarDir: "tarDir" in p.source ? p.source.tarDir : undefined,
     settings: o.settings,
     store: o.store,
     compression: o.compression,
@@ -149,7 +162,7 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
     const dest = join(blobDir, blob.digest.slice("sha256:".length));
     if (o.cache !== undefined) {
       const entry = await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
-      if (!(await exists(dest))) await copyFile(o.cache.blobPath(entry.digest), dest);
+      if (!(await exists(dest))) await placeFile(o.cache.blobPath(entry.digest), dest);
     } else {
       await rename(requests[i].outFile, dest);
     }
