@@ -3,8 +3,8 @@
 // cache. The config is the docker-archive's, byte for byte, so both formats
 // describe the same image (same diff_ids, same image ID).
 import { BuildError } from "../../errors.js";
-import type { LayerCache } from "../cache/index.js";
-import type { CompressionSpec } from "../compress/index.js";
+import { LayerCache, defaultCacheDir } from "../cache/index.js";
+import { checkCompression, defaultCompression, parseCompression, type CompressionSpec } from "../compress/index.js";
 import { imageConfigBytes } from "../docker-archive.js";
 import type { ImageSpec } from "../spec.js";
 import type { LayerProgress, LayerSource } from "./layers.js";
@@ -51,4 +51,25 @@ export async function writeOciImage(spec: ImageSpec, outDir: string, o: OciImage
     // History comments name the layer's paths (the customisation layer: its label), as in the docker-archive.
     config: (diffIds) => imageConfigBytes(spec, diffIds.map((d, i) => ({ digest: d.replace(/^sha256:/, ""), paths: layers[i].paths ?? [] }))),
   });
+}
+
+export interface OciBuildOptions {
+  /** The output directory (replaced atomically). */
+  readonly outDir: string;
+  /** gzip (default, level 6) or zstd (level 3); a spec or text like "zstd:6". */
+  readonly compression?: CompressionSpec | string;
+  /** The layer cache directory; default the XDG cache dir; false: no cache. */
+  readonly cache?: string | false;
+  /** Worker threads (default: available cores). */
+  readonly workers?: number;
+  /** narHash per store path (cache key); default: none (keys use the paths). */
+  readonly narHashes?: ReadonlyMap<string, string>;
+  readonly onProgress?: (p: LayerProgress) => void;
+}
+
+/** writeOciImage with the cache opened and the compression parsed (the library's entry, used by buildImage). */
+export async function writeOciImageTo(spec: ImageSpec, o: OciBuildOptions): Promise<OciLayoutResult> {
+  const compression = o.compression === undefined ? defaultCompression : typeof o.compression === "string" ? parseCompression(o.compression, "compression") : checkCompression(o.compression);
+  const cache = o.cache === false ? undefined : await LayerCache.open(o.cache ?? defaultCacheDir());
+  return writeOciImage(spec, o.outDir, { compression, cache, narHashes: o.narHashes, workers: o.workers, onProgress: o.onProgress });
 }

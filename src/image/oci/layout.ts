@@ -45,6 +45,9 @@ export interface OciLayoutResult {
   readonly refName?: string;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** The config and manifest JSON text. */
+  readonly config: string;
+  readonly manifest: string;
 }
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -118,6 +121,8 @@ export async function writeOciLayout(o: OciLayoutOptions): Promise<OciLayoutResu
       refName,
       cacheHits: (o.cache?.hits ?? 0) - hits0,
       cacheMisses: o.cache === undefined ? layers.length : o.cache.misses - misses0,
+      config: Buffer.from(config).toString("utf8"),
+      manifest: Buffer.from(manifest).toString("utf8"),
     };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
