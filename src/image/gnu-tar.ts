@@ -58,7 +58,7 @@ const LONGLINK = new TextEncoder().encode("././@LongLink");
 function longEntry(type: number, value: Uint8Array): Uint8Array {
   const size = value.length + 1;
   const out = new Uint8Array(BLOCK + size + blockPadding(size));
-  out.set(gnuHeader(LONGLINK, type, 0, size, 0, new Uint8Array(0)), 0);
+  out.set(gnuHeader(LONGLINK, type, 0o644, size, 0, new Uint8Array(0)), 0);
   out.set(value, BLOCK);
   return out;
 }

@@ -90,17 +90,16 @@ export function isoFormat(dt: PyDateTime): string {
 
 /** int(dt.timestamp()): aware datetimes exactly, naive ones as local time (like Python, through the TZ setting). */
 export function pyTimestamp(dt: PyDateTime): number {
-  let secs: number;
   if (dt.offsetMicros !== undefined) {
-    const days = Date.UTC(dt.year, dt.month - 1, dt.day) / 86400000;
-    const utcMicros = (((days * 24 + dt.hour) * 60 + dt.minute) * 60 + dt.second) * 1e6 + dt.microsecond - dt.offsetMicros;
-    // int() truncates toward zero
-    return utcMicros < 0 ? -Math.floor(-utcMicros / 1e6) : Math.floor(utcMicros / 1e6);
+    const days = BigInt(Date.UTC(dt.year, dt.month - 1, dt.day) / 86400000);
+    const utcMicros = (((days * 24n + BigInt(dt.hour)) * 60n + BigInt(dt.minute)) * 60n + BigInt(dt.second)) * 1000000n + BigInt(dt.microsecond) - BigInt(dt.offsetMicros);
+    // int() truncates toward zero (BigInt division does too)
+    return Number(utcMicros / 1000000n);
   }
   const d = new Date(2000, 0, 1);
   d.setFullYear(dt.year, dt.month - 1, dt.day);
   d.setHours(dt.hour, dt.minute, dt.second, 0);
-  secs = d.getTime() / 1000;
+  const secs = d.getTime() / 1000;
   return secs < 0 && dt.microsecond > 0 ? secs + 1 : secs;
 }
 
