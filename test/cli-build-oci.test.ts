@@ -11,6 +11,8 @@ import { ensureCompatStore } from "./helpers/nix-store.js";
 import { compatCase, readLayout, run, tempDir } from "./helpers/oci.js";
 import { sharedPath } from "./helpers/shared.js";
 import { buildImage } from "../dist/node.js";
+import { ociProgressText } from "../src/cli/build-oci.js";
+import { createProgress } from "../src/cli/progress.js";
 
 const TIMEOUT = 240_000;
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -143,4 +145,25 @@ describe("buildImage({format: 'oci'})", () => {
     expect((e as Error).name).toBe("BuildError");
     rmSync(dir, { recursive: true, force: true });
   }, TIMEOUT);
+});
+
+describe("progress line", () => {
+  it("shows layers done, cache hits and bytes against the narSize estimate, throttled, only on a terminal", () => {
+    let t = 0;
+    const out: string[] = [];
+    const p = createProgress({ write: (s) => out.push(s), isTty: true, now: () => t });
+    t = 1500;
+    p.status(ociProgressText({ layers: 92, layersDone: 85, cacheHits: 82, bytesDone: 40 << 20, bytesTotal: 80 << 20 }));
+    expect(out).toEqual(["\rstrata: layers 85/92 (82 cached), compressed 40.0 MiB of ~80.0 MiB (50%) (1.5 s)"]);
+    t = 1550; // within the redraw interval
+    p.status(ociProgressText({ layers: 92, layersDone: 86, cacheHits: 82, bytesDone: 41 << 20 }));
+    expect(out).toHaveLength(1);
+    t = 1700;
+    p.status(ociProgressText({ layers: 92, layersDone: 86, cacheHits: 82, bytesDone: 41 << 20 }));
+    expect(out[1]).toContain("layers 86/92 (82 cached), compressed 41.0 MiB (1.7 s)");
+    const silent: string[] = [];
+    const q = createProgress({ write: (s) => silent.push(s), isTty: false, now: () => 5000 });
+    q.status("x");
+    expect(silent).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { readJsonInput } from "../io/node.js";
 import { LayerCache, defaultCacheDir } from "../image/cache/index.js";
 import { parseCompression, type CompressionSpec } from "../image/compress/index.js";
 import { writeOciImage, type OciImageOptions } from "../image/oci/index.js";
+import type { LayerProgress } from "../image/oci/layers.js";
 import type { ImageSpec } from "../image/spec.js";
 import type { CliIo, ParsedArgs } from "./command.js";
 import { parseIntegerOption } from "./command.js";
@@ -53,6 +54,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** The progress line: layers done of all, cache hits, bytes compressed of the estimate (narSize). */
+export function ociProgressText(p: LayerProgress): string {
+  const of = p.bytesTotal !== undefined && p.bytesTotal > 0 ? ` of ~${formatBytes(p.bytesTotal)} (${Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal))}%)` : "";
+  return `layers ${p.layersDone}/${p.layers} (${p.cacheHits} cached), compressed ${formatBytes(p.bytesDone)}${of}`;
+}
+
 export async function runOci(spec: ImageSpec, o: OciCliOptions, io: CliIo, msg: Messages, quiet: boolean): Promise<number> {
   const cache = o.cacheDir === undefined ? undefined : await LayerCache.open(o.cacheDir);
   const progress = createProgress({ write: io.err, isTty: io.stderrIsTty, quiet });
@@ -62,10 +69,7 @@ export async function runOci(spec: ImageSpec, o: OciCliOptions, io: CliIo, msg: 
     narHashes: o.narHashes,
     sizeOf: o.sizes === undefined ? undefined : (p) => o.sizes!.get(p),
     workers: o.workers,
-    onProgress: (p) =>
-      progress.status(
-        `layers ${p.layersDone}/${p.layers} (${p.cacheHits} cached), compressed ${formatBytes(p.bytesDone)}${p.bytesTotal !== undefined && p.bytesTotal > 0 ? ` of ~${formatBytes(p.bytesTotal)} (${Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal))}%)` : ""}`,
-      ),
+    onProgress: (p) => progress.status(ociProgressText(p)),
   };
   let r;
   try {
