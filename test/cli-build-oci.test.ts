@@ -4,7 +4,7 @@
 // leaving nothing behind.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnCli } from "./helpers/cli.js";
 import { ensureCompatStore } from "./helpers/nix-store.js";
@@ -166,4 +166,35 @@ describe("progress line", () => {
     q.status("x");
     expect(silent).toEqual([]);
   });
+});
+
+describe("podman runs a store binary from an OCI layout", () => {
+  for (const compression of ["gzip", "zstd"]) {
+    it(`${compression}: podman pull oci:DIR:TAG + run busybox from a store mounted elsewhere`, () => {
+      // podman names the image after the layout path (keep it lowercase) and wants a runroot under 50 characters.
+      const dir = join("/tmp", `strata-run-${compression}-${process.pid}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+      const store = join(dir, "store");
+      const name = "0123456789abcdfghijklmnpqrsvwxyz-busybox-static";
+      mkdirSync(join(store, name, "bin"), { recursive: true });
+      copyFileSync("/bin/busybox", join(store, name, "bin", "busybox"));
+      chmodSync(join(store, name, "bin", "busybox"), 0o555);
+      const bin = `/nix/store/${name}/bin/busybox`;
+      const closure = join(dir, "closure.json");
+      writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize: statSync("/bin/busybox").size, references: [] }]));
+      const out = join(dir, "layout");
+      const b = spawnCli(["build", closure, "--store-root", store, "--format", "oci", "-o", out, "--no-cache", "--compression", compression, "--tag", "strata-test/busybox:v1", "--entrypoint", JSON.stringify([bin]), "--cmd", JSON.stringify(["echo", "hello from an OCI layout"])]);
+      expect(b.status, b.stderr).toBe(0);
+      const podman = ["--root", join(dir, "root"), "--runroot", join(dir, "runroot"), "--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+      run("podman", [...podman, "pull", "-q", `oci:${out}:v1`]);
+      const id = JSON.parse(run("podman", [...podman, "images", "--format", "json"]))[0].Id;
+      const ran = run("podman", [...podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", id]);
+      expect(ran).toBe("hello from an OCI layout\n");
+      const ls = run("podman", [...podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--entrypoint", bin, id, "stat", "-c", "%a %u", `/nix/store/${name}/bin/busybox`]);
+      expect(ls).toBe("555 0\n");
+      run("podman", [...podman, "rmi", "-a", "-f"]);
+      rmSync(dir, { recursive: true, force: true });
+    }, TIMEOUT);
+  }
 });
