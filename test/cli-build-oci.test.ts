@@ -3,6 +3,7 @@
 // byte, the cache is reported and reused, bad options and inputs exit 2
 // leaving nothing behind.
 import { beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -197,4 +198,28 @@ describe("podman runs a store binary from an OCI layout", () => {
       rmSync(dir, { recursive: true, force: true });
     }, TIMEOUT);
   }
+});
+
+describe("errors inside a layer worker", () => {
+  it("a FIFO in a store path: exit 2 naming it, no output, no cache entry or temporary file left", () => {
+    const dir = tempDir("oci-fifo");
+    const store = join(dir, "store");
+    const name = "0123456789abcdfghijklmnpqrsvwxyz-fifo-1.0";
+    mkdirSync(join(store, name, "share"), { recursive: true });
+    writeFileSync(join(store, name, "share", "a"), "a file");
+    const mk = spawnSync("mkfifo", [join(store, name, "share", "pipe")]);
+    expect(mk.status).toBe(0);
+    const closure = join(dir, "closure.json");
+    writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize: 100, references: [] }]));
+    const cache = join(dir, "cache");
+    const r = spawnCli(["build", closure, "--store-root", store, "--format", "oci", "-o", join(dir, "out"), "--cache", cache]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`/nix/store/${name}/share/pipe`);
+    expect(r.stderr).toMatch(/FIFO|fifo|pipe/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).sort()).toEqual(["cache", "closure.json", "store"]);
+    expect(readdirSync(join(cache, "v1", "entries"))).toEqual([]);
+    expect(readdirSync(join(cache, "v1", "tmp"))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, TIMEOUT);
 });
