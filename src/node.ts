@@ -18,6 +18,6 @@ export { BuildError, type BuildErrorCode } from "./errors.js";
 // OCI layouts, compression, the layer cache (issue 14, part B).
 export { writeOciImage, writeOciImageTo, layerSources, type OciImageOptions, type OciBuildOptions } from "./image/oci/index.js";
 export { writeOciLayout, type OciLayoutOptions, type OciLayoutResult, STORE_PATHS_ANNOTATION, COMPRESSION_ANNOTATION, DIFF_ID_ANNOTATION } from "./image/oci/layout.js";
-export { buildLayers, layerSizes, type BuildLayersOptions, type LayerSource, type LayerProgress, type LayerSize, type BuiltLayer as BuiltOciLayer } from "./image/oci/layers.js";
+export { buildLayers, cacheLayers, layerSizes, type BuildLayersOptions, type LayerSource, type LayerProgress, type LayerSize, type BuiltLayer as BuiltOciLayer } from "./image/oci/layers.js";
 export { LayerCache, layerKey, defaultCacheDir, type CacheEntry, type LayerIdentity } from "./image/cache/index.js";
 export { parseCompression, encoderInfo, createCompressor, compressBytes, type CompressionSpec, type CompressionAlgorithm, type EncoderInfo, type Compressor } from "./image/compress/index.js";

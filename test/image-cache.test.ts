@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ensureCompatStore } from "./helpers/nix-store.js";
 import { buildCase, compatCase, compatNarHashes, readLayout, settingsOf, simpleConfig, tempDir } from "./helpers/oci.js";
 import { LayerCache, defaultCacheDir } from "../dist/image/cache/index.js";
-import { layerSizes } from "../dist/image/oci/layers.js";
+import { cacheLayers, layerSizes } from "../dist/image/oci/layers.js";
 import { writeOciLayout } from "../dist/image/oci/layout.js";
 import { repoRoot } from "./helpers/shared.js";
 
@@ -79,6 +79,32 @@ describe("layer cache", () => {
       cache: await LayerCache.open(cacheDir),
     });
     expect(other.every((s) => s.size === undefined && /^[0-9a-f]{64}$/.test(s.key))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  }, TIMEOUT);
+
+  it("cacheLayers fills the cache without writing an image and returns every layer's compressed size", async () => {
+    const dir = tempDir("cache");
+    const c = compatCase("grouped");
+    const cache = await LayerCache.open(join(dir, "cache"));
+    const options = {
+      layers: c.input.plan.map((paths) => ({ paths })),
+      settings: settingsOf(c),
+      store: { storeDir: "/nix/store" },
+      compression: { algorithm: "gzip", level: 6 } as const,
+      narHashes: compatNarHashes(),
+      cache,
+    };
+    const sizes = await cacheLayers(options);
+    expect(cache.misses).toBe(3);
+    expect(sizes.map((s) => s.diffId)).toEqual(c.expected.diff_ids.slice(0, 3));
+    expect(readdirSync(join(dir, "cache", "v1", "tmp"))).toEqual([]);
+    const again = await cacheLayers(options);
+    expect(cache.hits).toBe(3);
+    expect(again).toEqual(sizes);
+    // The same sizes as the layers of an OCI build.
+    const r = await buildCase("grouped", { outDir: join(dir, "o"), cacheDir: join(dir, "cache") });
+    expect(r.layers.slice(0, 3).map((l) => [l.digest, l.size])).toEqual(sizes.map((s) => [s.digest, s.size]));
+    expect(r.cacheHits).toBe(3);
     rmSync(dir, { recursive: true, force: true });
   }, TIMEOUT);
 

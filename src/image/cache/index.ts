@@ -20,7 +20,7 @@
 //     (killed mid-write), are removed when a cache is opened.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
@@ -211,7 +211,7 @@ export class LayerCache {
       const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       const st = await stat(p).catch(() => undefined);
       if (st === undefined) continue;
-      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !alive(pid))) await unlink(p).catch(() => undefined);
+      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !alive(pid))) await rm(p, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 }

@@ -5,7 +5,7 @@
 // compressed sizes and digests (layerSizes).
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rename, stat, unlink } from "node:fs/promises";
+import { mkdtemp, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
 import { LayerCache, layerKey, placeFile, type CacheEntry, type LayerIdentity } from "../cache/index.js";
@@ -235,4 +235,19 @@ export async function layerSizes(o: Omit<BuildLayersOptions, "cache" | "workers"
     out.push(e === undefined ? { key: p.key } : { key: p.key, size: e.size, digest: e.digest, diffId: e.diffId, tarSize: e.tarSize });
   }
   return out;
+}
+
+/**
+ * Makes sure the cache holds every layer (building the missing ones in
+ * parallel) and returns each layer's compressed size, digest and diff_id: the
+ * compressed-size oracle for tools that price plans by bytes pulled.
+ */
+export async function cacheLayers(o: Omit<BuildLayersOptions, "cache"> & { readonly cache: LayerCache }): Promise<Required<LayerSize>[]> {
+  const scratch = await mkdtemp(join(o.cache.dir, "v1", "tmp", `${process.pid}-layers-`));
+  try {
+    const built = await buildLayers(o, scratch);
+    return built.map((l) => ({ key: l.key, size: l.size, digest: l.digest, diffId: l.diffId, tarSize: l.tarSize }));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
