@@ -43,7 +43,7 @@ beforeAll(() => {
 describe("evaluate --series --compressed", () => {
   it("prices each update in the compressed bytes of the layers strata builds, equal to independently built layouts", async () => {
     const cache = join(dir, "cache");
-    const args = ["evaluate", "--series", v0, v1, "--strategy", "popularity", "--strategy", "auto-layer", "--max-layers", "4", "--compressed", "--layer-cache", cache, "--json"];
+    const args = ["evaluate", "--series", v0, v1, "--strategy", "popularity", "--strategy", "auto-layer", "--max-layers", "4", "--compressed", "--cache", cache, "--json"];
     const r = await strata(args);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -84,9 +84,10 @@ describe("evaluate --series --compressed", () => {
   });
 
   it("min-pull --weights compressed weighs each path by its compressed size, measured once per path into the cache", async () => {
-    const cache = join(dir, "weights-cache");
+    const xdg = join(dir, "xdg-cache");
+    const cache = join(xdg, "strata", "layers"); // the default layer cache under $XDG_CACHE_HOME
     const closure = join(compatBuildDir, "store-closure.json");
-    const r = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--layer-cache", cache, "-v"]);
+    const r = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "-v"], { XDG_CACHE_HOME: xdg });
     expect(r.code).toBe(0);
     const nar = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "-v"]);
     // The objective is priced in the weights: compressed bytes, from the one-path layers.
@@ -100,7 +101,7 @@ describe("evaluate --series --compressed", () => {
     // Measured once: a second run compresses nothing (the cache holds one entry per path).
     const { readdirSync } = await import("node:fs");
     expect(readdirSync(join(cache, "v1", "entries")).length).toBe(graph.length);
-    const again = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--layer-cache", cache]);
+    const again = await strata(["layer", closure, "--strategy", "min-pull", "--budget", "3", "--weights", "compressed"], { XDG_CACHE_HOME: xdg });
     expect(again.stdout).toBe(r.stdout);
     expect(readdirSync(join(cache, "v1", "entries")).length).toBe(graph.length);
     const bad = await strata(["layer", closure, "--strategy", "auto-layer", "--weights", "compressed"]);
@@ -114,10 +115,10 @@ describe("evaluate --series --compressed", () => {
     const a = await strata(["evaluate", "--images", v0, "--compressed"]);
     expect(a.code).toBe(2);
     expect(a.stderr).toContain("--compressed prices updates: use it with --series");
-    const b = await strata(["evaluate", "--series", v0, v1, "--layer-cache", dir]);
+    const b = await strata(["evaluate", "--series", v0, v1, "--cache", dir]);
     expect(b.code).toBe(2);
-    expect(b.stderr).toContain("--layer-cache goes with --compressed");
-    const c = await strata(["evaluate", "--series", v0, v1, "--compressed", "--compression", "lz4", "--layer-cache", join(dir, "c2")]);
+    expect(b.stderr).toContain("--cache goes with --compressed");
+    const c = await strata(["evaluate", "--series", v0, v1, "--compressed", "--compression", "lz4", "--cache", join(dir, "c2")]);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("--compression: expected gzip|zstd");
   });

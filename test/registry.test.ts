@@ -23,6 +23,7 @@ import {
   type Registry,
 } from "./helpers/registry.js";
 import { lookupCredentials, parseChallenge } from "../src/registry/auth.js";
+import { compatBuildDir, ensureCompatStore } from "./helpers/nix-store.js";
 import { isLoopback, parseImageReference } from "../src/registry/reference.js";
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `strata-${p}-`));
@@ -194,6 +195,27 @@ describe("strata push to a real registry", () => {
     const missing = await strata(["evaluate", "--against", `docker://${reg.host}/multi:nope`, `${layout}:v1`]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no such manifest");
+  });
+});
+
+describe("strata build --push", () => {
+  it("builds an OCI layout of the real store (min-pull on compressed weights) and pushes it; skopeo sees the same manifest", async () => {
+    ensureCompatStore();
+    const dir = tmp("build-push");
+    const out = join(dir, "oci");
+    const closure = join(compatBuildDir, "store-closure.json");
+    const r = await strata(["build", closure, "--format", "oci", "-o", out, "--tag", "built:v1", "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--cache", join(dir, "cache"), "--push", `docker://${reg.host}/built:v1`, "--push", `docker://${reg.host}/built-copy:v1`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`docker://${reg.host}/built:v1: manifest sha256:`);
+    expect(r.stderr).toMatch(/mounted +\d+ blob/);
+    const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8"));
+    const digest = index.manifests[0].digest;
+    for (const repo of ["built", "built-copy"]) {
+      const raw = await skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/${repo}:v1`]);
+      expect(sha(Buffer.from(raw.stdout))).toBe(digest);
+    }
+    const layers = JSON.parse((await skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/built:v1`])).stdout).layers;
+    expect(layers.length).toBe(3);
   });
 });
 

@@ -41,8 +41,6 @@ export const planOptionSpecs: Options = {
   "min-layer-size": { type: "string" },
   "max-layer-size": { type: "string" },
   weights: { type: "string" }, // issue 15
-  "layer-cache": { type: "string" },
-  "store-root": { type: "string" },
   group: { type: "string", multiple: true },
   heavy: { type: "string" },
   order: { type: "string" },
@@ -94,11 +92,10 @@ min-pull (--strategy min-pull):
                           registry-5gb, registry-10gb
   --weights compressed    weigh each path by its compressed size (gzip 6, the
                           path alone as a layer, measured once per path and
-                          kept in the layer cache; needs the store on disk)
-                          instead of narSize; --max-layer-size is then a
-                          compressed cap
-  --layer-cache DIR       the layer cache (default ~/.cache/strata/layers)
-  --store-root DIR        where the store directory is mounted on disk
+                          kept in the layer cache, $XDG_CACHE_HOME/strata/
+                          layers or build's --cache DIR; needs the store on
+                          disk) instead of narSize; --max-layer-size is then
+                          a compressed cap
   (--volatility, --history and --changes-per-update also drive --order
   stable-first and explain's change cost for any strategy)
 
@@ -266,16 +263,13 @@ export interface Planned {
 const str = (v: ParsedArgs["values"][string]): string | undefined => (typeof v === "string" ? v : undefined);
 const list = (v: ParsedArgs["values"][string]): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
 
-/** --weights narsize|compressed (issue 15), with --layer-cache and --store-root. */
+/** --weights narsize|compressed (issue 15); the layer cache: build's --cache DIR, else the default. */
 function weightsOption(command: string, values: ParsedArgs["values"], io: CliIo): PlanSetup["compressedWeights"] {
   const w = str(values.weights);
-  if (w === undefined || w === "narsize") {
-    if (command !== "build") for (const k of ["layer-cache", "store-root"]) if (values[k] !== undefined) throw new UsageError(`${command}: --${k} goes with --weights compressed`);
-    return undefined;
-  }
+  if (w === undefined || w === "narsize") return undefined;
   if (w !== "compressed") throw new UsageError(`${command}: --weights must be narsize or compressed, got "${w}"`);
-  const storeRoot = str(values["store-root"]);
-  return { cacheDir: str(values["layer-cache"]) ?? defaultCacheDir({ ...io.env }), ...(storeRoot !== undefined ? { storeRoot } : {}) };
+  const storeRoot = command === "build" ? str(values["store-root"]) : undefined;
+  return { cacheDir: str(values.cache) ?? defaultCacheDir({ ...io.env }), ...(storeRoot !== undefined ? { storeRoot } : {}) };
 }
 
 /** Reads the options (and their files) before the closure, so bad options fail fast. */

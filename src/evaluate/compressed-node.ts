@@ -10,13 +10,11 @@
 // by the per-layer framing only). Per-path sizes are measured once per path
 // (its one-path layer, through the same cache) and reused by every strategy and
 // by min-pull's compressed weights (compressedWeights below).
-import { mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { ClosureDocument } from "../graph/document.js";
 import { LayerCache } from "../image/cache/index.js";
 import { defaultCompression, type CompressionSpec } from "../image/compress/index.js";
 import type { TarSettings } from "../image/layer-tar.js";
-import { buildLayers, layerSizes, type LayerProgress } from "../image/oci/layers.js";
+import { cacheLayers, layerSizes, type LayerProgress } from "../image/oci/layers.js";
 import type { Layers } from "../strategies/types.js";
 import type { NamedClosure } from "./evaluate.js";
 import { layerKey } from "./evaluate.js";
@@ -106,14 +104,9 @@ export class CompressedSizer {
       } else missing.push(todo[j]);
     });
     if (missing.length > 0) {
-      const scratch = await mkdtemp(join(this.cache.dir, "strata-sizes-"));
-      try {
-        const built = await buildLayers({ ...common, layers: missing.map((i) => ({ paths: layers[i] })), cache: this.cache, ...(this.o.workers !== undefined ? { workers: this.o.workers } : {}), ...(this.o.onProgress ? { onProgress: this.o.onProgress } : {}) }, scratch);
-        built.forEach((b, j) => (out[missing[j]] = b.size));
-        this.built += missing.length;
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
+      const built = await cacheLayers({ ...common, layers: missing.map((i) => ({ paths: layers[i] })), cache: this.cache, ...(this.o.workers !== undefined ? { workers: this.o.workers } : {}), ...(this.o.onProgress ? { onProgress: this.o.onProgress } : {}) });
+      built.forEach((b, j) => (out[missing[j]] = b.size));
+      this.built += missing.length;
     }
     layers.forEach((l, i) => this.memo.set(layerKey(l), out[i]));
     return out;

@@ -12,7 +12,7 @@ import { stringOption } from "./layer.js";
 
 export const compressedOptionSpecs = {
   compressed: { type: "boolean" },
-  "layer-cache": { type: "string" },
+  cache: { type: "string" },
   "store-root": { type: "string" },
   compression: { type: "string" },
 } as const;
@@ -27,7 +27,8 @@ layers in the layer cache):
                           compresses every distinct layer once); ideal = each
                           changed path compressed alone, worst = every path
                           compressed alone, summed
-  --layer-cache DIR       the layer cache (default ~/.cache/strata/layers)
+  --cache DIR             the layer cache (default ~/.cache/strata/layers,
+                          the same as strata build --format oci)
   --store-root DIR        where the store directory is mounted on disk
   --compression C         ${compressionSyntax}
 `;
@@ -55,7 +56,7 @@ export function recordPlans(planners: readonly Planner[]): { planners: Planner[]
 export function wantsCompressed(values: ParsedArgs["values"], series: boolean): boolean {
   const on = values.compressed === true;
   if (!on) {
-    for (const k of ["layer-cache", "store-root", "compression"]) if (values[k] !== undefined) throw new UsageError(`evaluate: --${k} goes with --compressed`);
+    for (const k of ["cache", "store-root", "compression"]) if (values[k] !== undefined) throw new UsageError(`evaluate: --${k} goes with --compressed`);
     return false;
   }
   if (!series) throw new UsageError("evaluate: --compressed prices updates: use it with --series");
@@ -67,7 +68,7 @@ export async function runCompressed(values: ParsedArgs["values"], closures: read
   const storeRoot = stringOption(values["store-root"]);
   let last = 0;
   return compressedSeries(closures, plans, {
-    cacheDir: stringOption(values["layer-cache"]) ?? defaultCacheDir(io.env),
+    cacheDir: stringOption(values.cache) ?? defaultCacheDir({ ...io.env }),
     ...(storeRoot !== undefined ? { storeRoot } : {}),
     ...(c !== undefined ? { compression: parseCompression(c) } : {}),
     onProgress: io.stderrIsTty

@@ -13,12 +13,14 @@
 //     replace; two processes writing the same layer rename identical bytes);
 //   * the entry is written after its blob, also by temporary name + rename;
 //   * a hit is served only through copyVerified, which re-hashes the blob
-//     while copying it out: a wrong size or digest (a truncated or altered
-//     file) deletes the entry and reports a miss, so the layer is rebuilt;
-//   * temporary files older than a day are removed when a cache is opened.
+//     before linking (or copying) it out: a wrong size or digest (a
+//     truncated or altered file) deletes the entry and reports a miss, so
+//     the layer is rebuilt;
+//   * temporary files older than a day, or of a process that no longer runs
+//     (killed mid-write), are removed when a cache is opened.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
@@ -155,37 +157,30 @@ export class LayerCache {
   }
 
   /**
-   * Copies a blob out to `dest` (created; must not exist), checking size and
-   * digest on the way. On a mismatch the entry and blob are removed, `dest`
-   * is deleted and false is returned: the caller rebuilds the layer.
+   * Places a blob at `dest` (which must not exist) after checking its size
+   * and digest: a hard link to the cache's file (blobs are never modified
+   * in place, only replaced by rename), or a copy across file systems. On a
+   * mismatch the entry and blob are removed and false is returned: the
+   * caller rebuilds the layer.
    */
   async copyVerified(entry: CacheEntry, dest: string): Promise<boolean> {
+    const file = this.blobPath(entry.digest);
     const hash = createHash("sha256");
     let size = 0;
-    const out = await open(dest, "wx");
-    let ok = false;
     try {
-      for await (const chunk of createReadStream(this.blobPath(entry.digest), { highWaterMark: 1 << 20 })) {
-        const b = chunk as Buffer;
-        hash.update(b);
-        size += b.length;
-        let off = 0;
-        while (off < b.length) off += (await out.write(b, off, b.length - off)).bytesWritten;
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
       }
-      ok = size === entry.size && `sha256:${hash.digest("hex")}` === entry.digest;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-        await out.close();
-        await unlink(dest).catch(() => undefined);
-        throw e;
-      }
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    await out.close();
-    if (!ok) {
-      await unlink(dest).catch(() => undefined);
+    if (size !== entry.size || `sha256:${hash.digest("hex")}` !== entry.digest) {
       await this.evict(entry.key, entry.digest);
+      return false;
     }
-    return ok;
+    await placeFile(file, dest);
+    return true;
   }
 
   /**
@@ -213,8 +208,32 @@ export class LayerCache {
     const now = Date.now();
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const p = join(dir, name);
+      const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       const st = await stat(p).catch(() => undefined);
-      if (st !== undefined && now - st.mtimeMs > STALE_TMP_MS) await unlink(p).catch(() => undefined);
+      if (st === undefined) continue;
+      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !alive(pid))) await rm(p, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A hard link to `file` at `dest`, or a copy where linking is impossible (another file system). */
+export async function placeFile(file: string, dest: string): Promise<void> {
+  try {
+    await link(file, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK" && code !== "ENOTSUP") throw e;
+    await copyFile(file, dest);
   }
 }

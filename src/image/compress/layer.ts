@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import { directoryTarChunks } from "../gnu-tar.js";
 import { layerTarChunks, type StoreLocation, type TarSettings } from "../layer-tar.js";
 import { createCompressor, type CompressionSpec } from "./index.js";
 
@@ -13,6 +14,8 @@ export interface LayerBlobRequest {
   readonly paths: readonly string[];
   /** A prebuilt tar to compress instead of the paths (e.g. nixpkgs' customisation layer). */
   readonly tarFile?: string;
+  /** A directory tarred as nixpkgs tars its customisation layer, instead of the paths. */
+  readonly tarDir?: string;
   readonly settings: TarSettings;
   readonly store: StoreLocation;
   readonly compression: CompressionSpec;
@@ -58,7 +61,7 @@ export async function writeLayerBlob(req: LayerBlobRequest, onTarBytes?: (bytes:
         while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
       }
     };
-    const source = req.tarFile === undefined ? layerTarChunks(req.paths, req.settings, req.store) : fileChunks(req.tarFile);
+    const source = req.tarFile !== undefined ? fileChunks(req.tarFile) : req.tarDir !== undefined ? directoryTarChunks(req.tarDir) : layerTarChunks(req.paths, req.settings, req.store);
     for await (const chunk of source) {
       tarHash.update(chunk);
       tarSize += chunk.length;

@@ -5,17 +5,21 @@
 // compressed sizes and digests (layerSizes).
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { copyFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdtemp, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
-import { LayerCache, layerKey, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { LayerCache, layerKey, placeFile, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { directoryTarChunks } from "../gnu-tar.js";
 import { encoderInfo, type CompressionSpec, type EncoderInfo } from "../compress/index.js";
 import type { LayerBlobRequest, LayerBlobResult } from "../compress/layer.js";
 import type { StoreLocation, TarSettings } from "../layer-tar.js";
 import { writeLayerBlobs } from "../parallel/pool.js";
 
 /** A layer to build: store paths (archived as stream_layered_image.py does), or a prebuilt tar file. */
-export type LayerSource = { readonly paths: readonly string[] } | { readonly tarFile: string; readonly paths?: readonly string[] };
+export type LayerSource =
+  | { readonly paths: readonly string[] }
+  | { readonly tarFile: string; readonly paths?: readonly string[] }
+  | { readonly tarDir: string; readonly paths?: readonly string[] };
 
 export interface BuildLayersOptions {
   readonly layers: readonly LayerSource[];
@@ -73,17 +77,25 @@ async function sha256File(file: string): Promise<string> {
   return h.digest("hex");
 }
 
+async function sha256Dir(dir: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const c of directoryTarChunks(dir)) h.update(c);
+  return h.digest("hex");
+}
+
 async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planned[]> {
   const out: Planned[] = [];
   for (const source of o.layers) {
     const paths = source.paths ?? [];
+    const prebuilt = "tarFile" in source || "tarDir" in source;
     const id: LayerIdentity = {
-      paths: "tarFile" in source ? [] : paths,
-      narHashes: "tarFile" in source ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
+      paths: prebuilt ? [] : paths,
+      narHashes: prebuilt ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
       storeDir: o.store.storeDir,
       settings: o.settings,
       encoder,
-      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : undefined,
+      // A prebuilt tar is identified by its content (the tar's sha256).
+      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : "tarDir" in source ? `sha256:${await sha256Dir(source.tarDir)}` : undefined,
     };
     out.push({ source, paths, key: layerKey(id) });
   }
@@ -104,58 +116,82 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
   const distinct = [...new Map(planned.map((p) => [p.key, p])).values()];
   const report = (bytesTotal?: number) => o.onProgress?.({ layers: distinct.length, layersDone: done, cacheHits: hits, bytesDone, bytesTotal });
 
-  // 1. Hits: copy out of the cache, verifying.
+  // 1. Candidates: entries the cache has (blob present, right size).
+  const candidates: [Planned, CacheEntry][] = [];
   const missing: Planned[] = [];
   for (const p of distinct) {
     const entry = o.cache === undefined ? undefined : await o.cache.peek(p.key);
-    if (entry !== undefined && (await placeVerified(o.cache!, entry, blobDir))) {
-      o.cache!.hits++;
-      hits++;
-      done++;
-      results.set(p.key, { entry, cached: true });
-    } else {
-      if (o.cache !== undefined) o.cache.misses++;
-      missing.push(p);
-    }
+    if (entry !== undefined) candidates.push([p, entry]);
+    else missing.push(p);
   }
-  report();
+  const estimate = (p: Planned) => p.paths.reduce((m, q) => m + (o.sizeOf?.(q) ?? 0), 0);
+  let bytesTotal = o.sizeOf === undefined ? undefined : missing.reduce((n, p) => n + estimate(p), 0);
 
-  // 2. Misses: tar + compress in parallel, into the cache's temp dir (or straight into blobDir).
-  const bytesTotal = o.sizeOf === undefined ? undefined : missing.reduce((n, p) => n + p.paths.reduce((m, q) => m + (o.sizeOf!(q) ?? 0), 0), 0);
-  const requests: LayerBlobRequest[] = missing.map((p, i) => ({
-    paths: p.paths,
-    tarFile: "tarFile" in p.source ? p.source.tarFile : undefined,
-    settings: o.settings,
-    store: o.store,
-    compression: o.compression,
-    outFile: o.cache !== undefined ? o.cache.tempFile() : join(blobDir, `.strata-${process.pid}-${i}.part`),
-  }));
-  let blobs: LayerBlobResult[];
-  try {
-    blobs = await writeLayerBlobs(requests, {
-      workers: o.workers,
-      onTarBytes: (n) => {
-        bytesDone += n;
+  // 2. Hits are digest-checked and linked out while the misses compress;
+  // a candidate that fails the check is built in a second round.
+  const verify = async (): Promise<Planned[]> => {
+    const failed: Planned[] = [];
+    for (const [p, entry] of candidates) {
+      if (await placeVerified(o.cache!, entry, blobDir)) {
+        o.cache!.hits++;
+        hits++;
+        done++;
+        results.set(p.key, { entry, cached: true });
         report(bytesTotal);
-      },
-    });
-  } catch (e) {
-    await Promise.all(requests.map((r) => unlink(r.outFile).catch(() => undefined)));
-    throw e;
-  }
-  for (let i = 0; i < missing.length; i++) {
-    const p = missing[i];
-    const blob = blobs[i];
-    const dest = join(blobDir, blob.digest.slice("sha256:".length));
-    if (o.cache !== undefined) {
-      const entry = await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
-      if (!(await exists(dest))) await copyFile(o.cache.blobPath(entry.digest), dest);
-    } else {
-      await rename(requests[i].outFile, dest);
+      } else {
+        failed.push(p);
+        if (bytesTotal !== undefined) bytesTotal += estimate(p);
+      }
     }
-    done++;
-    results.set(p.key, { entry: { ...blob, mediaType: encoder.mediaType, encoder: encoder.id }, cached: false });
-  }
+    return failed;
+  };
+  const compress = async (batch: Planned[]): Promise<void> => {
+    if (o.cache !== undefined) o.cache.misses += batch.length;
+    // Largest layers first (by narSize, when known): the workers then finish
+    // together instead of one compressing the biggest layer alone at the end.
+    if (o.sizeOf !== undefined) batch.sort((a, b) => estimate(b) - estimate(a));
+    const requests: LayerBlobRequest[] = batch.map((p, i) => ({
+      paths: p.paths,
+      tarFile: "tarFile" in p.source ? p.source.tarFile : undefined,
+      tarDir: "tarDir" in p.source ? p.source.tarDir : undefined,
+      settings: o.settings,
+      store: o.store,
+      compression: o.compression,
+      outFile: o.cache !== undefined ? o.cache.tempFile() : join(blobDir, `.strata-${process.pid}-${p.key.slice(0, 16)}-${i}.part`),
+    }));
+    let blobs: LayerBlobResult[];
+    try {
+      blobs = await writeLayerBlobs(requests, {
+        workers: o.workers,
+        onTarBytes: (n) => {
+          bytesDone += n;
+          report(bytesTotal);
+        },
+      });
+    } catch (e) {
+      await Promise.all(requests.map((r) => unlink(r.outFile).catch(() => undefined)));
+      throw e;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
+      const blob = blobs[i];
+      const dest = join(blobDir, blob.digest.slice("sha256:".length));
+      if (o.cache !== undefined) {
+        const entry = await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
+        if (!(await exists(dest))) await placeFile(o.cache.blobPath(entry.digest), dest);
+      } else {
+        await rename(requests[i].outFile, dest);
+      }
+      done++;
+      results.set(p.key, { entry: { ...blob, mediaType: encoder.mediaType, encoder: encoder.id }, cached: false });
+    }
+  };
+  report(bytesTotal);
+  // Both settle before any error propagates (the caller then removes blobDir).
+  const [verified, compressed] = await Promise.allSettled([verify(), compress(missing)]);
+  if (verified.status === "rejected") throw verified.reason;
+  if (compressed.status === "rejected") throw compressed.reason;
+  if (verified.value.length > 0) await compress(verified.value);
   report(bytesTotal);
 
   return planned.map((p) => {
@@ -199,4 +235,19 @@ export async function layerSizes(o: Omit<BuildLayersOptions, "cache" | "workers"
     out.push(e === undefined ? { key: p.key } : { key: p.key, size: e.size, digest: e.digest, diffId: e.diffId, tarSize: e.tarSize });
   }
   return out;
+}
+
+/**
+ * Makes sure the cache holds every layer (building the missing ones in
+ * parallel) and returns each layer's compressed size, digest and diff_id: the
+ * compressed-size oracle for tools that price plans by bytes pulled.
+ */
+export async function cacheLayers(o: Omit<BuildLayersOptions, "cache"> & { readonly cache: LayerCache }): Promise<Required<LayerSize>[]> {
+  const scratch = await mkdtemp(join(o.cache.dir, "v1", "tmp", `${process.pid}-layers-`));
+  try {
+    const built = await buildLayers(o, scratch);
+    return built.map((l) => ({ key: l.key, size: l.size, digest: l.digest, diffId: l.diffId, tarSize: l.tarSize }));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }

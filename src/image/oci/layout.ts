@@ -45,6 +45,9 @@ export interface OciLayoutResult {
   readonly refName?: string;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** The config and manifest JSON text. */
+  readonly config: string;
+  readonly manifest: string;
 }
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -59,6 +62,7 @@ export function refNameOf(tag: string): string {
 export async function writeOciLayout(o: OciLayoutOptions): Promise<OciLayoutResult> {
   const outDir = resolve(o.outDir);
   await checkTarget(outDir);
+  await removeDeadTemps(outDir);
   const tmp = join(dirname(outDir), `.${basename(outDir)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
   try {
     const blobs = join(tmp, "blobs", "sha256");
@@ -117,10 +121,34 @@ export async function writeOciLayout(o: OciLayoutOptions): Promise<OciLayoutResu
       refName,
       cacheHits: (o.cache?.hits ?? 0) - hits0,
       cacheMisses: o.cache === undefined ? layers.length : o.cache.misses - misses0,
+      config: Buffer.from(config).toString("utf8"),
+      manifest: Buffer.from(manifest).toString("utf8"),
     };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw e;
+  }
+}
+
+/** Temporary directories of earlier builds of outDir whose process is gone (killed mid-build). */
+async function removeDeadTemps(outDir: string): Promise<void> {
+  const prefix = `.${basename(outDir)}.strata-`;
+  const names = await readdir(dirname(outDir)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]+\.tmp(\.old)?$/.exec(name.slice(prefix.length));
+    if (m === null || alive(Number(m[1]))) continue;
+    await rm(join(dirname(outDir), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
