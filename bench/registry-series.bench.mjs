@@ -112,7 +112,8 @@ for (const v of versions) {
   measureCost.push({ version: v.name, ...c });
   log(`per-path compressed sizes of ${v.name}: ${JSON.stringify(c)}`);
 }
-const compressedDoc = (doc) => ({ ...doc, entries: doc.entries.map((e) => ({ ...e, narSize: pathSize.get(e.path) })) });
+// A new document (not a spread: a streamed document's columns would keep the narSize).
+const compressedDoc = (doc) => ({ format: doc.format, entries: doc.entries.map((e) => ({ ...e, narSize: pathSize.get(e.path) })), ...(doc.roots ? { roots: doc.roots } : {}) });
 
 // ---- strategies
 const base = { maxLayers, fromImageLayers: 0, budget };

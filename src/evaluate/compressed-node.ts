@@ -12,6 +12,7 @@
 // by min-pull's compressed weights (compressedWeights below).
 import type { ClosureDocument } from "../graph/document.js";
 import { LayerCache } from "../image/cache/index.js";
+export { defaultCacheDir } from "../image/cache/index.js";
 import { defaultCompression, type CompressionSpec } from "../image/compress/index.js";
 import type { TarSettings } from "../image/layer-tar.js";
 import { cacheLayers, layerSizes, type LayerProgress } from "../image/oci/layers.js";
@@ -185,5 +186,12 @@ export async function compressedSeries(versions: readonly NamedClosure[], plans:
 export async function compressedWeights(doc: ClosureDocument, o: CompressedOptions): Promise<ClosureDocument> {
   const sizer = await CompressedSizer.open(o);
   const sizes = await sizer.pathSizes(doc);
-  return { ...doc, entries: doc.entries.map((e) => ({ ...e, narSize: sizes.get(e.path) ?? e.narSize })) };
+  // A new document with only the entries (a streamed document also carries its sizes in columns, which must not win).
+  return {
+    format: doc.format,
+    entries: doc.entries.map((e) => ({ ...e, narSize: sizes.get(e.path) ?? e.narSize })),
+    ...(doc.pipeline !== undefined ? { pipeline: doc.pipeline } : {}),
+    ...(doc.excludePaths !== undefined ? { excludePaths: doc.excludePaths } : {}),
+    ...(doc.roots !== undefined ? { roots: doc.roots } : {}),
+  };
 }

@@ -228,7 +228,6 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
 
 /** The config and manifest once every layer's digest is known. */
 export function finishImage(spec: ImageSpec, layers: PreparedLayer[], base?: BaseImage): PreparedImage {
-  // A base image's Env is merged into the config (nixpkgs fromImage), then the same bytes as the OCI writer's.
   const config = imageConfigBytes(base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) }, layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
   const manifestObj = [new Map<string, unknown>([["Config", `${configDigest}.json`], ["RepoTags", [spec.repoTag]], ["Layers", layers.map((l) => l.member)]])];

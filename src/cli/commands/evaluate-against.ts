@@ -9,7 +9,8 @@ import { parseImageReference } from "../../registry/reference.js";
 import { parseCommandArgs, type CliIo } from "../command.js";
 import { messages } from "../messages.js";
 import { parseSize } from "../plan.js";
-import { stringOption } from "./layer.js";
+
+const stringOption = (v: string | boolean | (string | boolean)[] | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** Exit code when the pull exceeds --max-pull (distinct from 2, bad usage, and 1, internal error). */
 export const EXIT_MAX_PULL = 3;

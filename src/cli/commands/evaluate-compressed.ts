@@ -8,7 +8,8 @@ import { compressionSyntax, parseCompression } from "../../image/compress/index.
 import { formatBytes, textTable } from "../../report/format.js";
 import type { Layers } from "../../strategies/types.js";
 import type { CliIo, ParsedArgs } from "../command.js";
-import { stringOption } from "./layer.js";
+
+const stringOption = (v: string | boolean | (string | boolean)[] | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
 export const compressedOptionSpecs = {
   compressed: { type: "boolean" },

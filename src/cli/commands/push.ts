@@ -8,7 +8,8 @@ import { parseImageReference, type ImageReference } from "../../registry/referen
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { parseSize } from "../plan.js";
-import { stringOption } from "./layer.js";
+
+const stringOption = (v: string | boolean | (string | boolean)[] | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
 const help = `Usage: strata push LAYOUT[:TAG] docker://HOST/REPO[:TAG] [docker://... ...] [options]
 
