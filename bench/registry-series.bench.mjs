@@ -38,21 +38,23 @@ for (let i = 0; i < args.length; i++) {
   else dirs.push(resolve(args[i]));
 }
 if (dirs.length < 2) {
-  console.error("registry-series: needs real stores of an update series: node bench/registry-series.bench.mjs [--max-layers M] DIR/v0 DIR/v1 ...; kept the last results");
+  console.error(
+    "registry-series: needs real stores of an update series: node bench/registry-series.bench.mjs [--max-layers M] DIR/v0 DIR/v1 ...; kept the last results",
+  );
   process.exit(0);
 }
 const budget = maxLayers - 1;
 const work = mkdtempSync(join(tmpdir(), "strata-regbench-"));
 const cache = await LayerCache.open(join(work, "cache"));
 const settings = { mtime: 1, uid: 0, gid: 0, uname: "root", gname: "root" };
-const compression = { algorithm: "gzip", level: 6 };
+const compression = /** @type {const} */ ({ algorithm: "gzip", level: 6 });
 const t0 = Date.now();
 const log = (s) => console.error(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${s}`);
 
 // ---- registry
 const port = await new Promise((r) => {
   const s = net.createServer().listen(0, "127.0.0.1", () => {
-    const p = s.address().port;
+    const p = /** @type {import("node:net").AddressInfo} */ (s.address()).port;
     s.close(() => r(p));
   });
 });
@@ -64,7 +66,10 @@ writeFileSync(
 const fd = openSync(regLog, "a");
 const registry = spawn("docker-registry", ["serve", join(work, "registry.yml")], { stdio: ["ignore", fd, fd] });
 for (let i = 0; i < 100; i++) {
-  const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false);
+  const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+    () => true,
+    () => false,
+  );
   if (ok) break;
   await new Promise((r) => setTimeout(r, 100));
 }
@@ -76,7 +81,8 @@ const accessLines = () =>
     .map((l) => /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) (\d+|-)/.exec(l))
     .filter(Boolean)
     .map((m) => ({ method: m[1], path: m[2], status: Number(m[3]), bytes: m[4] === "-" ? 0 : Number(m[4]) }));
-const blobGetBytes = (lines) => lines.filter((l) => l.method === "GET" && l.path.includes("/blobs/sha256:") && l.status === 200).reduce((s, l) => s + l.bytes, 0);
+const blobGetBytes = (lines) =>
+  lines.filter((l) => l.method === "GET" && l.path.includes("/blobs/sha256:") && l.status === 200).reduce((s, l) => s + l.bytes, 0);
 
 function run(cmd, argv) {
   const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28 });
@@ -92,7 +98,9 @@ for (const d of dirs) {
 }
 const narHashesOf = (doc) => new Map(doc.entries.map((e) => [e.path, e.narHash]).filter(([, h]) => typeof h === "string"));
 const config = (diffIds) =>
-  new TextEncoder().encode(JSON.stringify({ architecture: "amd64", os: "linux", created: "1970-01-01T00:00:01Z", config: {}, rootfs: { type: "layers", diff_ids: diffIds } }));
+  new TextEncoder().encode(
+    JSON.stringify({ architecture: "amd64", os: "linux", created: "1970-01-01T00:00:01Z", config: {}, rootfs: { type: "layers", diff_ids: diffIds } }),
+  );
 
 // ---- per-path compressed sizes (each path alone as a gzip layer), measured once per path via the cache
 const pathSize = new Map();
@@ -101,7 +109,17 @@ async function measurePaths(doc) {
   if (todo.length === 0) return { paths: 0, ms: 0 };
   const out = join(work, "single");
   const t = Date.now();
-  const r = await writeOciLayout({ outDir: out, layers: todo.map((p) => ({ paths: [p] })), settings, store: { storeDir: "/nix/store" }, compression, narHashes: narHashesOf(doc), cache, workers: 1, config });
+  const r = await writeOciLayout({
+    outDir: out,
+    layers: todo.map((p) => ({ paths: [p] })),
+    settings,
+    store: { storeDir: "/nix/store" },
+    compression,
+    narHashes: narHashesOf(doc),
+    cache,
+    workers: 1,
+    config,
+  });
   r.layers.forEach((l, i) => pathSize.set(todo[i], l.size));
   rmSync(out, { recursive: true, force: true });
   return { paths: todo.length, ms: Date.now() - t };
@@ -113,7 +131,11 @@ for (const v of versions) {
   log(`per-path compressed sizes of ${v.name}: ${JSON.stringify(c)}`);
 }
 // A new document (not a spread: a streamed document's columns would keep the narSize).
-const compressedDoc = (doc) => ({ format: doc.format, entries: doc.entries.map((e) => ({ ...e, narSize: pathSize.get(e.path) })), ...(doc.roots ? { roots: doc.roots } : {}) });
+const compressedDoc = (doc) => ({
+  format: doc.format,
+  entries: doc.entries.map((e) => ({ ...e, narSize: pathSize.get(e.path) })),
+  ...(doc.roots ? { roots: doc.roots } : {}),
+});
 
 // ---- strategies
 const base = { maxLayers, fromImageLayers: 0, budget };
@@ -142,11 +164,25 @@ for (const spec of specs) {
     const dir = join(work, "layouts", `${repo.replace("/", "-")}-${v.name}`);
     mkdirSync(join(work, "layouts"), { recursive: true });
     const tb = Date.now();
-    const built = await writeOciLayout({ outDir: dir, layers: layers.map((paths) => ({ paths })), settings, store: { storeDir: "/nix/store" }, compression, narHashes: narHashesOf(v.doc), cache, workers: 1, config, tag: v.name });
+    const built = await writeOciLayout({
+      outDir: dir,
+      layers: layers.map((paths) => ({ paths })),
+      settings,
+      store: { storeDir: "/nix/store" },
+      compression,
+      narHashes: narHashesOf(v.doc),
+      cache,
+      workers: 1,
+      config,
+      tag: v.name,
+    });
     const buildMs = Date.now() - tb;
     const push = JSON.parse(run(process.execPath, [cli, "push", `${dir}:${v.name}`, `docker://${host}/${repo}:${v.name}`, "--json"]));
     let predicted;
-    if (k > 0) predicted = JSON.parse(run(process.execPath, [cli, "evaluate", "--against", `docker://${host}/${repo}:${versions[k - 1].name}`, `${dir}:${v.name}`, "--json"]));
+    if (k > 0)
+      predicted = JSON.parse(
+        run(process.execPath, [cli, "evaluate", "--against", `docker://${host}/${repo}:${versions[k - 1].name}`, `${dir}:${v.name}`, "--json"]),
+      );
     const mark = accessLines().length;
     run("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${host}/${repo}:${v.name}`, `oci:${client}:${v.name}`]);
     const pulled = blobGetBytes(accessLines().slice(mark));
@@ -162,13 +198,18 @@ for (const spec of specs) {
         idealCompressed: newPaths.reduce((s, p) => s + pathSize.get(p), 0),
         worstCompressed: v.doc.entries.reduce((s, e) => s + pathSize.get(e.path), 0),
         uploadedBytes: push.bytesUploaded,
+        predictedNarSize: 0, // filled in below from evaluateSeries
+        idealNarSize: 0,
+        worstNarSize: 0,
         buildMs,
         cacheHits: built.cacheHits,
       });
     }
     if (prevDir) rmSync(prevDir, { recursive: true, force: true });
     prevDir = dir;
-    log(`${spec.name} ${v.name}: ${layers.length} layers, built in ${buildMs} ms (${built.cacheHits} cached), pushed ${push.bytesUploaded}, pulled ${pulled}${predicted ? `, predicted ${predicted.pullBytes}` : ""}`);
+    log(
+      `${spec.name} ${v.name}: ${layers.length} layers, built in ${buildMs} ms (${built.cacheHits} cached), pushed ${push.bytesUploaded}, pulled ${pulled}${predicted ? `, predicted ${predicted.pullBytes}` : ""}`,
+    );
   }
   if (prevDir) rmSync(prevDir, { recursive: true, force: true });
   // narSize prediction of the very same plans.
@@ -188,7 +229,16 @@ const rows = results.map((r) => {
   const u = r.updates;
   const pulled = sum(u, "pulledBytes");
   const ideal = sum(u, "idealCompressed");
-  return { strategy: r.strategy, pulled, predicted: sum(u, "predictedCompressed"), narSize: sum(u, "predictedNarSize"), ideal, worst: sum(u, "worstCompressed"), excess: pulled - ideal, exact: u.every((x) => x.pulledBytes === x.predictedCompressed) };
+  return {
+    strategy: r.strategy,
+    pulled,
+    predicted: sum(u, "predictedCompressed"),
+    narSize: sum(u, "predictedNarSize"),
+    ideal,
+    worst: sum(u, "worstCompressed"),
+    excess: pulled - ideal,
+    exact: u.every((x) => x.pulledBytes === x.predictedCompressed),
+  };
 });
 const auto = rows.find((r) => r.strategy === "auto-layer");
 let md = `## registry-series: bytes really pulled from a registry (issue 15)
@@ -201,9 +251,16 @@ not in the narSize ones. Command: \`node bench/registry-series.bench.mjs --max-l
 
 `;
 md += `Series: ${versions.map((v) => v.name).join(", ")} (${versions.length - 1} updates), max-layers ${maxLayers} (${budget} store-path layers), gzip level 6 (fflate), node ${process.version}.\n\n`;
-md += "| strategy | pulled by skopeo, MiB | evaluate --against, MiB | exact | evaluate narSize, MiB | ideal (compressed), MiB | worst (compressed), MiB | excess over ideal, MiB | excess / auto-layer's |\n| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |\n";
-for (const r of rows) md += `| ${r.strategy} | ${mib(r.pulled)} | ${mib(r.predicted)} | ${r.exact ? "yes" : "NO"} | ${mib(r.narSize)} | ${mib(r.ideal)} | ${mib(r.worst)} | ${mib(r.excess)} | ${(r.excess / auto.excess).toFixed(2)} |\n`;
-md += "\nPer update (bytes pulled by skopeo / narSize prediction):\n\n| strategy | " + results[0].updates.map((u) => `${u.from}→${u.to}`).join(" | ") + " |\n| --- |" + results[0].updates.map(() => " ---: |").join("") + "\n";
+md +=
+  "| strategy | pulled by skopeo, MiB | evaluate --against, MiB | exact | evaluate narSize, MiB | ideal (compressed), MiB | worst (compressed), MiB | excess over ideal, MiB | excess / auto-layer's |\n| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |\n";
+for (const r of rows)
+  md += `| ${r.strategy} | ${mib(r.pulled)} | ${mib(r.predicted)} | ${r.exact ? "yes" : "NO"} | ${mib(r.narSize)} | ${mib(r.ideal)} | ${mib(r.worst)} | ${mib(r.excess)} | ${(r.excess / auto.excess).toFixed(2)} |\n`;
+md +=
+  "\nPer update (bytes pulled by skopeo / narSize prediction):\n\n| strategy | " +
+  results[0].updates.map((u) => `${u.from}→${u.to}`).join(" | ") +
+  " |\n| --- |" +
+  results[0].updates.map(() => " ---: |").join("") +
+  "\n";
 for (const r of results) md += `| ${r.strategy} | ${r.updates.map((u) => `${mib(u.pulledBytes)} / ${mib(u.predictedNarSize)}`).join(" | ")} |\n`;
 md += `\nPer-path compressed sizes (min-pull, compressed): ${measureCost.map((c) => `${c.version}: ${c.paths} paths in ${(c.ms / 1000).toFixed(1)} s`).join("; ")}.\n`;
 console.log(md);

@@ -23,7 +23,15 @@ const name = (p: string) => p.slice(44);
 /** Layer blob sizes of an OCI layout built from scratch (no cache). */
 async function blobSizes(layers: string[][]): Promise<Map<string, number>> {
   const out = join(dir, `layout-${Math.random().toString(36).slice(2)}`);
-  const r = await writeOciLayout({ outDir: out, layers: layers.map((paths) => ({ paths })), settings, store: { storeDir: "/nix/store" }, compression, workers: 1, config });
+  const r = await writeOciLayout({
+    outDir: out,
+    layers: layers.map((paths) => ({ paths })),
+    settings,
+    store: { storeDir: "/nix/store" },
+    compression,
+    workers: 1,
+    config,
+  });
   rmSync(out, { recursive: true, force: true });
   return new Map(r.layers.map((l) => [l.paths.join("\n"), l.size]));
 }
@@ -43,7 +51,22 @@ beforeAll(() => {
 describe("evaluate --series --compressed", () => {
   it("prices each update in the compressed bytes of the layers strata builds, equal to independently built layouts", async () => {
     const cache = join(dir, "cache");
-    const args = ["evaluate", "--series", v0, v1, "--strategy", "popularity", "--strategy", "auto-layer", "--max-layers", "4", "--compressed", "--cache", cache, "--json"];
+    const args = [
+      "evaluate",
+      "--series",
+      v0,
+      v1,
+      "--strategy",
+      "popularity",
+      "--strategy",
+      "auto-layer",
+      "--max-layers",
+      "4",
+      "--compressed",
+      "--cache",
+      cache,
+      "--json",
+    ];
     const r = await strata(args);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -62,7 +85,8 @@ describe("evaluate --series --compressed", () => {
       expect(u.pulledBytes).toBeGreaterThanOrEqual(u.idealBytes);
       expect(u.pulledBytes).toBeLessThanOrEqual(u.imageBytes);
       // The same plans ('strata layer' plans each version alike), built from scratch: new blobs' bytes.
-      const plan = async (file: string) => JSON.parse((await strata(["layer", file, "--strategy", s.strategy, "--max-layers", "4", "-q"])).stdout) as string[][];
+      const plan = async (file: string) =>
+        JSON.parse((await strata(["layer", file, "--strategy", s.strategy, "--max-layers", "4", "-q"])).stdout) as string[][];
       const [p0, p1] = [await plan(v0), await plan(v1)];
       const had = new Set(p0.map((l) => l.join("\n")));
       const sizes = await blobSizes(p1);

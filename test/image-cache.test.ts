@@ -55,7 +55,7 @@ describe("layer cache", () => {
     const second = await buildCase("per-path", { outDir: join(dir, "b"), cacheDir });
     expect([second.cacheHits, second.cacheMisses]).toEqual([9, 0]);
     expect(second.layers.every((l) => l.cached)).toBe(true);
-    const plain = await buildCase("per-path", { outDir: join(dir, "c") });
+    await buildCase("per-path", { outDir: join(dir, "c") });
     expect(treeDigest(join(dir, "b"))).toBe(treeDigest(join(dir, "a")));
     expect(treeDigest(join(dir, "c"))).toBe(treeDigest(join(dir, "a")));
     // Per-layer sizes for other tools, straight from the cache.

@@ -97,7 +97,10 @@ describe("strata push to a real registry", () => {
     const report = JSON.parse(r.stdout);
     const big = report.destinations[0].blobs.find((b: { digest: string }) => b.digest === v0.layers[0].digest);
     expect(big.chunks).toBe(Math.ceil(v0.layers[0].size / 65536));
-    const patches = reg.access().slice(mark).filter((l) => l.method === "PATCH" && l.status === 202);
+    const patches = reg
+      .access()
+      .slice(mark)
+      .filter((l) => l.method === "PATCH" && l.status === 202);
     const expectedPatches = blobsOf(v0).reduce((s, b) => s + (b.size > 65536 ? Math.ceil(b.size / 65536) : 0), 0);
     expect(patches.length).toBe(expectedPatches);
     const copy = await skopeo(["copy", "--src-tls-verify=false", `docker://${reg.host}/chunked:v0`, `oci:${tmp("chunked")}:v0`]);
@@ -113,7 +116,10 @@ describe("strata push to a real registry", () => {
     const report = JSON.parse(r.stdout);
     expect(report.bytesMounted).toBe(bytesOf(v0));
     expect(report.bytesUploaded).toBe(0);
-    const mounts = reg.access().slice(mark).filter((l) => l.method === "POST" && l.path.includes("mount="));
+    const mounts = reg
+      .access()
+      .slice(mark)
+      .filter((l) => l.method === "POST" && l.path.includes("mount="));
     expect(mounts.map((l) => [l.status, l.path.includes("from=team%2Fbase")])).toEqual(blobsOf(v0).map(() => [201, true]));
 
     // One run, two destinations: uploaded once, then mounted into the second repository.
@@ -164,7 +170,15 @@ describe("strata push to a real registry", () => {
 
   it("evaluate --against reads docker v2s2 manifests and picks the platform from an index", async () => {
     // skopeo rewrites v0 as a docker v2 schema 2 manifest (same layer blobs).
-    const conv = await skopeo(["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "v2s2", `docker://${reg.host}/app:v0`, `docker://${reg.host}/v2s2:v0`]);
+    const conv = await skopeo([
+      "copy",
+      "--src-tls-verify=false",
+      "--dest-tls-verify=false",
+      "--format",
+      "v2s2",
+      `docker://${reg.host}/app:v0`,
+      `docker://${reg.host}/v2s2:v0`,
+    ]);
     expect(conv.code).toBe(0);
     const raw = JSON.parse((await skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${reg.host}/v2s2:v0`])).stdout);
     expect(raw.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
@@ -181,13 +195,23 @@ describe("strata push to a real registry", () => {
       size: readFileSync(join(layout, "blobs", "sha256", x.manifestDigest.slice(7))).length,
       platform: { os: "linux", architecture },
     });
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [entry(v1, "arm64"), entry(v0, "amd64")] });
-    const put = await fetch(`http://${reg.host}/v2/multi/manifests/idx`, { method: "PUT", headers: { "content-type": "application/vnd.oci.image.index.v1+json" }, body: index });
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [entry(v1, "arm64"), entry(v0, "amd64")],
+    });
+    const put = await fetch(`http://${reg.host}/v2/multi/manifests/idx`, {
+      method: "PUT",
+      headers: { "content-type": "application/vnd.oci.image.index.v1+json" },
+      body: index,
+    });
     expect(put.status).toBe(201);
     const viaIndex = JSON.parse((await strata(["evaluate", "--against", `docker://${reg.host}/multi:idx`, `${layout}:v1`, "--json"])).stdout);
     expect(viaIndex.againstDigest).toBe(v0.manifestDigest);
     expect(viaIndex.pullBytes).toBe(v1.config.size + v1.layers[1].size + v1.layers[4].size);
-    const arm = JSON.parse((await strata(["evaluate", "--against", `docker://${reg.host}/multi:idx`, `${layout}:v1`, "--platform", "linux/arm64", "--json"])).stdout);
+    const arm = JSON.parse(
+      (await strata(["evaluate", "--against", `docker://${reg.host}/multi:idx`, `${layout}:v1`, "--platform", "linux/arm64", "--json"])).stdout,
+    );
     expect(arm.pullBytes).toBe(0);
     const none = await strata(["evaluate", "--against", `docker://${reg.host}/multi:idx`, `${layout}:v1`, "--platform", "linux/s390x"]);
     expect(none.code).toBe(2);
@@ -204,7 +228,28 @@ describe("strata build --push", () => {
     const dir = tmp("build-push");
     const out = join(dir, "oci");
     const closure = join(compatBuildDir, "store-closure.json");
-    const r = await strata(["build", closure, "--format", "oci", "-o", out, "--tag", "built:v1", "--strategy", "min-pull", "--budget", "3", "--weights", "compressed", "--cache", join(dir, "cache"), "--push", `docker://${reg.host}/built:v1`, "--push", `docker://${reg.host}/built-copy:v1`]);
+    const r = await strata([
+      "build",
+      closure,
+      "--format",
+      "oci",
+      "-o",
+      out,
+      "--tag",
+      "built:v1",
+      "--strategy",
+      "min-pull",
+      "--budget",
+      "3",
+      "--weights",
+      "compressed",
+      "--cache",
+      join(dir, "cache"),
+      "--push",
+      `docker://${reg.host}/built:v1`,
+      "--push",
+      `docker://${reg.host}/built-copy:v1`,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`docker://${reg.host}/built:v1: manifest sha256:`);
     expect(r.stderr).toMatch(/mounted +\d+ blob/);
@@ -352,7 +397,11 @@ describe("faults", () => {
       // What the first run completed is skipped (a blob the registry stored just before
       // the kill, without logging it, is skipped too); the rest is uploaded once.
       for (const d of firstUploads) expect(existing).toContain(d);
-      expect([...existing, ...uploaded].sort()).toEqual(blobsOf(v1).map((b) => b.digest).sort());
+      expect([...existing, ...uploaded].sort()).toEqual(
+        blobsOf(v1)
+          .map((b) => b.digest)
+          .sort(),
+      );
       expect(uploaded).toContain(v1.layers[0].digest);
       const all = completedUploads(victim.access());
       expect(new Set(all).size).toBe(all.length); // no blob completed twice
@@ -378,9 +427,12 @@ describe("bad usage: one clear message, exit 2, nothing sent", () => {
       [["push", `${layout}:v0`], "expected LAYOUT[:TAG] and at least one docker://HOST/REPO:TAG"],
       [["push", `${layout}:v0`, `docker://${reg.host}/x:v0`, "--chunk-size", "lots"], '--chunk-size expects a size such as 500M, 2GiB or 1048576, got "lots"'],
       [["evaluate", "--against", `docker://${reg.host}/x:v0`], "expected one IMAGE (an OCI layout DIR or DIR:TAG), got 0"],
-      [["build", "closure.json", "--push", `docker://${reg.host}/x:v0`, "-o", join(empty, "image.tar")], "build: --push pushes an OCI layout: use --format oci -o DIR (got --format docker-archive)"],
+      [
+        ["build", "closure.json", "--push", `docker://${reg.host}/x:v0`, "-o", join(empty, "image.tar")],
+        "build: --push pushes an OCI layout: use --format oci -o DIR (got --format docker-archive)",
+      ],
       [["build", "closure.json", "--mount-from", "team/base", "-o", join(empty, "image.tar")], "build: --mount-from goes with --push"],
-      [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--max-pull", "big"], '--max-pull expects a size'],
+      [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--max-pull", "big"], "--max-pull expects a size"],
       [["evaluate", "--against", `docker://${reg.host}/x:v0`, `${layout}:v1`, "--platform", "linux"], "--platform expects OS/ARCH[/VARIANT]"],
     ];
     const mark = reg.access().length;
@@ -390,7 +442,12 @@ describe("bad usage: one clear message, exit 2, nothing sent", () => {
       expect(r.stderr, args.join(" ")).toContain(message);
       expect(r.stderr).not.toContain("    at ");
     }
-    expect(reg.access().slice(mark).filter((l) => l.method !== "GET" || l.path !== "/v2/")).toEqual([]);
+    expect(
+      reg
+        .access()
+        .slice(mark)
+        .filter((l) => l.method !== "GET" || l.path !== "/v2/"),
+    ).toEqual([]);
   });
 
   it("a layout whose blob is missing fails before anything is uploaded", async () => {
@@ -431,7 +488,12 @@ describe("bad usage: one clear message, exit 2, nothing sent", () => {
 
 describe("references, auth files, challenges", () => {
   it("parses docker:// references like docker does", () => {
-    expect(parseImageReference("docker://127.0.0.1:5000/team/app:v2")).toEqual({ host: "127.0.0.1:5000", endpoint: "127.0.0.1:5000", repository: "team/app", tag: "v2" });
+    expect(parseImageReference("docker://127.0.0.1:5000/team/app:v2")).toEqual({
+      host: "127.0.0.1:5000",
+      endpoint: "127.0.0.1:5000",
+      repository: "team/app",
+      tag: "v2",
+    });
     expect(parseImageReference("alpine:3")).toMatchObject({ host: "docker.io", endpoint: "registry-1.docker.io", repository: "library/alpine", tag: "3" });
     expect(parseImageReference("localhost/app")).toMatchObject({ host: "localhost", repository: "app" });
     expect(() => parseImageReference("docker://h.io/App:v1")).toThrow(/not a valid repository name/);
@@ -448,14 +510,22 @@ describe("references, auth files, challenges", () => {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     mkdirSync(join(dir, "run", "containers"), { recursive: true });
     mkdirSync(join(dir, "docker"));
-    writeFileSync(join(dir, "run", "containers", "auth.json"), JSON.stringify({ auths: { "r.example:5000": { auth: b64("xdg:1") }, "r.example:5000/team/app": { auth: b64("repo:2") } } }));
-    writeFileSync(join(dir, "docker", "config.json"), JSON.stringify({ auths: { "https://index.docker.io/v1/": { auth: b64("hub:3") } }, credHelpers: { "gcr.io": "gcloud" } }));
+    writeFileSync(
+      join(dir, "run", "containers", "auth.json"),
+      JSON.stringify({ auths: { "r.example:5000": { auth: b64("xdg:1") }, "r.example:5000/team/app": { auth: b64("repo:2") } } }),
+    );
+    writeFileSync(
+      join(dir, "docker", "config.json"),
+      JSON.stringify({ auths: { "https://index.docker.io/v1/": { auth: b64("hub:3") } }, credHelpers: { "gcr.io": "gcloud" } }),
+    );
     const env = { HOME: dir, XDG_RUNTIME_DIR: join(dir, "run"), DOCKER_CONFIG: join(dir, "docker") };
     expect(lookupCredentials("r.example:5000", "team/app", env).credentials?.username).toBe("repo");
     expect(lookupCredentials("r.example:5000", "team/other", env).credentials?.username).toBe("xdg");
     expect(lookupCredentials("docker.io", "library/alpine", env).credentials).toMatchObject({ username: "hub", password: "3" });
     expect(lookupCredentials("gcr.io", "p/app", env)).toMatchObject({ helper: "gcloud" });
-    expect(lookupCredentials("r.example:5000", "team/app", { ...env, REGISTRY_AUTH_FILE: join(dir, "docker", "config.json") }).credentials?.username).toBe("repo");
+    expect(lookupCredentials("r.example:5000", "team/app", { ...env, REGISTRY_AUTH_FILE: join(dir, "docker", "config.json") }).credentials?.username).toBe(
+      "repo",
+    );
     expect(() => lookupCredentials("x", "y", env, join(dir, "missing.json"))).toThrow(/--authfile .*missing\.json: no such file/);
   });
 

@@ -105,7 +105,13 @@ export class CompressedSizer {
       } else missing.push(todo[j]);
     });
     if (missing.length > 0) {
-      const built = await cacheLayers({ ...common, layers: missing.map((i) => ({ paths: layers[i] })), cache: this.cache, ...(this.o.workers !== undefined ? { workers: this.o.workers } : {}), ...(this.o.onProgress ? { onProgress: this.o.onProgress } : {}) });
+      const built = await cacheLayers({
+        ...common,
+        layers: missing.map((i) => ({ paths: layers[i] })),
+        cache: this.cache,
+        ...(this.o.workers !== undefined ? { workers: this.o.workers } : {}),
+        ...(this.o.onProgress ? { onProgress: this.o.onProgress } : {}),
+      });
       built.forEach((b, j) => (out[missing[j]] = b.size));
       this.built += missing.length;
     }
@@ -116,7 +122,10 @@ export class CompressedSizer {
   /** Each path of the version compressed alone (its one-path layer). */
   async pathSizes(doc: ClosureDocument): Promise<Map<string, number>> {
     const paths = doc.entries.map((e) => e.path);
-    const sizes = await this.sizes(doc, paths.map((p) => [p]));
+    const sizes = await this.sizes(
+      doc,
+      paths.map((p) => [p]),
+    );
     return new Map(paths.map((p, i) => [p, sizes[i]]));
   }
 }
@@ -127,7 +136,11 @@ function storeDirOf(layers: readonly (readonly string[])[]): string {
 }
 
 /** Compressed cost of each strategy's plans over the series. */
-export async function compressedSeries(versions: readonly NamedClosure[], plans: ReadonlyMap<string, readonly Layers[]>, o: CompressedOptions): Promise<CompressedSeries> {
+export async function compressedSeries(
+  versions: readonly NamedClosure[],
+  plans: ReadonlyMap<string, readonly Layers[]>,
+  o: CompressedOptions,
+): Promise<CompressedSeries> {
   const sizer = await CompressedSizer.open(o);
   const pathSizes: Map<string, number>[] = [];
   for (const v of versions) pathSizes.push(await sizer.pathSizes(v.doc));
@@ -171,7 +184,11 @@ export async function compressedSeries(versions: readonly NamedClosure[], plans:
       });
     }
     const sum = (f: (u: CompressedUpdate) => number) => updates.reduce((a, u) => a + f(u), 0);
-    strategies.push({ strategy, updates, total: { pulledBytes: sum((u) => u.pulledBytes), idealBytes: sum((u) => u.idealBytes), worstBytes: sum((u) => u.worstBytes) } });
+    strategies.push({
+      strategy,
+      updates,
+      total: { pulledBytes: sum((u) => u.pulledBytes), idealBytes: sum((u) => u.idealBytes), worstBytes: sum((u) => u.worstBytes) },
+    });
   }
   const c = o.compression ?? defaultCompression;
   return { compression: `${c.algorithm}:${c.level}`, strategies, layersCached: sizer.cached, layersBuilt: sizer.built };

@@ -26,10 +26,18 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
     await client.authorize([`repository:${ref.repository}:pull`]);
     const target = ref.digest ?? ref.tag ?? "latest";
     const get = async (reference: string) => {
-      const res = await client.request({ method: "GET", url: `/v2/${ref.repository}/manifests/${reference}`, headers: { accept: ACCEPT }, retry: true, maxBody: 8 << 20 });
+      const res = await client.request({
+        method: "GET",
+        url: `/v2/${ref.repository}/manifests/${reference}`,
+        headers: { accept: ACCEPT },
+        retry: true,
+        maxBody: 8 << 20,
+      });
       if (res.status === 404) throw new RegistryError("not-found", `${formatReference(ref)}: no such manifest (${errorText(res)})`, 404);
       if (res.status !== 200) throw new RegistryError("refused", `GET manifest ${formatReference(ref)}: ${errorText(res)}`, res.status);
-      const type = String(res.headers["content-type"] ?? "").split(";")[0].trim();
+      const type = String(res.headers["content-type"] ?? "")
+        .split(";")[0]
+        .trim();
       return { res, type, digest: typeof res.headers["docker-content-digest"] === "string" ? res.headers["docker-content-digest"] : undefined };
     };
     const first = await get(target);
@@ -39,22 +47,47 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
     } catch {
       throw new RegistryError("protocol", `${formatReference(ref)}: the manifest is not JSON`);
     }
-    const isIndex = first.type === MEDIA.ociIndex || first.type === MEDIA.dockerList || doc.mediaType === MEDIA.ociIndex || doc.mediaType === MEDIA.dockerList || (Array.isArray(doc.manifests) && (doc as { layers?: unknown }).layers === undefined);
+    const isIndex =
+      first.type === MEDIA.ociIndex ||
+      first.type === MEDIA.dockerList ||
+      doc.mediaType === MEDIA.ociIndex ||
+      doc.mediaType === MEDIA.dockerList ||
+      (Array.isArray(doc.manifests) && (doc as { layers?: unknown }).layers === undefined);
     if (!isIndex) {
       if (first.type === "application/vnd.docker.distribution.manifest.v1+json" || first.type === "application/vnd.docker.distribution.manifest.v1+prettyjws") {
-        throw new RegistryError("protocol", `${formatReference(ref)} is a schema 1 manifest, which carries no blob sizes; re-push it as OCI or docker v2 schema 2`);
+        throw new RegistryError(
+          "protocol",
+          `${formatReference(ref)} is a schema 1 manifest, which carries no blob sizes; re-push it as OCI or docker v2 schema 2`,
+        );
       }
-      return { reference: formatReference(ref), ...(first.digest ? { manifestDigest: first.digest } : {}), manifest: parseImageManifest(first.res.body, formatReference(ref)) };
+      return {
+        reference: formatReference(ref),
+        ...(first.digest ? { manifestDigest: first.digest } : {}),
+        manifest: parseImageManifest(first.res.body, formatReference(ref)),
+      };
     }
     const want = platform ?? { os: "linux", architecture: "amd64" };
     const entries = (doc.manifests as Descriptor[]).filter((m) => m && typeof m.digest === "string");
-    const match = entries.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture && (want.variant === undefined || m.platform?.variant === want.variant));
+    const match = entries.find(
+      (m) =>
+        m.platform?.os === want.os && m.platform?.architecture === want.architecture && (want.variant === undefined || m.platform?.variant === want.variant),
+    );
     if (!match) {
-      const have = entries.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ""}` : "?")).join(", ");
-      throw new RegistryError("not-found", `${formatReference(ref)} is an index without ${want.os}/${want.architecture}${want.variant ? `/${want.variant}` : ""} (it has ${have || "no platforms"})`);
+      const have = entries
+        .map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ""}` : "?"))
+        .join(", ");
+      throw new RegistryError(
+        "not-found",
+        `${formatReference(ref)} is an index without ${want.os}/${want.architecture}${want.variant ? `/${want.variant}` : ""} (it has ${have || "no platforms"})`,
+      );
     }
     const second = await get(match.digest);
-    return { reference: formatReference(ref), manifestDigest: match.digest, manifest: parseImageManifest(second.res.body, `${formatReference(ref)}@${match.digest}`), platform: match.platform ?? want };
+    return {
+      reference: formatReference(ref),
+      manifestDigest: match.digest,
+      manifest: parseImageManifest(second.res.body, `${formatReference(ref)}@${match.digest}`),
+      platform: match.platform ?? want,
+    };
   } finally {
     client.close();
   }

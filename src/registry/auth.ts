@@ -64,7 +64,8 @@ export function lookupCredentials(host: string, repository: string, env: Env, au
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      if (authfile !== undefined) throw new UsageError(`--authfile ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+      if (authfile !== undefined)
+        throw new UsageError(`--authfile ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
       continue;
     }
     let doc: unknown;

@@ -59,7 +59,18 @@ interface RequestSpec {
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+]);
 
 /** A network failure (no HTTP answer). */
 export class NetworkFailure extends Error {
@@ -78,7 +89,8 @@ export function isRetryable(e: unknown): boolean {
 }
 
 /** The server does not speak TLS (a plain-HTTP registry asked over https). */
-const isTlsMismatch = (e: unknown) => e instanceof NetworkFailure && (e.code === "EPROTO" || /^ERR_SSL_/.test(e.code ?? "") || /wrong version number|packet length too long/i.test(e.message));
+const isTlsMismatch = (e: unknown) =>
+  e instanceof NetworkFailure && (e.code === "EPROTO" || /^ERR_SSL_/.test(e.code ?? "") || /wrong version number|packet length too long/i.test(e.message));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,23 +156,28 @@ export class RegistryClient {
         res = await this.sendRetrying(spec, plainAllowed ? 0 : this.retries);
       } catch (e) {
         if (!plainAllowed && isTlsMismatch(e)) {
-          throw new RegistryError("network", `${this.host} does not answer over HTTPS (${(e as Error).message.trim()}); strata uses plain HTTP only for loopback hosts (localhost, 127.0.0.0/8, ::1) or with --insecure`);
+          throw new RegistryError(
+            "network",
+            `${this.host} does not answer over HTTPS (${(e as Error).message.trim()}); strata uses plain HTTP only for loopback hosts (localhost, 127.0.0.0/8, ::1) or with --insecure`,
+          );
         }
         if (!plainAllowed || !(e instanceof NetworkFailure)) throw e;
         this.base = new URL(`http://${this.host}/`);
         res = await this.sendRetrying(spec, this.retries);
       }
     } catch (e) {
-      if (e instanceof NetworkFailure) throw new RegistryError("network", `cannot reach the registry ${this.host}: ${e.message} (after ${this.retries + 1} attempts)`);
+      if (e instanceof NetworkFailure)
+        throw new RegistryError("network", `cannot reach the registry ${this.host}: ${e.message} (after ${this.retries + 1} attempts)`);
       throw e;
     }
     if (res.status === 401) this.challenge = parseChallengeHeader(res);
-    else if (res.status !== 200) throw new RegistryError("protocol", `${this.host} does not answer as an OCI registry: GET /v2/ returned ${res.status}`, res.status);
+    else if (res.status !== 200)
+      throw new RegistryError("protocol", `${this.host} does not answer as an OCI registry: GET /v2/ returned ${res.status}`, res.status);
     this.pinged = true;
   }
 
   private async sendRetrying(spec: RequestSpec, retries: number): Promise<Response> {
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       try {
         const res = await this.send(spec, false);
         if (RETRY_STATUS.has(res.status) && attempt < retries) {
@@ -189,7 +206,8 @@ export class RegistryClient {
       this.authorization = basicHeader(creds);
       return;
     }
-    if (c.scheme !== "bearer") throw new RegistryError("auth", `${this.host} asks for "${c.scheme}" authentication, which strata does not speak (Basic and Bearer only)`);
+    if (c.scheme !== "bearer")
+      throw new RegistryError("auth", `${this.host} asks for "${c.scheme}" authentication, which strata does not speak (Basic and Bearer only)`);
     if (this.authorization !== undefined && scopes.every((s) => this.scopes.has(s))) return;
     for (const s of scopes) this.scopes.add(s);
     this.authorization = `Bearer ${await this.fetchToken(c, [...this.scopes])}`;
@@ -234,7 +252,11 @@ export class RegistryClient {
     }
     if (res.status === 401 || res.status === 403) {
       if (!creds) throw this.noCredentials();
-      throw new RegistryError("auth", `token server ${url.origin} refused the credentials for ${creds.username} (from ${creds.source}): HTTP ${res.status}`, res.status);
+      throw new RegistryError(
+        "auth",
+        `token server ${url.origin} refused the credentials for ${creds.username} (from ${creds.source}): HTTP ${res.status}`,
+        res.status,
+      );
     }
     if (res.status !== 200) throw new RegistryError("auth", `token server ${url.origin} returned HTTP ${res.status}`, res.status);
     let doc: { token?: unknown; access_token?: unknown };
@@ -284,7 +306,11 @@ export class RegistryClient {
           await this.backoff(++attempt, `${spec.method} ${shortUrl(spec.url)}: ${e.message}`);
           continue;
         }
-        if (e instanceof NetworkFailure) throw new RegistryError("network", `${spec.method} ${this.host}${shortUrl(spec.url)}: ${e.message}${spec.retry ? ` (after ${attempt + 1} attempts)` : ""}`);
+        if (e instanceof NetworkFailure)
+          throw new RegistryError(
+            "network",
+            `${spec.method} ${this.host}${shortUrl(spec.url)}: ${e.message}${spec.retry ? ` (after ${attempt + 1} attempts)` : ""}`,
+          );
         throw e;
       }
     }

@@ -61,7 +61,15 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function checkDescriptor(d: unknown, where: string): Descriptor {
   const x = d as Descriptor;
-  if (typeof x !== "object" || x === null || typeof x.digest !== "string" || !DIGEST.test(x.digest) || !Number.isSafeInteger(x.size) || x.size < 0 || typeof x.mediaType !== "string") {
+  if (
+    typeof x !== "object" ||
+    x === null ||
+    typeof x.digest !== "string" ||
+    !DIGEST.test(x.digest) ||
+    !Number.isSafeInteger(x.size) ||
+    x.size < 0 ||
+    typeof x.mediaType !== "string"
+  ) {
     throw new InputError("bad-entry", `${where}: not a descriptor with mediaType, sha256 digest and size`);
   }
   return x;
@@ -75,7 +83,8 @@ export function parseImageManifest(bytes: Buffer, where: string): ImageManifest 
   } catch (e) {
     throw new InputError("invalid-json", `${where}: manifest is not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(doc.layers) || doc.config === undefined) throw new InputError("unsupported-shape", `${where}: not an image manifest (no config and layers)`);
+  if (!Array.isArray(doc.layers) || doc.config === undefined)
+    throw new InputError("unsupported-shape", `${where}: not an image manifest (no config and layers)`);
   const mediaType = typeof doc.mediaType === "string" ? doc.mediaType : MEDIA.ociManifest;
   return {
     mediaType,
@@ -87,7 +96,9 @@ export function parseImageManifest(bytes: Buffer, where: string): ImageManifest 
 export async function readLayout(arg: string): Promise<LayoutImage> {
   const { dir, tag } = splitLayoutArgument(arg);
   if (!existsSync(join(dir, "oci-layout")) || !existsSync(join(dir, "index.json"))) {
-    throw new UsageError(`${dir} is not an OCI image layout (no oci-layout and index.json); build one with 'strata build --format oci -o DIR' or 'skopeo copy ... oci:DIR:TAG'`);
+    throw new UsageError(
+      `${dir} is not an OCI image layout (no oci-layout and index.json); build one with 'strata build --format oci -o DIR' or 'skopeo copy ... oci:DIR:TAG'`,
+    );
   }
   let index: { manifests?: unknown };
   try {

@@ -124,7 +124,10 @@ export async function pushImage(image: LayoutImage, destinations: readonly Image
         if (res.status !== 201 && res.status !== 200) throw refused(`PUT manifest ${dest.repository}:${t}`, res);
         const got = header(res, "docker-content-digest");
         if (got !== undefined && got !== image.descriptor.digest) {
-          throw new RegistryError("protocol", `${dest.host}/${dest.repository}:${t}: the registry stored the manifest as ${got}, not ${image.descriptor.digest}`);
+          throw new RegistryError(
+            "protocol",
+            `${dest.host}/${dest.repository}:${t}: the registry stored the manifest as ${got}, not ${image.descriptor.digest}`,
+          );
         }
       }
       const sum = (a: BlobAction) => results.filter((r) => r.action === a).reduce((s, r) => s + r.size, 0);
@@ -205,7 +208,11 @@ class BlobPusher {
       try {
         let location: string;
         if (from !== undefined) {
-          const res = await this.client.request({ method: "POST", url: `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(b.digest)}&from=${encodeURIComponent(from)}`, retry: false });
+          const res = await this.client.request({
+            method: "POST",
+            url: `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(b.digest)}&from=${encodeURIComponent(from)}`,
+            retry: false,
+          });
           if (res.status === 201) return { ...base, action: "mounted", from };
           if (res.status !== 202) throw refused(`mount ${b.digest} from ${from}`, res);
           from = undefined; // not mountable after all: upload into the session the registry opened

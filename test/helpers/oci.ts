@@ -25,7 +25,7 @@ export function tempDir(prefix: string): string {
 }
 
 export function settingsOf(c: BuildCase) {
-  const conf = c.input.conf as Record<string, unknown> & { uid: number | string; gid: number | string; uname: string; gname: string };
+  const conf = c.input.conf as unknown as { mtime: unknown; uid: number | string; gid: number | string; uname: string; gname: string };
   return { mtime: Math.trunc(Date.parse(String(conf.mtime)) / 1000), uid: Number(conf.uid), gid: Number(conf.gid), uname: conf.uname, gname: conf.gname };
 }
 

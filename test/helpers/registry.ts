@@ -38,7 +38,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForHttp(port: number, child?: ChildProcess, log?: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (child && child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${log ? readFileSync(log, "utf8").slice(-2000) : ""}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`docker-registry exited with ${child.exitCode}: ${log ? readFileSync(log, "utf8").slice(-2000) : ""}`);
     const ok = await new Promise<boolean>((resolve) => {
       const req = http.get({ host: "127.0.0.1", port, path: "/v2/", timeout: 1000 }, (res) => {
         res.resume();
@@ -200,7 +201,10 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
         seen.push({ method: req.method ?? "", url: req.url ?? "", outcome: "401" });
         req.resume();
         res
-          .writeHead(401, { "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="${options.bearer.service}"${scope}`, "content-type": "application/json" })
+          .writeHead(401, {
+            "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="${options.bearer.service}"${scope}`,
+            "content-type": "application/json",
+          })
           .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
         return;
       }
@@ -210,7 +214,9 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
     if (fault === "500") {
       seen.push({ method: req.method ?? "", url: req.url ?? "", outcome: "fault 500" });
       req.resume();
-      req.on("end", () => res.writeHead(500, { "content-type": "application/json" }).end('{"errors":[{"code":"UNKNOWN","message":"injected by the test proxy"}]}'));
+      req.on("end", () =>
+        res.writeHead(500, { "content-type": "application/json" }).end('{"errors":[{"code":"UNKNOWN","message":"injected by the test proxy"}]}'),
+      );
       return;
     }
     if (fault === "cut") {
@@ -262,7 +268,24 @@ export function layerBlob(spec: LayerSpec): { tar: Buffer; gz: Buffer } {
     mkdirSync(join(p, ".."), { recursive: true });
     writeFileSync(p, content);
   }
-  const r = spawnSync("tar", ["--sort=name", "--mtime=@1", "--owner=0", "--group=0", "--numeric-owner", "--format=posix", "--pax-option=delete=atime,delete=ctime", "-C", src, "-cf", "-", "nix"], { maxBuffer: 1 << 30 });
+  const r = spawnSync(
+    "tar",
+    [
+      "--sort=name",
+      "--mtime=@1",
+      "--owner=0",
+      "--group=0",
+      "--numeric-owner",
+      "--format=posix",
+      "--pax-option=delete=atime,delete=ctime",
+      "-C",
+      src,
+      "-cf",
+      "-",
+      "nix",
+    ],
+    { maxBuffer: 1 << 30 },
+  );
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   const tar = r.stdout as Buffer;
   return { tar, gz: gzipSync(tar, { level: 6 }) };
@@ -292,10 +315,14 @@ export function writeLayout(dir: string, tag: string, layers: readonly LayerSpec
     }),
   );
   const configDesc = { mediaType: "application/vnd.oci.image.config.v1+json", digest: put(config), size: config.length };
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDesc, layers: layerDescs }));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDesc, layers: layerDescs }),
+  );
   const manifestDigest = put(manifest);
   const indexPath = join(dir, "index.json");
-  const index = existsSync(indexPath) ? (JSON.parse(readFileSync(indexPath, "utf8")) as { manifests: { annotations?: Record<string, string> }[] }) : { schemaVersion: 2, manifests: [] };
+  const index = existsSync(indexPath)
+    ? (JSON.parse(readFileSync(indexPath, "utf8")) as { manifests: { annotations?: Record<string, string> }[] })
+    : { schemaVersion: 2, manifests: [] };
   index.manifests = index.manifests.filter((m) => m.annotations?.["org.opencontainers.image.ref.name"] !== tag);
   index.manifests.push({
     mediaType: "application/vnd.oci.image.manifest.v1+json",
@@ -343,7 +370,14 @@ export function runAsync(cmd: string, args: string[], env?: Record<string, strin
 
 /** The built CLI (dist/cli/main.js), as a user runs it. HOME points at an empty directory unless given. */
 export function strata(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return runAsync(process.execPath, [builtCli, ...args], { HOME: emptyHome(), DOCKER_CONFIG: "", REGISTRY_AUTH_FILE: "", XDG_RUNTIME_DIR: "", XDG_CONFIG_HOME: "", ...env });
+  return runAsync(process.execPath, [builtCli, ...args], {
+    HOME: emptyHome(),
+    DOCKER_CONFIG: "",
+    REGISTRY_AUTH_FILE: "",
+    XDG_RUNTIME_DIR: "",
+    XDG_CONFIG_HOME: "",
+    ...env,
+  });
 }
 
 let home: string | undefined;

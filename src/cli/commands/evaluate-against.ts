@@ -68,7 +68,9 @@ export async function runEvaluateAgainst(args: string[], io: CliIo): Promise<num
   if (values.json === true) io.out(JSON.stringify({ ...cost, ...(maxPull !== undefined ? { maxPull, exceeded } : {}) }, null, 2) + "\n");
   else io.out(againstText(cost, maxPull));
   if (exceeded) {
-    messages(io, values.quiet === true).warn(`the update pulls ${formatBytes(cost.pullBytes)} (${cost.pullBytes} bytes), above --max-pull ${formatBytes(maxPull)} (${maxPull} bytes)`);
+    messages(io, values.quiet === true).warn(
+      `the update pulls ${formatBytes(cost.pullBytes)} (${cost.pullBytes} bytes), above --max-pull ${formatBytes(maxPull)} (${maxPull} bytes)`,
+    );
     return EXIT_MAX_PULL;
   }
   return 0;

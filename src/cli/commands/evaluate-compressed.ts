@@ -64,7 +64,12 @@ export function wantsCompressed(values: ParsedArgs["values"], series: boolean): 
   return true;
 }
 
-export async function runCompressed(values: ParsedArgs["values"], closures: readonly NamedClosure[], plans: Map<string, Layers[]>, io: CliIo): Promise<CompressedSeries> {
+export async function runCompressed(
+  values: ParsedArgs["values"],
+  closures: readonly NamedClosure[],
+  plans: Map<string, Layers[]>,
+  io: CliIo,
+): Promise<CompressedSeries> {
   const c = stringOption(values.compression);
   const storeRoot = stringOption(values["store-root"]);
   let last = 0;

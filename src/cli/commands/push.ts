@@ -76,7 +76,10 @@ export const pushCommand: Command = {
       verbose: { type: "boolean", short: "v" },
       quiet: { type: "boolean", short: "q" },
     });
-    if (positionals.length < 2) throw new UsageError(`push: expected LAYOUT[:TAG] and at least one docker://HOST/REPO:TAG, got ${positionals.length} argument(s). See 'strata push --help'.`);
+    if (positionals.length < 2)
+      throw new UsageError(
+        `push: expected LAYOUT[:TAG] and at least one docker://HOST/REPO:TAG, got ${positionals.length} argument(s). See 'strata push --help'.`,
+      );
     const quiet = values.quiet === true;
     const verbose = values.verbose === true && !quiet;
     const msg = messages(io, quiet);
@@ -96,7 +99,12 @@ export const pushCommand: Command = {
       insecure: values.insecure === true,
       env: io.env,
       onRetry: (line) => msg.warn(line),
-      onBlob: verbose ? (repo, b) => msg.info(`${repo}: ${b.action.padEnd(8)} ${b.digest} ${formatBytes(b.size)}${b.from ? ` from ${b.from}` : ""}${b.chunks ? ` in ${b.chunks} chunks` : ""}`) : undefined,
+      onBlob: verbose
+        ? (repo, b) =>
+            msg.info(
+              `${repo}: ${b.action.padEnd(8)} ${b.digest} ${formatBytes(b.size)}${b.from ? ` from ${b.from}` : ""}${b.chunks ? ` in ${b.chunks} chunks` : ""}`,
+            )
+        : undefined,
     });
     io.out(values.json === true ? JSON.stringify(report, null, 2) + "\n" : pushText(report));
     return 0;
@@ -112,7 +120,9 @@ export function pushText(r: PushReport): string {
     lines.push(`  mounted  ${count("mounted")} blob(s), ${formatBytes(d.bytesMounted)} (${d.bytesMounted} bytes)`);
     lines.push(`  existing ${count("existing")} blob(s), ${formatBytes(d.bytesExisting)} (${d.bytesExisting} bytes)`);
   }
-  lines.push(`total: ${r.bytesUploaded} bytes uploaded, ${r.bytesSkipped} bytes skipped${r.retries ? `, ${r.retries} retr${r.retries === 1 ? "y" : "ies"}` : ""}`);
+  lines.push(
+    `total: ${r.bytesUploaded} bytes uploaded, ${r.bytesSkipped} bytes skipped${r.retries ? `, ${r.retries} retr${r.retries === 1 ? "y" : "ies"}` : ""}`,
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -140,7 +150,9 @@ export function checkPushAfterBuild(values: ParsedArgs["values"], format: string
     return undefined;
   }
   if (format !== "oci" || output === undefined || output === "-") {
-    throw new UsageError(`build: --push pushes an OCI layout: use --format oci -o DIR (got --format ${format}${output === undefined || output === "-" ? " to stdout" : ""}); a docker-archive can be pushed with skopeo copy docker-archive:FILE docker://...`);
+    throw new UsageError(
+      `build: --push pushes an OCI layout: use --format oci -o DIR (got --format ${format}${output === undefined || output === "-" ? " to stdout" : ""}); a docker-archive can be pushed with skopeo copy docker-archive:FILE docker://...`,
+    );
   }
   return refs.map((r) => parseImageReference(r, "build: --push"));
 }
