@@ -10,4 +10,14 @@ import { popularityCommand } from "./popularity.js";
 import { pushCommand } from "./push.js";
 import { reportCommand } from "./report.js";
 
-export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand, buildCommand, pushCommand];
+export const commands: Command[] = [
+  layerCommand,
+  explainCommand,
+  dotCommand,
+  reportCommand,
+  popularityCommand,
+  checkCommand,
+  evaluateCommand,
+  buildCommand,
+  pushCommand,
+];
