@@ -4,8 +4,9 @@ import { checkCommand } from "./check.js";
 import { dotCommand } from "./dot.js";
 import { evaluateCommand } from "./evaluate.js";
 import { explainCommand } from "./explain.js";
+import { fleetCommand } from "./fleet.js";
 import { layerCommand } from "./layer.js";
 import { popularityCommand } from "./popularity.js";
 import { reportCommand } from "./report.js";
 
-export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand];
+export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand, fleetCommand];
