@@ -469,6 +469,26 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     else if (k <= 1) rawLayers.push({ vertices: uPaths[u].slice().sort(order), users: uUsers[u], existing: false });
     else for (const g of splits.get(u)!.groups(k)) rawLayers.push({ vertices: g.sort(order), users: uUsers[u], existing: false });
   }
+  // Two units can end with the same paths for different images (the same merge made twice, or a
+  // class equal to an existing layer): one layer, its users joined (an existing order wins).
+  {
+    const bySet = new Map<string, number>();
+    const merged: typeof rawLayers = [];
+    for (const l of rawLayers) {
+      const key = l.vertices.slice().sort((a, b) => a - b).join(",");
+      const k = bySet.get(key);
+      if (k === undefined) {
+        bySet.set(key, merged.length);
+        merged.push({ ...l });
+        continue;
+      }
+      const m = merged[k];
+      const users = Int32Array.from([...m.users, ...l.users]).sort();
+      merged[k] = m.existing || !l.existing ? { vertices: m.vertices, users, existing: m.existing } : { vertices: l.vertices, users, existing: true };
+    }
+    rawLayers.length = 0;
+    rawLayers.push(...merged);
+  }
   // Deterministic ids: by first path of the layer (a path starts at most one layer per image, and
   // two layers with the same first path have disjoint users), then by first user.
   rawLayers.sort((x, y) => order(x.vertices[0], y.vertices[0]) || x.users[0] - y.users[0]);
