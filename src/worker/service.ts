@@ -19,6 +19,7 @@ import type { Layers, StrategyOptions, StrategyResult } from "../strategies/type
 import { instantiateKernels } from "../wasm/load.js";
 import { explainPath, type Explanation } from "./explain.js";
 import { pipelinePlanner, strategyPlanner } from "../evaluate/planners.js";
+import { planFleet, type FleetOptions, type FleetPlan } from "../fleet/plan.js"; // issue 16
 
 /** Closure input: JSON or gzipped JSON bytes (gzip detected by content), JSON text, or a parsed value. */
 export type ClosureInput = ArrayBuffer | ArrayBufferView | string | { readonly json: unknown };
@@ -230,6 +231,17 @@ export class StrataService {
     const versions = ids.map((id) => ({ name: this.get(id).info.name, doc: this.get(id).doc }));
     const evaluation = evaluateSeries(versions, this.planners(request));
     return { evaluation, html: seriesHtml(evaluation) };
+  }
+
+  /**
+   * `strata fleet`: the loaded closures planned jointly (issue 16). Budgets by
+   * closure id override `options.budget`; the names are the closures' names.
+   */
+  fleet(ids: readonly number[], options: FleetOptions = {}, budgets: Readonly<Record<number, number>> = {}): FleetPlan {
+    return planFleet(
+      ids.map((id) => ({ name: this.get(id).info.name, doc: this.get(id).doc, budget: budgets[id] })),
+      options,
+    );
   }
 
   /** `strata evaluate --images`: layer sharing across the given closures. */
