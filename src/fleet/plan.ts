@@ -377,6 +377,15 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
       else pool[j] = m;
     }
   };
+  // Users keys, cached per unit until its stamp moves (user lists can hold every image).
+  const keyCache = new Map<number, { stamp: number; key: string }>();
+  const usersKey = (u: number): string => {
+    const c = keyCache.get(u);
+    if (c !== undefined && c.stamp === uStamp[u]) return c.key;
+    const key = uUsers[u].join(",");
+    keyCache.set(u, { stamp: uStamp[u], key });
+    return key;
+  };
   const SMALLEST = 12;
   for (let round = 0; ; round++) {
     const overImages: number[] = [];
@@ -400,7 +409,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
       const byUsers = new Map<string, number>();
       for (const u of units) {
         if (uFrozen[u]) continue;
-        const key = uUsers[u].join(",");
+        const key = usersKey(u);
         const first = byUsers.get(key);
         if (first === undefined) byUsers.set(key, u);
         else offer(first, u);
