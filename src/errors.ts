@@ -65,3 +65,35 @@ export class UsageError extends StrataError {
 export function isStrataError(e: unknown): e is StrataError {
   return e instanceof StrataError;
 }
+
+/**
+ * Building an image failed because of its inputs: a store path missing on disk
+ * or outside the store directory, an unreadable or special file, a plan that
+ * does not match the closure, a conf.json without a key, ... `path` names the
+ * file or store path concerned.
+ */
+export class BuildError extends StrataError {
+  override readonly name = "BuildError";
+  readonly exitCode = 2;
+  constructor(
+    code: BuildErrorCode,
+    message: string,
+    readonly path?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export type BuildErrorCode =
+  | "missing-path"
+  | "unreadable"
+  | "special-file"
+  | "file-changed"
+  | "outside-store-dir"
+  | "plan-mismatch"
+  | "bad-conf"
+  | "missing-key"
+  | "bad-customisation-layer"
+  | "bad-base-image"
+  | "bad-option"
+  | "output";

@@ -8,3 +8,10 @@ export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js
 export { WorkerCrashedError } from "./worker/errors.js";
 export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, EvaluationRequest, PlannerSpec } from "./worker/service.js";
 export type { Explanation } from "./worker/explain.js";
+// Building images (issue 14): docker-archive byte for byte nixpkgs' stream_layered_image.py.
+export { buildImage, buildImageFromConf, imageSpec, imageSpecFromConfFile, writeDockerArchive, checkPlanAgainstClosure, type BuildImageOptions, type BuildResult, type BuiltLayer, type ImageOptions, type BuildOutput } from "./image/build.js";
+export { imageSpecFromConf, type ImageSpec, type CustomisationLayer } from "./image/spec.js";
+export { prepareImage, dockerArchiveChunks, type PreparedImage, type PreparedLayer } from "./image/docker-archive.js";
+export { layerTarChunks, type TarSettings, type StoreLocation } from "./image/layer-tar.js";
+export { directoryTarChunks } from "./image/gnu-tar.js";
+export { BuildError, type BuildErrorCode } from "./errors.js";

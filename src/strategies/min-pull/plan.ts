@@ -245,12 +245,21 @@ export function planMinPull(input: PlanInput): Plan {
   };
 
   // --- candidate pairs ----------------------------------------------------------
-  const heap = new PairHeap();
+  // One heap per tier: tier 0 holds pairs of free groups (no kept previous
+  // layer in either), tier 1 pairs that break one kept layer, tier 2 pairs
+  // of two kept layers. A merge comes from the lowest tier that has one, so a
+  // kept layer is broken only when the budget or a layer-size bound leaves no
+  // other way, and then as few of them as possible: one at a time, joined to
+  // a free group (two kept layers merge together only when there is no free
+  // group at all). Within a tier the lowest price wins, and the price counts
+  // a kept layer's bytes as pulled again, so the cheapest to re-pull goes first.
+  const heaps = [new PairHeap(), new PairHeap(), new PairHeap()];
+  const push = (ra: number, rb: number, u: number, v: number) =>
+    heaps[gFrozen[ra] + gFrozen[rb]].push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
   const offer = (u: number, v: number) => {
     const ra = find(u);
     const rb = find(v);
-    if (ra === rb) return;
-    heap.push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
+    if (ra !== rb) push(ra, rb, u, v);
   };
   // Reference edges, at most `perVertex` per path: the closest in weight.
   const perVertex = 12;
@@ -266,38 +275,70 @@ export function planMinPull(input: PlanInput): Plan {
     }
   }
   // Neighbours in order of closure weight: paths that change about as often.
+  // The free paths get their own chain, so free merges never run out while
+  // two free groups remain (unless the maximum layer size forbids them).
   const byWeight = Array.from({ length: n }, (_, i) => i).sort((x, y) => gWeight[find(x)] - gWeight[find(y)] || x - y);
-  for (let i = 1; i < n; i++) offer(byWeight[i - 1], byWeight[i]);
+  let lastFree = -1;
+  for (let i = 0; i < n; i++) {
+    const v = byWeight[i];
+    if (i > 0 && (gFrozen[find(v)] || gFrozen[find(byWeight[i - 1])])) offer(byWeight[i - 1], v);
+    if (!gFrozen[find(v)]) {
+      if (lastFree >= 0) offer(lastFree, v);
+      lastFree = v;
+    }
+  }
+  // A vertex of some free group (free groups never freeze). Every kept layer
+  // gets a pair with it, so tier-1 merges never run out either.
+  let anchor = lastFree;
+  const keptReps = (input.keep ?? []).filter((l) => l.length > 0).map((l) => l[0]);
+  if (anchor >= 0) for (const v of keptReps) offer(v, anchor);
 
   // --- greedy merging ----------------------------------------------------------
   const undersized = (r: number) => gSize[r] < minLayer;
   let smallGroups = 0;
-  if (minLayer > 0) for (let v = 0; v < n; v++) if (parent[v] === v && undersized(v)) smallGroups++;
-  const top: number[] = [0, 0, 0, 0, 0];
-  while ((groups > budget || smallGroups > 0) && heap.size > 0 && groups > 1) {
-    heap.pop(top);
-    const ra = find(top[1]);
-    const rb = find(top[2]);
-    if (ra === rb) continue;
-    if (gStamp[ra] !== top[3] || gStamp[rb] !== top[4]) {
-      heap.push(price(ra, rb), top[1], top[2], gStamp[ra], gStamp[rb]);
-      continue;
-    }
-    if (gSize[ra] + gSize[rb] > maxLayer) continue;
-    if (groups <= budget && !undersized(ra) && !undersized(rb)) continue;
+  let freeGroups = 0;
+  let frozenGroups = 0;
+  for (let v = 0; v < n; v++) {
+    if (parent[v] !== v) continue;
+    if (minLayer > 0 && undersized(v)) smallGroups++;
+    if (gFrozen[v]) frozenGroups++;
+    else freeGroups++;
+  }
+  // scanFailed[t]: a scan found no merge of tier t; cleared when a new free
+  // group appears (merges otherwise only remove options).
+  const scanFailed = [false, false];
+  const eligible = (ra: number, rb: number) =>
+    gSize[ra] + gSize[rb] <= maxLayer && (groups > budget || undersized(ra) || undersized(rb));
+  const merge = (ra: number, rb: number): void => {
+    const tier = gFrozen[ra] + gFrozen[rb];
     const wasSmall = (undersized(ra) ? 1 : 0) + (undersized(rb) ? 1 : 0);
     // The larger group absorbs the smaller one (its bitset row survives).
     const [keep, gone] = gSize[ra] >= gSize[rb] ? [ra, rb] : [rb, ra];
     mergeInto(keep, gone);
     smallGroups -= wasSmall - (undersized(keep) ? 1 : 0);
-    // No new entries needed: the entries of both groups now price the union
+    if (tier === 0) freeGroups--;
+    else if (tier === 1) frozenGroups--;
+    else {
+      // Two kept layers became one free group: link it to the free groups,
+      // or, when it is the first, every kept layer to it.
+      frozenGroups -= 2;
+      freeGroups++;
+      scanFailed[0] = scanFailed[1] = false;
+      if (anchor >= 0) offer(keep, anchor);
+      else for (const v of keptReps) if (gFrozen[find(v)]) offer(v, keep);
+      anchor = keep;
+    }
+    // No other new entries: the entries of both groups now price the union
     // when they surface (their stamps are stale).
-  }
-  // Fallback when the candidate pairs ran out (the maximum layer size dropped
-  // some): price every pair of remaining groups that fits, merge the cheapest.
-  const scanMerge = (mustInclude: (r: number) => boolean): boolean => {
+  };
+  // Price every pair of live groups that may merge now, of tier at most
+  // `maxTier`, and merge the best (lowest tier, then lowest price): the
+  // fallback when the candidate pairs ran out (the maximum layer size or the
+  // minimum-size phase dropped some).
+  const scanMerge = (maxTier: number): boolean => {
     const live: number[] = [];
-    for (let v = 0; v < n; v++) if (parent[v] === v) live.push(v);
+    for (let v = 0; v < n; v++) if (parent[v] === v && gFrozen[v] <= maxTier) live.push(v);
+    let bestTier = maxTier + 1;
     let best = Infinity;
     let bi = -1;
     let bj = -1;
@@ -305,19 +346,39 @@ export function planMinPull(input: PlanInput): Plan {
       for (let j = i + 1; j < live.length; j++) {
         const a = live[i];
         const b = live[j];
-        if (!mustInclude(a) && !mustInclude(b)) continue;
-        if (gSize[a] + gSize[b] > maxLayer) continue;
+        const tier = gFrozen[a] + gFrozen[b];
+        if (tier > bestTier || !eligible(a, b)) continue;
         const d = price(a, b);
-        if (d < best) [best, bi, bj] = [d, a, b];
+        if (tier < bestTier || d < best) [bestTier, best, bi, bj] = [tier, d, a, b];
       }
     }
     if (bi < 0) return false;
-    const [keep, gone] = gSize[bi] >= gSize[bj] ? [bi, bj] : [bj, bi];
-    mergeInto(keep, gone);
+    merge(bi, bj);
     return true;
   };
-  while (groups > budget && scanMerge(() => true));
-  if (minLayer > 0) while (groups > 1 && scanMerge(undersized));
+  const top: number[] = [0, 0, 0, 0, 0];
+  merging: while ((groups > budget || smallGroups > 0) && groups > 1) {
+    let tier = 0;
+    while (heaps[tier].size === 0) {
+      // Before moving up a tier, make sure this one has really run out.
+      const possible = tier === 0 ? freeGroups >= 2 : tier === 1 ? freeGroups >= 1 && frozenGroups >= 1 : false;
+      if (possible && !scanFailed[tier]) {
+        if (scanMerge(tier)) continue merging;
+        scanFailed[tier] = true;
+      }
+      if (++tier === 3) break merging;
+    }
+    heaps[tier].pop(top);
+    const ra = find(top[1]);
+    const rb = find(top[2]);
+    if (ra === rb) continue;
+    if (gStamp[ra] !== top[3] || gStamp[rb] !== top[4]) {
+      push(ra, rb, top[1], top[2]);
+      continue;
+    }
+    if (eligible(ra, rb)) merge(ra, rb);
+  }
+  while ((groups > budget || smallGroups > 0) && groups > 1 && scanMerge(2));
   if (groups > budget) {
     // Only reachable when max-layer-size forbids every remaining merge.
     throw new PipelineError("min-pull",
