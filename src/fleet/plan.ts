@@ -43,6 +43,8 @@ import { MinHeap } from "./heap.js";
 
 /** Store-path layers an image gets when no budget is given (nixpkgs' maxLayers 100 minus the customisation layer). */
 export const DEFAULT_FLEET_BUDGET = 99;
+/** See FleetOptions.updateWeight. */
+export const DEFAULT_UPDATE_WEIGHT = 1;
 
 export interface FleetImage {
   readonly name: string;
@@ -60,6 +62,12 @@ export interface FleetOptions extends Omit<ChangeModelOptions, "history"> {
    * every image that holds all of its paths.
    */
   readonly existing?: readonly (readonly string[])[];
+  /**
+   * How much one byte of expected update cost (per update, summed over the
+   * images using a layer) weighs against one registry byte when budgets force
+   * merges (default 1). 0 = registry bytes only.
+   */
+  readonly updateWeight?: number;
   /** Most change sources tracked exactly while splitting (default 4096). */
   readonly maxSources?: number;
 }
@@ -328,7 +336,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   }
   /** A unit whose only user is j joins j's private pool (free: no one else uses it). */
   function settlePrivate(u: number): void {
-    if (!uAlive[u] || uUsers[u].length !== 1 || uFrozen[u]) return;
+    if (!settling || !uAlive[u] || uUsers[u].length !== 1 || uFrozen[u]) return;
     const j = uUsers[u][0];
     const p = pool[j];
     if (p === u) return;
@@ -337,6 +345,18 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   }
 
   // B. fit every budget.
+  const splitter = new Splitter(union, w, P, options.maxSources);
+  // Closure weight of each unit (its paths and everything they reference), cached per stamp.
+  const weightCache = new Map<number, { stamp: number; weight: number }>();
+  const unitWeight = (u: number): number => {
+    const c = weightCache.get(u);
+    if (c !== undefined && c.stamp === uStamp[u]) return c.weight;
+    const weight = splitter.closureWeight(uPaths[u]);
+    weightCache.set(u, { stamp: uStamp[u], weight });
+    return weight;
+  };
+  const lambda = options.updateWeight ?? DEFAULT_UPDATE_WEIGHT;
+  let settling = true;
   const over = (i: number) => imageUnits[i].size > budgets[i];
   const cost = (u: number) => (uFrozen[u] ? 0 : uBytes[u]);
   const price = (a: number, b: number): number => {
@@ -370,7 +390,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
       for (const i of J) if (pool[i] === u) pool[i] = -1;
     }
     for (const u of [a, b]) settlePrivate(u);
-    if (J.length === 1) {
+    if (J.length === 1 && settling) {
       const j = J[0];
       const p = pool[j];
       if (p >= 0 && p !== m && uAlive[p] && !uFrozen[p]) mergeEqual(p, m);
@@ -434,40 +454,90 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     if (round > 4 * n + 16) throw new Error("fleet: budget fitting did not converge (a strata bug; please report it)");
   }
 
-  // C. spare budget: split new units where their users gain most.
-  const alive: number[] = [];
-  for (let u = 0; u < uPaths.length; u++) if (uAlive[u]) alive.push(u);
+  // C. spare budget: split new units where their users gain most. When a
+  // split of an image's private unit is blocked by its budget, a merge of two
+  // of its unsplit units may buy the layer: taken when the split saves more
+  // expected update bytes than the merge costs (registry bytes + updateWeight
+  // x the update bytes it adds).
+  settling = false;
   const spare = budgets.map((b, i) => b - imageUnits[i].size);
-  const splitter = new Splitter(union, w, P, options.maxSources);
   const splits = new Map<number, Dendrogram>();
   const parts = new Map<number, number>();
   const gains = new MinHeap();
   const pushGain = (u: number) => {
-    const d = splits.get(u)!;
+    const d = splits.get(u);
+    if (d === undefined || !uAlive[u]) return;
     const k = parts.get(u)!;
     if (k >= d.costs.length) return;
     const gain = (d.costs[k - 1] - d.costs[k]) * uUsers[u].length;
     if (gain > 0) gains.push(-gain, u, k);
   };
-  for (const u of alive) {
+  for (let u = 0; u < uPaths.length; u++) {
+    if (!uAlive[u]) continue;
     parts.set(u, 1);
     if (uFrozen[u] || uPaths[u].length < 2) continue;
     let room = Infinity;
     for (const i of uUsers[u]) room = Math.min(room, spare[i]);
-    if (room < 1) continue;
+    if (room < 1 && !(lambda > 0)) continue;
     splits.set(u, splitter.dendrogram(uPaths[u]));
     pushGain(u);
   }
+  const exchangePrice = (a: number, b: number): number => {
+    const J = intersect(uUsers[a], uUsers[b]);
+    let delta = uBytes[a] + uBytes[b];
+    if (J.length === uUsers[a].length) delta -= cost(a);
+    if (J.length === uUsers[b].length) delta -= cost(b);
+    const wm = splitter.closureWeight(uPaths[a], uPaths[b]);
+    return delta + lambda * J.length * ((uBytes[a] + uBytes[b]) * P(wm) - uBytes[a] * P(unitWeight(a)) - uBytes[b] * P(unitWeight(b)));
+  };
+  /** The cheapest merge of two unsplit units of image i other than `keep`: [price, a, b]. */
+  const cheapestMerge = (i: number, keep: number, need: readonly number[]): [number, number, number] => {
+    const units = [...imageUnits[i]].filter((u) => u !== keep && parts.get(u) === 1).sort((x, y) => uBytes[x] - uBytes[y] || x - y);
+    const pairs = new Set<string>();
+    const small = units.slice(0, SMALLEST);
+    const byWeight = units.slice().sort((x, y) => unitWeight(x) - unitWeight(y) || x - y);
+    let best: [number, number, number] = [Infinity, -1, -1];
+    const consider = (a: number, b: number) => {
+      const key = a < b ? `${a},${b}` : `${b},${a}`;
+      if (pairs.has(key)) return;
+      pairs.add(key);
+      if (need.length > 1) {
+        const J = intersect(uUsers[a], uUsers[b]);
+        if (intersect(J, Int32Array.from(need)).length !== need.length) return;
+      }
+      const price = exchangePrice(a, b);
+      if (price < best[0]) best = [price, a, b];
+    };
+    for (let x = 0; x < small.length; x++) for (let y = x + 1; y < small.length; y++) consider(small[x], small[y]);
+    for (let k = 1; k < byWeight.length; k++) consider(byWeight[k - 1], byWeight[k]);
+    return best;
+  };
   const top = { key: 0, a: 0, b: 0 };
   while (gains.size > 0) {
     gains.pop(top);
     const u = top.a;
-    if (parts.get(u) !== top.b) continue;
-    if (!uUsers[u].every((i) => spare[i] >= 1)) continue;
+    if (!uAlive[u] || parts.get(u) !== top.b) continue;
+    const blocked = Array.from(uUsers[u]).filter((i) => spare[i] < 1);
+    if (blocked.length > 0) {
+      if (!(lambda > 0)) continue;
+      // One merge must free a layer for every blocked user.
+      const [price, a, b] = cheapestMerge(blocked[0], u, blocked);
+      if (a < 0 || !(price < -top.key * lambda)) continue;
+      const before = uPaths.length;
+      const users = intersect(uUsers[a], uUsers[b]);
+      mergeUnits(a, b);
+      for (let m = before; m < uPaths.length; m++) parts.set(m, 1);
+      for (const j of users) {
+        spare[j]++;
+        if (!blocked.includes(j) && pool[j] >= 0) pushGain(pool[j]);
+      }
+    }
     for (const i of uUsers[u]) spare[i]--;
     parts.set(u, top.b + 1);
     pushGain(u);
   }
+  const alive: number[] = [];
+  for (let u = 0; u < uPaths.length; u++) if (uAlive[u]) alive.push(u);
 
   // --- layers ----------------------------------------------------------------------
   const order = (a: number, b: number) => union.size[a] - union.size[b] || (union.paths[a] < union.paths[b] ? -1 : union.paths[a] > union.paths[b] ? 1 : 0);
@@ -617,6 +687,7 @@ class Splitter {
   private readonly words: number;
   private readonly bits: Uint32Array;
   private readonly table: Float64Array;
+  private readonly scratch: Uint32Array;
   constructor(
     private readonly union: Union,
     w: Float64Array,
@@ -640,6 +711,7 @@ class Splitter {
         for (let k = 0; k < words; k++) bits[r + k] |= bits[c + k];
       }
     }
+    this.scratch = new Uint32Array(words);
     const table = (this.table = new Float64Array(words * 4 * 256));
     for (let j = 0; j < words * 4; j++) {
       for (let b = 0; b < 8; b++) {
@@ -661,6 +733,20 @@ class Splitter {
       sum += t[j + (x & 255)] + t[j + 256 + ((x >>> 8) & 255)] + t[j + 512 + ((x >>> 16) & 255)] + t[j + 768 + (x >>> 24)];
     }
     return sum;
+  }
+
+  /** Own-change weight of the closure of a set of paths (approximate above maxSources paths). */
+  closureWeight(a: readonly number[], b: readonly number[] = []): number {
+    const words = this.words;
+    const row = this.scratch;
+    row.fill(0);
+    for (const list of [a, b]) {
+      for (const v of list) {
+        const r = v * words;
+        for (let k = 0; k < words; k++) row[k] |= this.bits[r + k];
+      }
+    }
+    return this.weightOf(row, 0);
   }
 
   /** The merge sequence of `vertices` down to one group; costs for k = 1..maxK. */
