@@ -131,6 +131,23 @@ describe("fleet planning: properties", () => {
     );
   });
 
+  it("the invariants hold on larger fleets with tight budgets (many merges and exchanges)", () => {
+    const bigArb = fc.record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      n: fc.integer({ min: 100, max: 400 }),
+      images: fc.integer({ min: 8, max: 30 }),
+      budget: fc.integer({ min: 2, max: 14 }),
+      updateWeight: fc.constantFrom(0, 1, 8),
+    });
+    fc.assert(
+      fc.property(bigArb, ({ seed, n, images, budget, updateWeight }) => {
+        const fleet = randomFleet(seed, n, images);
+        checkInvariants(fleet, planFleet(fleet, { budget, updateWeight }), budget);
+      }),
+      params(25),
+    );
+  });
+
   it("the same inputs give the same plans (and the JSON document round-trips)", () => {
     fc.assert(
       fc.property(fleetArb, ({ seed, n, images, budget }) => {
@@ -314,4 +331,32 @@ describe("evaluateFleet", () => {
     expect(() => evaluateFleet([revs[0], { name: "x", images: revs[1].images.slice(1) }], [jointPlanner()])).toThrow(/same images/);
     expect(() => evaluateFleet(revs, [jointPlanner()], { subset: ["nope"] })).toThrow(/not in the fleet/);
   });
+});
+
+describe("fleet planning: 1,000 images from the Debian archive", () => {
+  it("at 15 layers every invariant holds (a regression: an exchange once lost paths here)", async () => {
+    const archive = await readClosureInput(sharedPath("data/debian-bookworm/archive-all.json.gz"));
+    const entries = archive.entries.filter((e) => !e.path.endsWith("-debian-archive-1"));
+    const index = new Map(entries.map((e, i) => [e.path, i]));
+    const rnd = mulberry32(16016);
+    const picked = new Set<number>();
+    while (picked.size < 1000) picked.add(Math.floor(rnd() * entries.length));
+    const images: FleetImage[] = [...picked].map((root) => {
+      const seen = new Set([root]);
+      const stack = [root];
+      while (stack.length > 0) {
+        for (const r of entries[stack.pop()!].references) {
+          const w = index.get(r);
+          if (w !== undefined && !seen.has(w)) {
+            seen.add(w);
+            stack.push(w);
+          }
+        }
+      }
+      return { name: entries[root].path.slice(44), doc: doc([...seen].sort((x, y) => x - y).map((v) => entries[v])) };
+    });
+    const plan = planFleet(images, { budget: 15 });
+    checkInvariants(images, plan, 15);
+    expect(plan.summary.sharingCaptured).toBeGreaterThan(0.9);
+  }, 180_000);
 });

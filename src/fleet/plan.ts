@@ -516,7 +516,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   while (gains.size > 0) {
     gains.pop(top);
     const u = top.a;
-    if (!uAlive[u] || parts.get(u) !== top.b) continue;
+    if (!uAlive[u] || parts.get(u) !== top.b || !splits.has(u)) continue;
     const blocked = Array.from(uUsers[u]).filter((i) => spare[i] < 1);
     if (blocked.length > 0) {
       if (!(lambda > 0)) continue;
@@ -526,6 +526,9 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
       const before = uPaths.length;
       const users = intersect(uUsers[a], uUsers[b]);
       mergeUnits(a, b);
+      // A unit that absorbed the other has new paths: its split sequence is stale.
+      splits.delete(a);
+      splits.delete(b);
       for (let m = before; m < uPaths.length; m++) parts.set(m, 1);
       for (const j of users) {
         spare[j]++;
