@@ -107,6 +107,26 @@ for (const [set, revs] of [["fleet16", fleet16], ["fleet6", fleet6]]) {
 }
 md.push("");
 
+// The balance between sharing and each image's updates at the tightest budget.
+md.push("#### `--update-weight` at 16 layers, 16 services, r0..r4", "");
+md.push("| update weight | sharing captured at r0 | pulled, all images | images > 5% above min-pull+previous | worst image ratio |");
+md.push("| ---: | ---: | ---: | ---: | ---: |");
+out.updateWeight = [];
+{
+  const base = evaluateFleet(fleet16, [alone("min-pull+previous", 15)]).strategies[0];
+  const total = imageBytes(fleet16[0].images);
+  for (const w of [0, 1, 4, 16]) {
+    const s = evaluateFleet(fleet16, [jointPlanner({ budget: 15, updateWeight: w })]).strategies[0];
+    const ratios = s.total.imagePulledBytes.map((p, i) => p / Math.max(1, base.total.imagePulledBytes[i]));
+    const r0 = s.revisions[0];
+    const captured = (total - r0.registryBytes) / (total - r0.idealRegistryBytes);
+    const pulled = s.total.imagePulledBytes.reduce((a, b) => a + b, 0);
+    out.updateWeight.push({ w, captured, pulled, over5: ratios.filter((r) => r > 1.05).length, worst: Math.max(...ratios) });
+    md.push(`| ${w} | ${pct(captured)} | ${MiB(pulled)} MiB | ${ratios.filter((r) => r > 1.05).length} of ${ratios.length} | ${Math.max(...ratios).toFixed(2)} |`);
+  }
+  md.push(`| min-pull+previous alone | - | ${MiB(base.total.imagePulledBytes.reduce((a, b) => a + b, 0))} MiB | - | 1.00 |`, "");
+}
+
 // --- goal 4: private copies ------------------------------------------------------------
 md.push("### Private copies of shared paths (a node running every image pulls exactly the registry's layers)", "");
 md.push("A node running every image pulls every distinct layer once, so it pulls what the registry holds; bytes above the ideal are");

@@ -356,6 +356,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     return weight;
   };
   const lambda = options.updateWeight ?? DEFAULT_UPDATE_WEIGHT;
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new PipelineError("fleet", `fleet: updateWeight must be a number of 0 or more, got ${lambda}`);
   let settling = true;
   const over = (i: number) => imageUnits[i].size > budgets[i];
   const cost = (u: number) => (uFrozen[u] ? 0 : uBytes[u]);

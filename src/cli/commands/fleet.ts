@@ -48,6 +48,10 @@ Options:
   --format NAME           nixpkgs (default), ${commonFormats.filter((f) => f !== "nixpkgs").join(", ")}; repeatable
   --changes-per-update X  min-pull's model: expected package changes per update
   --volatility FILE       min-pull's model: {"package-name": multiplier}
+  --update-weight X       how much a byte pulled per update weighs against a
+                          byte stored when budgets are tight (default 1; 0 =
+                          registry bytes only, larger = closer to each image's
+                          min-pull plan, less sharing)
   --json                  print the summary as JSON on stdout
   --quiet, -q             nothing on stderr but errors
   --verbose, -v           per-image figures on stderr
@@ -74,6 +78,7 @@ export const fleetCommand: Command = {
       format: { type: "string", multiple: true },
       "changes-per-update": { type: "string" },
       volatility: { type: "string" },
+      "update-weight": { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       verbose: { type: "boolean", short: "v" },
@@ -104,6 +109,9 @@ export const fleetCommand: Command = {
       },
       io,
     );
+    const uw = stringOption(values["update-weight"]);
+    const updateWeight = uw === undefined ? undefined : Number(uw);
+    if (updateWeight !== undefined && !(updateWeight >= 0 && Number.isFinite(updateWeight))) throw new UsageError(`fleet: --update-weight expects a number of 0 or more, got "${uw}"`);
     const existing: Layers = [];
     for (const e of (values.existing as string[] | undefined) ?? []) existing.push(...(await readExisting(e)));
 
@@ -112,7 +120,7 @@ export const fleetCommand: Command = {
     setup.progress.stage("planning the fleet");
     let plan: FleetPlan;
     try {
-      plan = planFleet(images, { budget: fleetBudget, existing, ...setup.model });
+      plan = planFleet(images, { budget: fleetBudget, existing, ...setup.model, ...(updateWeight !== undefined ? { updateWeight } : {}) });
     } finally {
       setup.progress.done();
     }
