@@ -266,12 +266,10 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   };
 
   // A. existing layers first (largest first), then signature classes.
-  const inImage: Uint8Array[] = union.members.map((m) => {
-    const bits = new Uint8Array(n);
-    for (const v of m) bits[v] = 1;
-    return bits;
-  });
-  const claimed: Uint8Array[] = union.members.map(() => new Uint8Array(n));
+  // Per image: its paths and the ones an existing layer already covers (only built when there are existing layers).
+  const hasExisting = (options.existing ?? []).length > 0;
+  const inImage: Set<number>[] = hasExisting ? union.members.map((m) => new Set(m)) : [];
+  const claimed: Set<number>[] = hasExisting ? union.members.map(() => new Set<number>()) : [];
   const holders: number[][] = Array.from({ length: n }, () => []);
   for (let i = 0; i < N; i++) for (const v of union.members[i]) holders[v].push(i);
   const pathIndex = new Map<string, number>();
@@ -292,14 +290,14 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     seenExisting.add(key);
     const users: number[] = [];
     for (const i of holders[x.vertices[0]]) {
-      if (x.vertices.every((v) => inImage[i][v] === 1 && claimed[i][v] === 0)) users.push(i);
+      if (x.vertices.every((v) => inImage[i].has(v) && !claimed[i].has(v))) users.push(i);
     }
     if (users.length === 0) continue;
-    for (const i of users) for (const v of x.vertices) claimed[i][v] = 1;
+    for (const i of users) for (const v of x.vertices) claimed[i].add(v);
     newUnit(x.vertices.slice(), Int32Array.from(users), true);
   }
   const need: number[][] = Array.from({ length: n }, () => []);
-  for (let i = 0; i < N; i++) for (const v of union.members[i]) if (claimed[i][v] === 0) need[v].push(i);
+  for (let i = 0; i < N; i++) for (const v of union.members[i]) if (!hasExisting || !claimed[i].has(v)) need[v].push(i);
   const classOf = new Map<string, number[]>();
   for (let v = 0; v < n; v++) {
     if (need[v].length === 0) continue;
