@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { sharedPath } from "./helpers/shared.js";
 import { spawnCli } from "./helpers/cli.js";
 
@@ -69,6 +70,48 @@ describe("strata fleet", () => {
     const pg1 = new Set((JSON.parse(readFileSync(join(r1, "pg.json"), "utf8")) as string[][]).map((l) => JSON.stringify(l)));
     const valid = pg0.filter((l) => l.every((p) => pgNow.has(p)));
     expect(valid.filter((l) => pg1.has(JSON.stringify(l))).length).toBe(valid.length);
+  });
+
+  it("reads existing layers from an OCI image layout whose layers carry org.strata.store-paths", () => {
+    const base = tmp();
+    const r0 = join(base, "r0");
+    expect(spawnCli(["fleet", `pg=${ser("postgresql", 0)}`, "-o", r0, "--budget", "20", "-q"]).status).toBe(0);
+    const pg0: string[][] = JSON.parse(readFileSync(join(r0, "pg.json"), "utf8"));
+    // An OCI layout as `strata build --oci` writes one: index.json -> manifest blob -> layer
+    // descriptors annotated with their store paths (plus a customisation layer without).
+    const layout = join(base, "oci");
+    mkdirSync(join(layout, "blobs", "sha256"), { recursive: true });
+    const blob = (text: string) => {
+      const hex = createHash("sha256").update(text).digest("hex");
+      writeFileSync(join(layout, "blobs", "sha256", hex), text);
+      return { digest: `sha256:${hex}`, size: Buffer.byteLength(text) };
+    };
+    const fake = "sha256:" + "0".repeat(64);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: fake, size: 2 },
+      layers: [
+        ...pg0.map((paths) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: fake, size: 1, annotations: { "org.strata.store-paths": JSON.stringify(paths) } })),
+        { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: fake, size: 1 },
+      ],
+    });
+    writeFileSync(join(layout, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...blob(manifest) }] }));
+    const r = spawnCli(["fleet", `pg=${ser("postgresql", 1)}`, "-o", join(base, "r1"), "--budget", "20", "--existing", layout, "--json", "-q"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const now = new Set(pathsOf(ser("postgresql", 1)));
+    const valid = pg0.filter((l) => l.every((p) => now.has(p)));
+    expect(valid.length).toBeGreaterThan(0);
+    expect(JSON.parse(r.stdout).summary.reusedLayers).toBe(valid.length);
+    const pg1 = new Set((JSON.parse(readFileSync(join(base, "r1", "pg.json"), "utf8")) as string[][]).map((l) => JSON.stringify(l)));
+    for (const l of valid) expect(pg1.has(JSON.stringify(l))).toBe(true);
+    // A manifest blob that is missing is an input error, not a crash.
+    writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ digest: fake, size: 1 }] }));
+    const bad = spawnCli(["fleet", `pg=${ser("postgresql", 1)}`, "-o", join(base, "r2"), "--existing", layout]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/blob sha256:0+ is missing/);
   });
 
   it("fails with exit 2, one message and no output for bad options or input", () => {

@@ -35,6 +35,36 @@ export function fleetDocument(plan: FleetPlan): FleetDocument {
   };
 }
 
+/** The OCI layer annotation `strata build` writes: a JSON array of the layer's store paths. */
+export const STORE_PATHS_ANNOTATION = "org.strata.store-paths";
+
+/**
+ * The store-path layers of an OCI image manifest whose layer descriptors carry
+ * the store-paths annotation (layers without it, e.g. the customisation
+ * layer, are skipped). Undefined when `value` is not such a manifest.
+ */
+export function manifestLayers(value: unknown, what: string): Layers | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const layers = (value as { layers?: unknown }).layers;
+  if (!Array.isArray(layers) || !("schemaVersion" in value || "mediaType" in value || "config" in value)) return undefined;
+  const out: Layers = [];
+  layers.forEach((d, i) => {
+    const text = (d as { annotations?: Record<string, unknown> } | null)?.annotations?.[STORE_PATHS_ANNOTATION];
+    if (text === undefined) return;
+    let paths: unknown;
+    try {
+      paths = typeof text === "string" ? JSON.parse(text) : undefined;
+    } catch {
+      paths = undefined;
+    }
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
+      throw new UsageError(`${what}: layers[${i}] annotation ${STORE_PATHS_ANNOTATION} must be a JSON array of store paths`);
+    }
+    if (paths.length > 0) out.push(paths);
+  });
+  return out;
+}
+
 const isLayers = (v: unknown): v is Layers => Array.isArray(v) && v.every((l) => Array.isArray(l) && l.every((p) => typeof p === "string"));
 
 /**
@@ -44,6 +74,8 @@ const isLayers = (v: unknown): v is Layers => Array.isArray(v) && v.every((l) =>
  */
 export function existingLayersOf(value: unknown, what: string): Layers {
   if (isLayers(value)) return value;
+  const fromManifest = manifestLayers(value, what);
+  if (fromManifest !== undefined) return fromManifest;
   if (typeof value === "object" && value !== null && !Array.isArray(value) && "strataFleet" in value) {
     const layers = (value as { layers?: unknown }).layers;
     if (Array.isArray(layers)) {
@@ -57,6 +89,6 @@ export function existingLayersOf(value: unknown, what: string): Layers {
     if (isLayers(out)) return out;
   }
   throw new UsageError(
-    `${what}: expected a layers JSON list ([["/nix/store/...", ...], ...]) as 'strata layer' prints it, or a fleet.json that 'strata fleet' wrote`,
+    `${what}: expected a layers JSON list ([["/nix/store/...", ...], ...]) as 'strata layer' prints it, a fleet.json that 'strata fleet' wrote, or an OCI manifest whose layers carry the ${STORE_PATHS_ANNOTATION} annotation`,
   );
 }

@@ -4,5 +4,5 @@ export { planFleet, fleetLayers, DEFAULT_FLEET_BUDGET } from "./plan.js";
 export type { FleetImage, FleetOptions, FleetPlan, FleetLayer, FleetImagePlan, FleetSummary } from "./plan.js";
 export { evaluateFleet, jointPlanner, perImagePlanner } from "./evaluate.js";
 export type { FleetEvaluation, FleetEvaluationOptions, FleetPlanner, FleetRevision, FleetRevisionCost, FleetStrategySeries } from "./evaluate.js";
-export { fleetDocument, existingLayersOf, FLEET_OBJECTIVE } from "./document.js";
+export { fleetDocument, existingLayersOf, manifestLayers, STORE_PATHS_ANNOTATION, FLEET_OBJECTIVE } from "./document.js";
 export type { FleetDocument } from "./document.js";

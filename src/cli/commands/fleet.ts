@@ -42,7 +42,9 @@ Options:
   --existing FILE|DIR     layers the registry already holds (repeatable): a
                           layers list ('strata layer' output, nixpkgs or
                           nix2container format), a fleet.json, or a directory
-                          holding one (the previous revision). A layer is
+                          holding one (the previous revision), an OCI image
+                          manifest or OCI layout directory whose layers carry
+                          the org.strata.store-paths annotation. A layer is
                           reused byte-identical by every image holding all its
                           paths.
   --format NAME           nixpkgs (default), ${commonFormats.filter((f) => f !== "nixpkgs").join(", ")}; repeatable
@@ -209,6 +211,7 @@ function parseBudgets(list: string[] | undefined, maxLayers: string | undefined,
 
 async function readExisting(arg: string): Promise<Layers> {
   let file = arg;
+  if (existsSync(arg) && statSync(arg).isDirectory() && existsSync(join(arg, "oci-layout"))) return readOciLayout(arg);
   if (existsSync(arg) && statSync(arg).isDirectory()) {
     file = join(arg, "fleet.json");
     if (!existsSync(file)) throw new UsageError(`fleet: --existing ${arg} is a directory without fleet.json (give the -o DIR of an earlier 'strata fleet', or layer files)`);
@@ -216,4 +219,30 @@ async function readExisting(arg: string): Promise<Layers> {
     throw new UsageError(`fleet: --existing ${arg}: no such file or directory`);
   }
   return existingLayersOf(parseJsonText(await readTextInput(file), `--existing ${file}`), `--existing ${file}`);
+}
+
+/** Every manifest of an OCI image layout (index.json, nested indexes followed), as store-path layers. */
+async function readOciLayout(dir: string): Promise<Layers> {
+  const what = `--existing ${dir}`;
+  const blob = async (digest: unknown): Promise<unknown> => {
+    const m = typeof digest === "string" ? /^sha256:([0-9a-f]{64})$/.exec(digest) : null;
+    if (m === null) throw new UsageError(`${what}: a descriptor has no sha256 digest`);
+    const file = join(dir, "blobs", "sha256", m[1]);
+    if (!existsSync(file)) throw new UsageError(`${what}: blob ${String(digest)} is missing`);
+    return parseJsonText(await readTextInput(file), `${what} blob ${String(digest)}`);
+  };
+  const out: Layers = [];
+  const visit = async (index: unknown, depth: number): Promise<void> => {
+    const manifests = (index as { manifests?: unknown } | null)?.manifests;
+    if (!Array.isArray(manifests)) throw new UsageError(`${what}: index without a "manifests" list`);
+    for (const d of manifests) {
+      const value = await blob((d as { digest?: unknown } | null)?.digest);
+      if (Array.isArray((value as { manifests?: unknown } | null)?.manifests) && depth < 4) await visit(value, depth + 1);
+      else out.push(...existingLayersOf(value, `${what} manifest ${String((d as { digest?: unknown }).digest)}`));
+    }
+  };
+  const indexFile = join(dir, "index.json");
+  if (!existsSync(indexFile)) throw new UsageError(`${what}: an OCI layout without index.json`);
+  await visit(parseJsonText(await readTextInput(indexFile), `${what}/index.json`), 0);
+  return out;
 }
