@@ -180,5 +180,11 @@ describe("strata evaluate --fleet", () => {
     const r = spawnCli(["evaluate", "--fleet", join(base, "r0"), join(base, "r1")]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/revision r1 has images postgres/);
+    const p = spawnCli(["evaluate", "--fleet", join(base, "r0"), "--pipeline", '[["popularity_contest"]]']);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--pipeline does not apply to --fleet/);
+    const s = spawnCli(["evaluate", "--series", ser("postgresql", 0), ser("postgresql", 1), "--subset", "pg"]);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/--subset and --budget apply to --fleet/);
   });
 });

@@ -45,6 +45,7 @@ function revisionImages(dir: string): NamedClosure[] {
 export async function runFleetEvaluation(values: ParsedArgs["values"], positionals: string[], io: CliIo): Promise<number> {
   if (positionals.length < 1) throw new UsageError("evaluate: --fleet needs at least one revision directory (oldest first)");
   if (values.series === true || values.images === true) throw new UsageError("evaluate: give one of --series, --images or --fleet");
+  for (const o of ["pipeline", "from-image-layers"]) if (values[o] !== undefined) throw new UsageError(`evaluate: --${o} does not apply to --fleet`);
   const budgetText = typeof values.budget === "string" ? values.budget : undefined;
   const maxText = typeof values["max-layers"] === "string" ? values["max-layers"] : undefined;
   if (budgetText !== undefined && maxText !== undefined) throw new UsageError("evaluate: --budget and --max-layers exclude each other");
