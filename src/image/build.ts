@@ -2,12 +2,13 @@
 // -> docker-archive bytes, written atomically to a file or streamed to a
 // writable. Node-only (reads the store from disk).
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { writeSync } from "node:fs";
+import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { BuildError, StrataError } from "../errors.js";
 import { PyNumber, pyFloatRepr, type PyJsonValue } from "../format/python-json.js";
 import type { ClosureDocument } from "../graph/document.js";
-import { dockerArchiveChunks, prepareImage, type PreparedImage, type PrepareHooks } from "./docker-archive.js";
+import { dockerArchiveChunks, prepareImage, writeDockerArchiveSinglePass, type PreparedImage, type PrepareHooks } from "./docker-archive.js";
 import type { StoreLocation, TarSettings } from "./layer-tar.js";
 import { isoFormat, pyNowUtc, pyTimestamp } from "./python.js";
 import { imageSpecFromConf, parseScriptTime, type CustomisationLayer, type ImageSpec } from "./spec.js";
@@ -22,7 +23,7 @@ export interface ImageOptions {
   architecture?: string;
   /** ISO 8601 or "now"; default 1970-01-01T00:00:01+00:00 (nixpkgs' default) */
   created?: string;
-  /** file mtime: ISO 8601, "now", or seconds since the epoch; default: created */
+  /** file mtime: ISO 8601, "now", or seconds since the epoch; default 1970-01-01T00:00:01Z (nixpkgs' documented default, independent of created) */
   mtime?: string | number;
   uid?: number;
   gid?: number;
@@ -40,6 +41,8 @@ export interface ImageOptions {
   config?: PyJsonValue | Record<string, unknown>;
   /** extra contents as the top layer */
   customisation?: CustomisationLayer;
+  /** a base docker-archive (plain or gzip) whose layers go first, as nixpkgs' fromImage */
+  fromImage?: string;
   /** where the store is on disk when not at its own path */
   storeRoot?: string;
   /** the store directory the paths name (default: the directory of the first path) */
@@ -50,7 +53,7 @@ export interface BuiltLayer {
   digest: string;
   size: number;
   paths: string[];
-  kind: "store" | "customisation";
+  kind: "base" | "store" | "customisation";
 }
 
 export interface BuildResult {
@@ -130,7 +133,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
   let mtime: number;
   if (typeof options.mtime === "number") mtime = Math.trunc(options.mtime);
   else if (options.mtime !== undefined && /^@?-?\d+$/.test(options.mtime)) mtime = Number(options.mtime.replace(/^@/, ""));
-  else mtime = pyTimestamp(options.mtime === undefined ? created : parseScriptTime(options.mtime, "--mtime", nowPy));
+  else mtime = pyTimestamp(parseScriptTime(options.mtime ?? DEFAULT_CREATED, "--mtime", nowPy));
   const storeDir = storeDirOf(layers, options.storeDir);
   const store: StoreLocation = { storeDir };
   if (options.storeRoot !== undefined) store.storeRoot = options.storeRoot;
@@ -167,6 +170,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
     repoTag: options.tag ?? "strata-image:latest",
   };
   if (options.customisation !== undefined) spec.customisation = options.customisation;
+  if (options.fromImage !== undefined) spec.fromImage = options.fromImage;
   return spec;
 }
 
@@ -202,23 +206,21 @@ async function writeToStream(stream: NodeJS.WritableStream, chunks: AsyncIterabl
   }
 }
 
-/** Writes chunks to `path` atomically: a temporary file beside it, renamed when complete; removed on any error. */
-export async function writeChunksAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+/** A temporary file beside `path`, renamed over it when `fill` succeeds and removed when it fails. */
+export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => Promise<T>): Promise<T> {
   const tmp = join(dirname(path), `.${basename(path)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, "wx");
   } catch (e) {
     throw new BuildError("output", `cannot write ${path}: ${(e as Error).message}`, path);
   }
   try {
-    for await (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-    }
+    const result = await fill(fh);
     await fh.close();
     fh = undefined;
     await rename(tmp, path);
+    return result;
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
@@ -227,6 +229,16 @@ export async function writeChunksAtomic(path: string, chunks: AsyncIterable<Uint
     if (code !== undefined) throw new BuildError("output", `cannot write ${path}: ${(e as Error).message}`, path);
     throw e;
   }
+}
+
+/** Writes chunks to `path` atomically. */
+export async function writeChunksAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  await withAtomicFile(path, async (fh) => {
+    for await (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
+    }
+  });
 }
 
 function resultOf(image: PreparedImage, size: number): BuildResult {
@@ -248,6 +260,25 @@ export interface WriteOptions extends PrepareHooks {
  * stream. All layers are hashed first, so input errors leave no output.
  */
 export async function writeDockerArchive(spec: ImageSpec, output: BuildOutput, options: WriteOptions = {}): Promise<BuildResult> {
+  if (typeof output === "string") {
+    // A file: one pass over the store (headers filled in once each layer's digest is known).
+    const { image, size } = await withAtomicFile(output, (fh) =>
+      writeDockerArchiveSinglePass(
+        spec,
+        {
+          // Synchronous positional writes: the layer data is read synchronously too, and a
+          // thread-pool round trip per megabyte costs more than it saves.
+          async write(data, position) {
+            let off = 0;
+            while (off < data.length) off += writeSync(fh.fd, data, off, data.length - off, position + off);
+          },
+        },
+        options,
+      ),
+    );
+    return resultOf(image, size);
+  }
+  // A stream: hash every layer first, then write (no byte out before every input is known good).
   const image = await prepareImage(spec, options);
   let size = 0;
   const chunks = dockerArchiveChunks(image, {
@@ -256,8 +287,11 @@ export async function writeDockerArchive(spec: ImageSpec, output: BuildOutput, o
       options.onBytes?.(n);
     },
   });
-  if (typeof output === "string") await writeChunksAtomic(output, chunks);
-  else await writeToStream(output, chunks);
+  try {
+    await writeToStream(output, chunks);
+  } finally {
+    image.close();
+  }
   return resultOf(image, size);
 }
 
