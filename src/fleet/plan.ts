@@ -233,14 +233,26 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   const N = images.length;
   const n = union.paths.length;
 
-  // --- the change model, priced like min-pull prices one average image ----------
+  // --- the change model: min-pull's, per image ----------------------------------
+  // Image i sees changesPerUpdate own changes per update spread over its own
+  // weight W_i, exactly as min-pull alone would price it; a layer shared by
+  // several images is priced with the mean W of its users.
   const model = buildChangeModel(union.paths, union.size, options);
   const w = model.weights;
-  let meanImageWeight = 0;
-  for (const m of union.members) for (const v of m) meanImageWeight += w[v];
-  meanImageWeight /= Math.max(1, N);
-  const scale = meanImageWeight > 0 ? model.changesPerUpdate / meanImageWeight : 0;
-  const P = (weight: number) => -Math.expm1(-weight * scale);
+  const imageWeight = union.members.map((m) => {
+    let sum = 0;
+    for (const v of m) sum += w[v];
+    return sum;
+  });
+  const probabilityFor = (W: number) => {
+    const scale = W > 0 ? model.changesPerUpdate / W : 0;
+    return (weight: number) => -Math.expm1(-weight * scale);
+  };
+  const meanWeight = (users: ArrayLike<number>) => {
+    let sum = 0;
+    for (let k = 0; k < users.length; k++) sum += imageWeight[users[k]];
+    return users.length > 0 ? sum / users.length : 0;
+  };
 
   // --- units: ordered or unordered path groups with their users ------------------
   const uPaths: number[][] = [];
@@ -343,7 +355,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   }
 
   // B. fit every budget.
-  const splitter = new Splitter(union, w, P, options.maxSources);
+  const splitter = new Splitter(union, w, options.maxSources);
   // Closure weight of each unit (its paths and everything they reference), cached per stamp.
   const weightCache = new Map<number, { stamp: number; weight: number }>();
   const unitWeight = (u: number): number => {
@@ -478,7 +490,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     let room = Infinity;
     for (const i of uUsers[u]) room = Math.min(room, spare[i]);
     if (room < 1 && !(lambda > 0)) continue;
-    splits.set(u, splitter.dendrogram(uPaths[u]));
+    splits.set(u, splitter.dendrogram(uPaths[u], probabilityFor(meanWeight(uUsers[u]))));
     pushGain(u);
   }
   const exchangePrice = (a: number, b: number): number => {
@@ -487,6 +499,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     if (J.length === uUsers[a].length) delta -= cost(a);
     if (J.length === uUsers[b].length) delta -= cost(b);
     const wm = splitter.closureWeight(uPaths[a], uPaths[b]);
+    const P = probabilityFor(meanWeight(J));
     return delta + lambda * J.length * ((uBytes[a] + uBytes[b]) * P(wm) - uBytes[a] * P(unitWeight(a)) - uBytes[b] * P(unitWeight(b)));
   };
   /** The cheapest merge of two unsplit units of image i other than `keep`: [price, a, b]. */
@@ -599,18 +612,21 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
       localW[v] = w[union.members[i][v]];
     }
     const cw = exactClosureWeights(closure, closure.topo, localW, layerOf, ids.length);
+    const P = probabilityFor(imageWeight[i]);
     let expected = 0;
     let bytes = 0;
+    const own = new Map<number, number>();
     ids.forEach((id, k) => {
       const l = rawLayers[id];
-      probability[id] = P(cw[k]);
+      own.set(id, P(cw[k]));
+      probability[id] = probabilityFor(meanWeight(l.users))(cw[k]);
       let b = 0;
       for (const v of l.vertices) b += union.size[v];
       bytes += b;
-      expected += b * probability[id];
+      expected += b * own.get(id)!;
       if (l.users.length === 1) for (const v of l.vertices) if (holders[v].length > 1) privateCopy[i] += union.size[v];
     });
-    const sorted = ids.slice().sort((x, y) => probability[x] - probability[y] || rawBytes[y] - rawBytes[x] || x - y);
+    const sorted = ids.slice().sort((x, y) => own.get(x)! - own.get(y)! || rawBytes[y] - rawBytes[x] || x - y);
     return {
       name: img.name,
       budget: budgets[i],
@@ -693,7 +709,6 @@ class Splitter {
   constructor(
     private readonly union: Union,
     w: Float64Array,
-    private readonly P: (weight: number) => number,
     maxSources = 4096,
   ) {
     const n = union.paths.length;
@@ -752,7 +767,7 @@ class Splitter {
   }
 
   /** The merge sequence of `vertices` down to one group; costs for k = 1..maxK. */
-  dendrogram(vertices: readonly number[]): Dendrogram {
+  dendrogram(vertices: readonly number[], P: (weight: number) => number): Dendrogram {
     const m = vertices.length;
     const words = this.words;
     const rows = new Uint32Array(m * words);
@@ -766,7 +781,7 @@ class Splitter {
       parent[i] = i;
       size[i] = this.union.size[vertices[i]];
       weight[i] = this.weightOf(rows, i * words);
-      cost += size[i] * this.P(weight[i]);
+      cost += size[i] * P(weight[i]);
     }
     const find = (x: number) => {
       while (parent[x] !== x) x = parent[x] = parent[parent[x]];
@@ -777,7 +792,7 @@ class Splitter {
       return this.weightOf(scratch, 0);
     };
     const price = (a: number, b: number) =>
-      (size[a] + size[b]) * this.P(unionWeight(a, b)) - size[a] * this.P(weight[a]) - size[b] * this.P(weight[b]);
+      (size[a] + size[b]) * P(unionWeight(a, b)) - size[a] * P(weight[a]) - size[b] * P(weight[b]);
     const heap = new MinHeap();
     const offer = (a: number, b: number) => {
       const ra = find(a);
