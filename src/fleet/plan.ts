@@ -10,9 +10,11 @@
 //      Bytes above the ideal are paths that sit in two layers: an image that
 //      could not afford its own layer for a shared group of paths got a copy
 //      of them in another layer.
-//   2. each image's own update cost, min-pull's model (docs/min-pull.md):
-//      sum over its layers of size(L) * P(closure of L changes), using the
-//      layers the budget leaves after (1).
+//   2. each image's own update cost, min-pull's model (docs/min-pull.md) with
+//      the image's own weight: sum over its layers of size(L) * P(closure of
+//      L changes), using the layers the budget leaves after (1), and trading a
+//      little of (1) for it where a split saves more than a merge costs
+//      (updateWeight).
 //
 // Method (docs/fleet.md):
 //   A. Signatures. A path's signature is the set of images that contain it.
@@ -30,9 +32,11 @@
 //      each over-budget image's smallest units, its private pool and units with
 //      equal users.
 //   C. Spare budget. Every new unit's best split into k layers (min-pull's
-//      greedy agglomeration inside the unit, priced with the fleet's change
+//      greedy agglomeration inside the unit, priced with its users' change
 //      model) is known for every k; extra layers go to the unit whose users
-//      gain most per layer, as long as every user has one to spare.
+//      gain most per layer, as long as every user has one to spare. A split
+//      blocked by a full budget may buy its layer with a merge that costs
+//      less than the split saves.
 import { InputError, PipelineError } from "../errors.js";
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument } from "../graph/document.js";
