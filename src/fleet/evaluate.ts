@@ -10,7 +10,8 @@
 // the images at revision k-1 pulls the layers of revision k it did not hold.
 import { layerBytes, layerKey, sizeTable, type NamedClosure, type Planner } from "../evaluate/evaluate.js";
 import type { Layers } from "../strategies/types.js";
-import { fleetLayers, planFleet, type FleetOptions } from "./plan.js";
+import type { ClosureDocument } from "../graph/document.js";
+import { fleetLayers, planFleet, unionDocument, type FleetOptions } from "./plan.js";
 
 export interface FleetRevision {
   readonly name: string;
@@ -69,14 +70,17 @@ export interface FleetEvaluationOptions {
 
 /** The joint planner; each revision is planned against the previous revision's layers. */
 export function jointPlanner(options: FleetOptions = {}, name = "fleet"): FleetPlanner {
+  // Earlier revisions, each as one package set: change rates learned from them, as min-pull+previous does.
+  const history: ClosureDocument[] = [...(options.history ?? [])];
   return {
     name,
     plan(images, previous) {
       const existing = previous ? distinctLayers(previous.plans) : undefined;
       const plan = planFleet(
         images.map((i) => ({ name: i.name, doc: i.doc })),
-        { ...options, existing: [...(options.existing ?? []), ...(existing ?? [])] },
+        { ...options, history: [...history], existing: [...(options.existing ?? []), ...(existing ?? [])] },
       );
+      history.push(unionDocument(images.map((i) => i.doc)));
       return plan.images.map((i) => i.layers);
     },
   };

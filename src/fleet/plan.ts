@@ -57,7 +57,7 @@ export interface FleetImage {
   readonly budget?: number;
 }
 
-export interface FleetOptions extends Omit<ChangeModelOptions, "history"> {
+export interface FleetOptions extends ChangeModelOptions {
   /** Store-path layers per image unless the image sets its own (default 99). */
   readonly budget?: number;
   /**
@@ -555,6 +555,22 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     parts.set(u, top.b + 1);
     pushGain(u);
   }
+  // Layers still spare after every split the model values: spend them too, as
+  // min-pull alone does (it merges only down to the budget), largest units
+  // first; the model cannot tell apart paths it sees changing together (a
+  // tiny top-level path and the package under it), real updates often can.
+  const leftovers = new MinHeap();
+  for (const [u, d] of splits) if (uAlive[u] && parts.get(u)! < d.costs.length) leftovers.push(-uBytes[u] / (parts.get(u)! + 1), u, parts.get(u)!);
+  while (leftovers.size > 0) {
+    leftovers.pop(top);
+    const u = top.a;
+    const d = splits.get(u);
+    if (d === undefined || !uAlive[u] || parts.get(u) !== top.b || top.b >= d.costs.length) continue;
+    if (!uUsers[u].every((i) => spare[i] >= 1)) continue;
+    for (const i of uUsers[u]) spare[i]--;
+    parts.set(u, top.b + 1);
+    if (top.b + 1 < d.costs.length) leftovers.push(-uBytes[u] / (top.b + 2), u, top.b + 1);
+  }
   const alive: number[] = [];
   for (let u = 0; u < uPaths.length; u++) if (uAlive[u]) alive.push(u);
 
@@ -884,4 +900,21 @@ class Splitter {
 /** Every layer of a plan as a path list (to hand to the next revision as `existing`). */
 export function fleetLayers(plan: FleetPlan): Layers {
   return plan.layers.map((l) => [...l.paths]);
+}
+
+/**
+ * One closure document holding every path of the given images (each path
+ * once): a fleet revision as one package set, e.g. for `history`.
+ */
+export function unionDocument(docs: readonly ClosureDocument[]): ClosureDocument {
+  const seen = new Set<string>();
+  const entries: ClosureDocument["entries"][number][] = [];
+  for (const d of docs) {
+    for (const e of d.entries) {
+      if (seen.has(e.path)) continue;
+      seen.add(e.path);
+      entries.push(e);
+    }
+  }
+  return { format: "references-graph", entries };
 }
