@@ -186,6 +186,22 @@ async function prepareCustomisation(spec: ImageSpec): Promise<PreparedLayer | un
   };
 }
 
+/**
+ * The image config bytes as the script writes them, for layers given by
+ * their diff_id hex and store paths (also the OCI layout's config).
+ */
+export function imageConfigBytes(spec: ImageSpec, layers: readonly { readonly digest: string; readonly paths: readonly string[] }[]): Uint8Array {
+  const configObj = new Map<string, unknown>([
+    ["created", spec.created],
+    ["architecture", spec.architecture],
+    ["os", "linux"],
+    ["config", spec.config],
+    ["rootfs", new Map<string, unknown>([["diff_ids", layers.map((l) => `sha256:${l.digest}`)], ["type", "layers"]])],
+    ["history", layers.map((l) => new Map([["created", spec.created], ["comment", `store paths: ${pyReprList(l.paths)}`]]))],
+  ]);
+  return Buffer.from(pyJsonDumps(configObj, 4), "utf8");
+}
+
 /** First pass: every layer's size and digest, the config and the manifest. */
 export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): Promise<PreparedImage> {
   const { base, layers } = await prepareBase(spec);
@@ -212,15 +228,7 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
 
 /** The config and manifest once every layer's digest is known. */
 export function finishImage(spec: ImageSpec, layers: PreparedLayer[], base?: BaseImage): PreparedImage {
-  const configObj = new Map<string, unknown>([
-    ["created", spec.created],
-    ["architecture", spec.architecture],
-    ["os", "linux"],
-    ["config", base === undefined ? spec.config : mergeEnv(base.config, spec.config, base.file)],
-    ["rootfs", new Map<string, unknown>([["diff_ids", layers.map((l) => `sha256:${l.digest}`)], ["type", "layers"]])],
-    ["history", layers.map((l) => new Map([["created", spec.created], ["comment", `store paths: ${pyReprList(l.paths)}`]]))],
-  ]);
-  const config = Buffer.from(pyJsonDumps(configObj, 4), "utf8");
+  const config = imageConfigBytes(base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) }, layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
   const manifestObj = [new Map<string, unknown>([["Config", `${configDigest}.json`], ["RepoTags", [spec.repoTag]], ["Layers", layers.map((l) => l.member)]])];
   const manifest = Buffer.from(pyJsonDumps(manifestObj, 4), "utf8");
