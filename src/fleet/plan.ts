@@ -40,8 +40,7 @@
 import { InputError, PipelineError } from "../errors.js";
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument } from "../graph/document.js";
-import { buildChangeModel, type ChangeModelOptions } from "../strategies/min-pull/model.js";
-import { exactClosureWeights } from "../strategies/min-pull/plan.js";
+import { buildChangeModel, exactClosureWeights, type ChangeModelOptions } from "../model/change.js";
 import type { Layers } from "../strategies/types.js";
 import { MinHeap } from "./heap.js";
 
@@ -227,10 +226,10 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
   const defaultBudget = options.budget ?? DEFAULT_FLEET_BUDGET;
   const names = new Set<string>();
   const budgets = images.map((img) => {
-    if (names.has(img.name)) throw new PipelineError("fleet", `fleet: two images are named "${img.name}"`);
+    if (names.has(img.name)) throw new PipelineError("bad-option", `fleet: two images are named "${img.name}"`);
     names.add(img.name);
     const b = img.budget ?? defaultBudget;
-    if (!Number.isInteger(b) || b < 1) throw new PipelineError("fleet", `fleet: the layer budget of ${img.name} must be a whole number of at least 1, got ${b}`);
+    if (!Number.isInteger(b) || b < 1) throw new PipelineError("bad-budget", `fleet: the layer budget of ${img.name} must be a whole number of at least 1, got ${b}`);
     return b;
   });
   const union = buildUnion(images);
@@ -370,7 +369,7 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     return weight;
   };
   const lambda = options.updateWeight ?? DEFAULT_UPDATE_WEIGHT;
-  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new PipelineError("fleet", `fleet: updateWeight must be a number of 0 or more, got ${lambda}`);
+  if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new PipelineError("bad-option", `fleet: updateWeight must be a number of 0 or more, got ${lambda}`);
   let settling = true;
   const over = (i: number) => imageUnits[i].size > budgets[i];
   const cost = (u: number) => (uFrozen[u] ? 0 : uBytes[u]);
