@@ -15,3 +15,13 @@ export { prepareImage, dockerArchiveChunks, type PreparedImage, type PreparedLay
 export { layerTarChunks, type TarSettings, type StoreLocation } from "./image/layer-tar.js";
 export { directoryTarChunks } from "./image/gnu-tar.js";
 export { BuildError, type BuildErrorCode } from "./errors.js";
+// OCI layouts, compression, the layer cache (issue 14, part B).
+export { writeOciImage, writeOciImageTo, layerSources, type OciImageOptions, type OciBuildOptions } from "./image/oci/index.js";
+export { writeOciLayout, type OciLayoutOptions, type OciLayoutResult, STORE_PATHS_ANNOTATION, COMPRESSION_ANNOTATION, DIFF_ID_ANNOTATION } from "./image/oci/layout.js";
+export { buildLayers, cacheLayers, layerSizes, type BuildLayersOptions, type LayerSource, type LayerProgress, type LayerSize, type BuiltLayer as BuiltOciLayer } from "./image/oci/layers.js";
+export { LayerCache, layerKey, defaultCacheDir, type CacheEntry, type LayerIdentity } from "./image/cache/index.js";
+export { parseCompression, encoderInfo, createCompressor, compressBytes, type CompressionSpec, type CompressionAlgorithm, type EncoderInfo, type Compressor } from "./image/compress/index.js";
+// Registry (issue 15): push an OCI layout, price an update against a registry tag.
+export * from "./registry/index.js";
+export { RegistryError } from "./errors.js";
+export { compressedSeries, compressedWeights, CompressedSizer, type CompressedSeries, type CompressedOptions, type CompressedUpdate } from "./evaluate/compressed-node.js";

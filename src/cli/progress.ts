@@ -10,6 +10,8 @@ export interface ProgressSink {
   readonly onRead: (p: ReadProgress) => void;
   /** Marks the start of a later stage ("building graph", "planning"). */
   stage(name: string): void;
+  /** A free-form status line (throttled like the reader's), e.g. layer compression. */
+  status(text: string): void;
   /** Clears the line; call before writing results or errors. */
   done(): void;
 }
@@ -28,7 +30,7 @@ export interface ProgressOptions {
   readonly now?: () => number;
 }
 
-const silent: ProgressSink = { onRead: () => undefined, stage: () => undefined, done: () => undefined };
+const silent: ProgressSink = { onRead: () => undefined, stage: () => undefined, status: () => undefined, done: () => undefined };
 
 export function createProgress(options: ProgressOptions): ProgressSink {
   if (!options.isTty || options.quiet) return silent;
@@ -60,6 +62,9 @@ export function createProgress(options: ProgressOptions): ProgressSink {
     },
     stage(name) {
       draw(name, true);
+    },
+    status(text) {
+      draw(text);
     },
     done() {
       if (shown) options.write(`\r${" ".repeat(width)}\r`);

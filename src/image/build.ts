@@ -11,6 +11,8 @@ import type { ClosureDocument } from "../graph/document.js";
 import { dockerArchiveChunks, prepareImage, writeDockerArchiveSinglePass, type PreparedImage, type PrepareHooks } from "./docker-archive.js";
 import type { StoreLocation, TarSettings } from "./layer-tar.js";
 import { isoFormat, pyNowUtc, pyTimestamp } from "./python.js";
+import { writeOciImageTo, type OciBuildOptions } from "./oci/index.js";
+import type { OciLayoutResult } from "./oci/layout.js";
 import { imageSpecFromConf, parseScriptTime, type CustomisationLayer, type ImageSpec } from "./spec.js";
 
 /** nixpkgs' streamLayeredImage defaults. */
@@ -329,20 +331,44 @@ export interface BuildImageOptions extends ImageOptions, WriteOptions {
   closure?: ClosureDocument;
   /** paths of the closure deliberately left out of the image */
   exclude?: readonly string[];
-  /** a file path (written atomically) or a writable stream */
+  /** a file path (written atomically) or a writable stream; with format "oci" the layout directory */
   output: BuildOutput;
-  format?: "docker-archive";
+  format?: "docker-archive" | "oci";
+  /** format "oci": compression, layer cache, workers (see OciBuildOptions) */
+  oci?: Omit<OciBuildOptions, "outDir">;
 }
 
 /** Builds an image from a plan: docker-archive bytes byte-identical to nixpkgs' stream_layered_image.py for the same inputs. */
 export async function buildImage(options: BuildImageOptions): Promise<BuildResult> {
-  if (options.format !== undefined && options.format !== "docker-archive") throw new BuildError("bad-option", `format ${options.format} is not supported by buildImage`);
+  if (options.format !== undefined && options.format !== "docker-archive" && options.format !== "oci") throw new BuildError("bad-option", `format ${String(options.format)} is not supported by buildImage (docker-archive, oci)`);
   if (options.closure !== undefined) checkPlanAgainstClosure(options.closure, options.layers, options.exclude ?? options.closure.excludePaths ?? []);
+  if (options.format === "oci") {
+    const spec = imageSpec(options.layers, options);
+    return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: ociDir(options.output) }), spec);
+  }
   return writeDockerArchive(imageSpec(options.layers, options), options.output, options);
 }
 
+function ociDir(output: BuildOutput): string {
+  if (typeof output !== "string") throw new BuildError("bad-option", "format oci writes a directory: output must be its path, not a stream");
+  return output;
+}
+
+/** An OCI build as a BuildResult (layers: compressed digests and sizes), with the layout's details in `oci`. */
+function ociResult(r: OciLayoutResult, spec: ImageSpec): BuildResult & { oci: OciLayoutResult } {
+  return {
+    imageId: r.configDigest.replace(/^sha256:/, ""),
+    layers: r.layers.map((l, i) => ({ digest: l.digest.replace(/^sha256:/, ""), size: l.size, paths: [...l.paths], kind: i >= spec.storeLayers.length ? "customisation" : "store" })),
+    size: r.layers.reduce((n, l) => n + l.size, 0),
+    config: r.config,
+    manifest: r.manifest,
+    oci: r,
+  };
+}
+
 /** Builds the image nixpkgs' conf.json describes (what stream_layered_image.py CONF [--repo_tag TAG] writes). */
-export async function buildImageFromConf(confFile: string, options: { output: BuildOutput; repoTag?: string; storeRoot?: string } & WriteOptions): Promise<BuildResult> {
+export async function buildImageFromConf(confFile: string, options: { output: BuildOutput; repoTag?: string; storeRoot?: string; format?: "docker-archive" | "oci"; oci?: Omit<OciBuildOptions, "outDir"> } & WriteOptions): Promise<BuildResult> {
   const spec = await imageSpecFromConfFile(confFile, options);
+  if (options.format === "oci") return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: ociDir(options.output) }), spec);
   return writeDockerArchive(spec, options.output, options);
 }

@@ -5,14 +5,16 @@
 import { BuildError, UsageError } from "../../errors.js";
 import { parsePyJson } from "../../format/python-json.js";
 import { readClosureInput, readJsonInput, readTextInput } from "../../io/node.js";
-import { buildImageFromConf, checkPlanAgainstClosure, imageSpec, writeDockerArchive, type BuildResult, type ImageOptions } from "../../image/build.js";
+import { buildImageFromConf, checkPlanAgainstClosure, imageSpec, imageSpecFromConfFile, writeDockerArchive, type BuildResult, type ImageOptions } from "../../image/build.js";
+import { closureFacts, ociOptions, runOci } from "../build-oci.js";
 import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";
+import { checkPushAfterBuild, pushAfterBuild, pushAfterBuildHelp, pushAfterBuildSpecs } from "./push.js"; // issue 15
 
-/** Output formats; the OCI layout joins this list. */
-export const buildFormats = ["docker-archive"] as const;
+/** Output formats. */
+export const buildFormats = ["docker-archive", "oci"] as const;
 
 const help = `Usage: strata build CLOSURE [plan options] [image options] [-o FILE]
        strata build CLOSURE --layers PLAN.json [image options] [-o FILE]
@@ -41,9 +43,25 @@ Input:
 
 Output:
   --format NAME           docker-archive (default): an uncompressed docker
-                            load / skopeo docker-archive: tarball
+                            load / skopeo docker-archive: tarball;
+                          oci: an OCI image layout directory (-o DIR) with
+                            compressed layers (skopeo oci:DIR:TAG, podman
+                            pull oci:DIR:TAG, umoci); the tag of --tag names it
   -o, --output FILE       write to FILE atomically (default: stdout, which
-                            must not be a terminal)
+                            must not be a terminal); with --format oci a
+                            directory (required), replaced atomically
+  --compression ALGO[:LEVEL]  oci layers: gzip (default, level 6) or zstd
+                            (level 3); gzip 0-9, zstd 1-19. Deterministic on
+                            every machine and Node version (pinned encoders:
+                            fflate for gzip, the zstd library compiled to Wasm
+                            for zstd, so zstd works on Node 20 too)
+  --cache DIR             oci: the layer cache (default
+                            $XDG_CACHE_HOME/strata/layers or
+                            ~/.cache/strata/layers); layers built before are
+                            copied from it, digest-checked
+  --no-cache              oci: build every layer, use no cache
+  --jobs N                oci: layers compressed in parallel by N worker
+                            threads (default: the number of cores)
 
 Image (nixpkgs streamLayeredImage's defaults):
   --tag NAME:TAG          RepoTags entry (default strata-image:latest)
@@ -75,6 +93,7 @@ Image (nixpkgs streamLayeredImage's defaults):
                             go first, as nixpkgs' fromImage (only its Env is
                             inherited); plan with --from-image-layers N
 
+${pushAfterBuildHelp}
 ${planOptionsHelp}
 
 Examples:
@@ -83,6 +102,8 @@ Examples:
   strata layer closure.json -o plan.json && strata build closure.json --layers plan.json -o image.tar
   strata build --nixpkgs-conf conf.json --repo-tag app:latest > image.tar
   strata build closure.json --store-root /mnt/other/nix/store -o image.tar
+  strata build closure.json --format oci -o app-oci --tag app:v1 && skopeo inspect oci:app-oci:v1
+  strata build --nixpkgs-conf conf.json --format oci --compression zstd:6 -o app-oci
 
 Exit codes: 0 image written, 2 bad input or options (a store path missing on
 disk, an unreadable or special file, a plan that does not match the closure,
@@ -117,6 +138,11 @@ const imageOptionSpecs = {
   contents: { type: "string" },
   "customisation-layer": { type: "string" },
   "from-image": { type: "string" },
+  compression: { type: "string" },
+  cache: { type: "string" },
+  "no-cache": { type: "boolean" },
+  jobs: { type: "string" },
+  ...pushAfterBuildSpecs, // issue 15: --push REF
 } as const;
 
 type Values = ParsedArgs["values"];
@@ -217,10 +243,17 @@ export const buildCommand: Command = {
     const format = str(values.format) ?? "docker-archive";
     if (!(buildFormats as readonly string[]).includes(format)) throw new UsageError(`build: unknown --format "${format}". Formats: ${buildFormats.join(", ")}`);
     const output = str(values.output);
+    const oci = format === "oci" ? await ociOptions(values, output, io) : undefined;
     if ((output === undefined || output === "-") && io.stdoutIsTty) {
       throw new UsageError("build: refusing to write an image to a terminal; use -o FILE or a pipe (e.g. | docker load)");
     }
+    if (oci === undefined) {
+      const ociOnly = ["compression", "cache", "no-cache", "jobs"].find((k) => values[k] !== undefined);
+      if (ociOnly !== undefined) throw new UsageError(`build: --${ociOnly} applies to --format oci only`);
+    }
     const target = output === undefined || output === "-" ? process.stdout : output;
+    const pushTo = checkPushAfterBuild(values, format, output); // issue 15: refs checked before building
+    const pushAfter = async (code: number) => (code === 0 && pushTo !== undefined && output !== undefined ? (await pushAfterBuild(output, pushTo, values, io), code) : code);
     const quiet = values.quiet === true;
     const msg = messages(io, quiet);
     let result: BuildResult;
@@ -231,6 +264,10 @@ export const buildCommand: Command = {
       if (positionals.length > 0) throw new UsageError("build: --nixpkgs-conf takes no CLOSURE (the conf lists the store layers)");
       const repoTag = str(values["repo-tag"]);
       const storeRoot = str(values["store-root"]);
+      if (oci !== undefined) {
+        const spec = await imageSpecFromConfFile(conf, { ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
+        return pushAfter(await runOci(spec, oci, io, msg, quiet)); // issue 15: --push
+      }
       result = await buildImageFromConf(conf, { output: target, ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
     } else {
       if (values["repo-tag"] !== undefined) throw new UsageError("build: --repo-tag goes with --nixpkgs-conf; use --tag otherwise");
@@ -239,6 +276,7 @@ export const buildCommand: Command = {
       if (positionals.length === 0 && layersFile === undefined) throw new UsageError("build: expected a CLOSURE (or --layers FILE, or --nixpkgs-conf FILE). See 'strata build --help'.");
       const options = await imageOptions(values);
       let layers: string[][];
+      let sizes: Map<string, number> | undefined;
       if (layersFile !== undefined) {
         const planFlags = Object.keys(planOptionSpecs).filter((k) => k !== "quiet" && k !== "verbose" && k !== "exclude" && values[k] !== undefined);
         if (planFlags.length > 0) throw new UsageError(`build: --layers gives the plan; it excludes --${planFlags[0]}`);
@@ -247,11 +285,17 @@ export const buildCommand: Command = {
           const doc = await readClosureInput(positionals[0]);
           const excluded = list(values.exclude).length > 0 ? list(values.exclude) : (doc.excludePaths ?? []);
           checkPlanAgainstClosure(doc, layers, excluded);
+          sizes = new Map(doc.entries.map((e) => [e.path, e.narSize]));
         }
       } else {
         const setup = await setupPlan("build", values, io);
         const planned = await runPlan(positionals[0], setup);
         layers = planned.layers.map((l) => [...l]);
+        sizes = new Map(planned.doc.entries.map((e) => [e.path, e.narSize]));
+      }
+      if (oci !== undefined) {
+        const closure = positionals.length === 1 ? positionals[0] : undefined;
+        return pushAfter(await runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet)); // issue 15: --push
       }
       result = await writeDockerArchive(imageSpec(layers, options), target);
     }

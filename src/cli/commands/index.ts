@@ -8,6 +8,18 @@ import { explainCommand } from "./explain.js";
 import { fleetCommand } from "./fleet.js";
 import { layerCommand } from "./layer.js";
 import { popularityCommand } from "./popularity.js";
+import { pushCommand } from "./push.js";
 import { reportCommand } from "./report.js";
 
-export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand, buildCommand, fleetCommand];
+export const commands: Command[] = [
+  layerCommand,
+  explainCommand,
+  dotCommand,
+  reportCommand,
+  popularityCommand,
+  checkCommand,
+  evaluateCommand,
+  buildCommand,
+  pushCommand,
+  fleetCommand,
+];
