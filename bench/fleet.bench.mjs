@@ -36,12 +36,16 @@ const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
 async function loadDir(dir) {
   const images = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".json.gz")).sort()) images.push({ name: f.replace(/\.json\.gz$/, ""), doc: await readClosureInput(join(dir, f)) });
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".json.gz"))
+    .sort())
+    images.push({ name: f.replace(/\.json\.gz$/, ""), doc: await readClosureInput(join(dir, f)) });
   return images;
 }
 async function loadSeries(set) {
   const revs = [];
-  for (let k = 0; existsSync(join(root, "bench/data", set, `r${k}`)); k++) revs.push({ name: `r${k}`, images: await loadDir(join(root, "bench/data", set, `r${k}`)) });
+  for (let k = 0; existsSync(join(root, "bench/data", set, `r${k}`)); k++)
+    revs.push({ name: `r${k}`, images: await loadDir(join(root, "bench/data", set, `r${k}`)) });
   if (revs.length < 2) throw new Error(`bench/data/${set} is missing: run bench/data/make-fleet.sh`);
   return revs;
 }
@@ -55,7 +59,14 @@ function sharing(images, budget, specs) {
   const total = imageBytes(images);
   return ev.strategies.map((s) => {
     const r = s.revisions[0];
-    return { strategy: s.strategy, registry: r.registryBytes, ideal: r.idealRegistryBytes, total, overIdeal: r.registryBytes / r.idealRegistryBytes - 1, captured: (total - r.registryBytes) / (total - r.idealRegistryBytes) };
+    return {
+      strategy: s.strategy,
+      registry: r.registryBytes,
+      ideal: r.idealRegistryBytes,
+      total,
+      overIdeal: r.registryBytes / r.idealRegistryBytes - 1,
+      captured: (total - r.registryBytes) / (total - r.idealRegistryBytes),
+    };
   });
 }
 
@@ -64,13 +75,16 @@ md.push("```sh");
 md.push("strata fleet ../shared/data/debian-bookworm/img-*.json.gz -o plans/ --max-layers 100");
 md.push("strata evaluate --images ../shared/data/debian-bookworm/img-*.json.gz --max-layers 100 --strategy min-pull --strategy auto-layer");
 md.push("strata fleet bench/data/fleet16/r0/*.json.gz -o plans/ --max-layers 31");
-md.push("strata evaluate --fleet bench/data/fleet16/r0 bench/data/fleet16/r1 bench/data/fleet16/r2 bench/data/fleet16/r3 bench/data/fleet16/r4 --max-layers 31 --strategy fleet --strategy min-pull+previous");
+md.push(
+  "strata evaluate --fleet bench/data/fleet16/r0 bench/data/fleet16/r1 bench/data/fleet16/r2 bench/data/fleet16/r3 bench/data/fleet16/r4 --max-layers 31 --strategy fleet --strategy min-pull+previous",
+);
 md.push("```", "");
 const out = {};
 
 // --- goals 1 and 2: sharing --------------------------------------------------------
 const six = [];
-for (const n of ["python-scipy", "postgresql", "openjdk17-maven", "libreoffice", "texlive-full", "gnome-desktop"]) six.push({ name: n, doc: await readClosureInput(join(shared, "data/debian-bookworm", `img-${n}.json.gz`)) });
+for (const n of ["python-scipy", "postgresql", "openjdk17-maven", "libreoffice", "texlive-full", "gnome-desktop"])
+  six.push({ name: n, doc: await readClosureInput(join(shared, "data/debian-bookworm", `img-${n}.json.gz`)) });
 const fleet16 = await loadSeries("fleet16");
 const fleet6 = await loadSeries("fleet6");
 const specs = ["fleet", "min-pull", "auto-layer", "nixery"];
@@ -80,8 +94,14 @@ out.services16 = sharing(fleet16[0].images, 15, specs);
 md.push("### Sharing: registry bytes against the ideal (one layer per path)", "");
 md.push("| fleet, layer limit | ideal registry | " + specs.map((s) => `${s}: registry (over ideal, sharing captured)`).join(" | ") + " |");
 md.push("| --- | ---: | " + specs.map(() => "---:").join(" | ") + " |");
-for (const [label, rows] of [["six Debian images, 100", out.six], ["16 services, 31", out.services31], ["16 services, 16", out.services16]]) {
-  md.push(`| ${label} | ${GiB(rows[0].ideal)} GiB | ` + rows.map((r) => `${GiB(r.registry)} GiB (+${pct(r.overIdeal)}, ${pct(r.captured)})`).join(" | ") + " |");
+for (const [label, rows] of [
+  ["six Debian images, 100", out.six],
+  ["16 services, 31", out.services31],
+  ["16 services, 16", out.services16],
+]) {
+  md.push(
+    `| ${label} | ${GiB(rows[0].ideal)} GiB | ` + rows.map((r) => `${GiB(r.registry)} GiB (+${pct(r.overIdeal)}, ${pct(r.captured)})`).join(" | ") + " |",
+  );
 }
 md.push("");
 
@@ -90,19 +110,38 @@ md.push("### Each image's own update bytes over 4 revision bumps, against min-pu
 md.push("Revisions r0..r4 (bench/data/make-fleet.sh): openssl, tzdata, python3.11, perl bumped in turn; every service image's own");
 md.push("top path changes every revision. `fleet` plans each revision against the previous one's layers; `min-pull+previous` plans each");
 md.push("image alone with its previous plan. Ratio = the image's bytes pulled over the 4 updates, fleet / min-pull+previous.", "");
-md.push("| series, layer limit | images | pulled, fleet | pulled, min-pull+previous | ideal | images > 5% above | worst image ratio | new registry bytes, fleet / min-pull+previous |");
+md.push(
+  "| series, layer limit | images | pulled, fleet | pulled, min-pull+previous | ideal | images > 5% above | worst image ratio | new registry bytes, fleet / min-pull+previous |",
+);
 md.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 out.updates = [];
-for (const [set, revs] of [["fleet16", fleet16], ["fleet6", fleet6]]) {
+for (const [set, revs] of [
+  ["fleet16", fleet16],
+  ["fleet6", fleet6],
+]) {
   for (const budget of [99, 30, 15]) {
     const ev = evaluateFleet(revs, [jointPlanner({ budget }), alone("min-pull+previous", budget)]);
     const [f, m] = ev.strategies;
     const ratios = f.total.imagePulledBytes.map((p, i) => (m.total.imagePulledBytes[i] > 0 ? p / m.total.imagePulledBytes[i] : p > 0 ? Infinity : 1));
     const sum = (xs) => xs.reduce((a, b) => a + b, 0);
     const ideal = sum(ev.images.map((_, i) => sum(f.revisions.map((r) => r.imageIdealBytes[i]))));
-    const row = { set, budget, pulledFleet: sum(f.total.imagePulledBytes), pulledMinPull: sum(m.total.imagePulledBytes), ideal, over5: ratios.filter((r) => r > 1.05).length, worst: Math.max(...ratios), newFleet: f.total.newBytes, newMinPull: m.total.newBytes, images: ev.images.length, perImage: Object.fromEntries(ev.images.map((n, i) => [n, ratios[i]])) };
+    const row = {
+      set,
+      budget,
+      pulledFleet: sum(f.total.imagePulledBytes),
+      pulledMinPull: sum(m.total.imagePulledBytes),
+      ideal,
+      over5: ratios.filter((r) => r > 1.05).length,
+      worst: Math.max(...ratios),
+      newFleet: f.total.newBytes,
+      newMinPull: m.total.newBytes,
+      images: ev.images.length,
+      perImage: Object.fromEntries(ev.images.map((n, i) => [n, ratios[i]])),
+    };
     out.updates.push(row);
-    md.push(`| ${set}, ${budget + 1} | ${row.images} | ${MiB(row.pulledFleet)} MiB | ${MiB(row.pulledMinPull)} MiB | ${MiB(ideal)} MiB | ${row.over5} | ${row.worst.toFixed(2)} | ${(row.newFleet / row.newMinPull).toFixed(2)} |`);
+    md.push(
+      `| ${set}, ${budget + 1} | ${row.images} | ${MiB(row.pulledFleet)} MiB | ${MiB(row.pulledMinPull)} MiB | ${MiB(ideal)} MiB | ${row.over5} | ${row.worst.toFixed(2)} | ${(row.newFleet / row.newMinPull).toFixed(2)} |`,
+    );
   }
 }
 md.push("");
@@ -122,7 +161,9 @@ out.updateWeight = [];
     const captured = (total - r0.registryBytes) / (total - r0.idealRegistryBytes);
     const pulled = s.total.imagePulledBytes.reduce((a, b) => a + b, 0);
     out.updateWeight.push({ w, captured, pulled, over5: ratios.filter((r) => r > 1.05).length, worst: Math.max(...ratios) });
-    md.push(`| ${w} | ${pct(captured)} | ${MiB(pulled)} MiB | ${ratios.filter((r) => r > 1.05).length} of ${ratios.length} | ${Math.max(...ratios).toFixed(2)} |`);
+    md.push(
+      `| ${w} | ${pct(captured)} | ${MiB(pulled)} MiB | ${ratios.filter((r) => r > 1.05).length} of ${ratios.length} | ${Math.max(...ratios).toFixed(2)} |`,
+    );
   }
   md.push(`| min-pull+previous alone | - | ${MiB(base.total.imagePulledBytes.reduce((a, b) => a + b, 0))} MiB | - | 1.00 |`, "");
 }
@@ -136,8 +177,17 @@ md.push("| --- | ---: | ---: |");
 out.copies = [];
 const copyRow = (label, images, budget) => {
   const p = planFleet(images, { budget });
-  out.copies.push({ label, budget, images: p.summary.images, withCopies: p.summary.imagesWithPrivateCopies, duplicated: p.summary.duplicatedBytes, ideal: p.summary.idealRegistryBytes });
-  md.push(`| ${label}, ${budget + 1} | ${p.summary.imagesWithPrivateCopies} of ${p.summary.images} | ${MiB(p.summary.duplicatedBytes)} MiB (${pct(p.summary.duplicatedBytes / p.summary.idealRegistryBytes)}) |`);
+  out.copies.push({
+    label,
+    budget,
+    images: p.summary.images,
+    withCopies: p.summary.imagesWithPrivateCopies,
+    duplicated: p.summary.duplicatedBytes,
+    ideal: p.summary.idealRegistryBytes,
+  });
+  md.push(
+    `| ${label}, ${budget + 1} | ${p.summary.imagesWithPrivateCopies} of ${p.summary.images} | ${MiB(p.summary.duplicatedBytes)} MiB (${pct(p.summary.duplicatedBytes / p.summary.idealRegistryBytes)}) |`,
+  );
 };
 copyRow("six Debian images", six, 99);
 copyRow("16 services", fleet16[0].images, 30);
@@ -145,7 +195,7 @@ copyRow("16 services", fleet16[0].images, 15);
 
 // --- existing layers across a bump ---------------------------------------------------------
 md.push("", "### Planning against existing layers across a revision bump (`--existing`)", "");
-md.push("r0 planned alone, r1 planned against r0's layers. \"valid\" = r0 layers whose paths are all in some r1 image; \"reused\" =");
+md.push('r0 planned alone, r1 planned against r0\'s layers. "valid" = r0 layers whose paths are all in some r1 image; "reused" =');
 md.push("kept byte-identical in r1. New bytes = what pushing r1 adds to the registry (layers r0 did not have). Signature classes are");
 md.push("stable, so a fleet of the same images re-planned from scratch keeps most layers anyway; `--existing` matters when the");
 md.push("fleet's membership changes (signatures move) and for layers from other builds.", "");
@@ -210,7 +260,15 @@ md.push("Baseline in the same run: every image planned alone with min-pull at th
 md.push("| images | paths summed | distinct paths | budget | joint plan, s | min-pull alone, s | ratio | sharing captured | images with a private copy |");
 md.push("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 out.scale = [];
-for (const [count, budget] of [[250, 99], [500, 99], [1000, 99], [1000, 30], [1000, 15], [2000, 99], [4000, 99]]) {
+for (const [count, budget] of [
+  [250, 99],
+  [500, 99],
+  [1000, 99],
+  [1000, 30],
+  [1000, 15],
+  [2000, 99],
+  [4000, 99],
+]) {
   const images = archiveFleet(count);
   globalThis.gc?.();
   const t0 = performance.now();
@@ -224,8 +282,19 @@ for (const [count, budget] of [[250, 99], [500, 99], [1000, 99], [1000, 30], [10
   }
   const summed = images.reduce((a, i) => a + i.doc.entries.length, 0);
   const distinct = new Set(images.flatMap((i) => i.doc.entries.map((e) => e.path))).size;
-  out.scale.push({ count, budget, summed, distinct, joint, baseline, captured: plan.summary.sharingCaptured, withCopies: plan.summary.imagesWithPrivateCopies });
-  md.push(`| ${count} | ${summed} | ${distinct} | ${budget} | ${joint.toFixed(1)} | ${Number.isNaN(baseline) ? "-" : baseline.toFixed(1)} | ${Number.isNaN(baseline) ? "-" : (joint / baseline).toFixed(2)} | ${pct(plan.summary.sharingCaptured)} | ${plan.summary.imagesWithPrivateCopies} |`);
+  out.scale.push({
+    count,
+    budget,
+    summed,
+    distinct,
+    joint,
+    baseline,
+    captured: plan.summary.sharingCaptured,
+    withCopies: plan.summary.imagesWithPrivateCopies,
+  });
+  md.push(
+    `| ${count} | ${summed} | ${distinct} | ${budget} | ${joint.toFixed(1)} | ${Number.isNaN(baseline) ? "-" : baseline.toFixed(1)} | ${Number.isNaN(baseline) ? "-" : (joint / baseline).toFixed(2)} | ${pct(plan.summary.sharingCaptured)} | ${plan.summary.imagesWithPrivateCopies} |`,
+  );
 }
 
 // The CLI end to end on 1,000 files (reading, planning, writing 1,001 files), under GNU time.
@@ -235,13 +304,19 @@ mkdirSync(join(dir, "in"), { recursive: true });
 for (const img of archiveFleet(1000)) writeFileSync(join(dir, "in", `${img.name}.json.gz`), gzipSync(JSON.stringify({ graph: img.doc.entries })));
 const files = readdirSync(join(dir, "in")).map((f) => join(dir, "in", f));
 const time = existsSync("/usr/bin/time");
-const run = spawnSync(time ? "/usr/bin/time" : process.execPath, [...(time ? ["-v", process.execPath] : []), dist("cli/main.js"), "fleet", ...files, "-o", join(dir, "out"), "-q"], { encoding: "utf8", maxBuffer: 1 << 26 });
+const run = spawnSync(
+  time ? "/usr/bin/time" : process.execPath,
+  [...(time ? ["-v", process.execPath] : []), dist("cli/main.js"), "fleet", ...files, "-o", join(dir, "out"), "-q"],
+  { encoding: "utf8", maxBuffer: 1 << 26 },
+);
 const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(run.stderr ?? "")?.[1];
 const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "")?.[1];
 out.cli = { status: run.status, wall, peakKiB: rss ? Number(rss) : undefined };
 rmSync(dir, { recursive: true, force: true });
 md.push("");
-md.push(`CLI, 1,000 closure files (\`/usr/bin/time -v strata fleet DIR/*.json.gz -o OUT -q\`, budget 99): exit ${run.status}, wall ${wall ?? "?"}, peak RSS ${rss ? (Number(rss) / 1024).toFixed(0) + " MiB" : "?"} (target: < 60 s on 2 cores, < 4 GB). The worker pool is not used: the whole run is a few seconds on one thread (docs/scale.md).`);
+md.push(
+  `CLI, 1,000 closure files (\`/usr/bin/time -v strata fleet DIR/*.json.gz -o OUT -q\`, budget 99): exit ${run.status}, wall ${wall ?? "?"}, peak RSS ${rss ? (Number(rss) / 1024).toFixed(0) + " MiB" : "?"} (target: < 60 s on 2 cores, < 4 GB). The worker pool is not used: the whole run is a few seconds on one thread (docs/scale.md).`,
+);
 
 // The goals of issue 16, first in the section.
 {

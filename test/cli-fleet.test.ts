@@ -18,7 +18,22 @@ describe("strata fleet", () => {
   it("writes one plan per image in each format and a fleet.json that agrees with them", () => {
     const dir = join(tmp(), "plans");
     const names = ["python-scipy", "postgresql", "openjdk17-maven", "libreoffice"];
-    const r = spawnCli(["fleet", ...names.map(img), "-o", dir, "--budget", "12", "--budget", "img-postgresql=5", "--format", "nixpkgs", "--format", "nix2container", "--format", "debug"]);
+    const r = spawnCli([
+      "fleet",
+      ...names.map(img),
+      "-o",
+      dir,
+      "--budget",
+      "12",
+      "--budget",
+      "img-postgresql=5",
+      "--format",
+      "nixpkgs",
+      "--format",
+      "nix2container",
+      "--format",
+      "debug",
+    ]);
     expect(r.stderr).toContain("wrote 13 files");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("objective: minimise registry bytes");
@@ -51,7 +66,19 @@ describe("strata fleet", () => {
     const r0 = join(base, "r0");
     const r1 = join(base, "r1");
     expect(spawnCli(["fleet", `scipy=${ser("python-scipy", 0)}`, `pg=${ser("postgresql", 0)}`, "-o", r0, "--budget", "20", "-q"]).status).toBe(0);
-    const r = spawnCli(["fleet", `scipy=${ser("python-scipy", 1)}`, `pg=${ser("postgresql", 1)}`, "-o", r1, "--budget", "20", "--existing", r0, "--json", "-q"]);
+    const r = spawnCli([
+      "fleet",
+      `scipy=${ser("python-scipy", 1)}`,
+      `pg=${ser("postgresql", 1)}`,
+      "-o",
+      r1,
+      "--budget",
+      "20",
+      "--existing",
+      r0,
+      "--json",
+      "-q",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -92,12 +119,20 @@ describe("strata fleet", () => {
       mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: fake, size: 2 },
       layers: [
-        ...pg0.map((paths) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: fake, size: 1, annotations: { "org.strata.store-paths": JSON.stringify(paths) } })),
+        ...pg0.map((paths) => ({
+          mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+          digest: fake,
+          size: 1,
+          annotations: { "org.strata.store-paths": JSON.stringify(paths) },
+        })),
         { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: fake, size: 1 },
       ],
     });
     writeFileSync(join(layout, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-    writeFileSync(join(layout, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...blob(manifest) }] }));
+    writeFileSync(
+      join(layout, "index.json"),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...blob(manifest) }] }),
+    );
     const r = spawnCli(["fleet", `pg=${ser("postgresql", 1)}`, "-o", join(base, "r1"), "--budget", "20", "--existing", layout, "--json", "-q"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -147,7 +182,22 @@ describe("strata evaluate --fleet", () => {
       copyFileSync(ser("python-scipy", k), join(d, "scipy.json.gz"));
       copyFileSync(ser("postgresql", k), join(d, "pg.json.gz"));
     }
-    const r = spawnCli(["evaluate", "--fleet", join(base, "r0"), join(base, "r1"), join(base, "r2"), "--budget", "10", "--strategy", "fleet", "--strategy", "min-pull+previous", "--subset", "pg", "--json"]);
+    const r = spawnCli([
+      "evaluate",
+      "--fleet",
+      join(base, "r0"),
+      join(base, "r1"),
+      join(base, "r2"),
+      "--budget",
+      "10",
+      "--strategy",
+      "fleet",
+      "--strategy",
+      "min-pull+previous",
+      "--subset",
+      "pg",
+      "--json",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);

@@ -10,6 +10,7 @@ import { planFleet, fleetLayers, type FleetImage, type FleetPlan } from "../src/
 import { evaluateFleet, jointPlanner, perImagePlanner, type FleetRevision } from "../src/fleet/evaluate.js";
 import { existingLayersOf, fleetDocument } from "../src/fleet/document.js";
 import { strategyPlanner } from "../src/evaluate/planners.js";
+import type { Layers } from "../src/strategies/types.js";
 import { readClosureInput } from "../src/io/node.js";
 import { envSeed } from "./helpers/fuzz.js";
 import { mulberry32, randomDag } from "./helpers/random-dag.js";
@@ -32,19 +33,24 @@ function randomFleet(seed: number, n: number, images: number, bump: ReadonlySet<
   // Changed = bumped or referencing a changed path (topological by creation: walk until stable).
   const changed = new Uint8Array(n);
   for (const b of bump) changed[b] = 1;
-  for (let again = true; again; ) {
+  for (let again = true; again;) {
     again = false;
     for (let v = 0; v < n; v++) {
       if (changed[v]) continue;
-      for (let e = g.offsets[v]; e < g.offsets[v + 1]; e++) if (changed[g.targets[e]]) {
-        changed[v] = 1;
-        again = true;
-        break;
-      }
+      for (let e = g.offsets[v]; e < g.offsets[v + 1]; e++)
+        if (changed[g.targets[e]]) {
+          changed[v] = 1;
+          again = true;
+          break;
+        }
     }
   }
   const name = (v: number) => `/nix/store/${String(v).padStart(6, "0")}${changed[v] ? "b" : "a"}-pkg${v}-1.0`;
-  const entry = (v: number): ClosureEntry => ({ path: name(v), narSize: size[v], references: Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), name) });
+  const entry = (v: number): ClosureEntry => ({
+    path: name(v),
+    narSize: size[v],
+    references: Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), name),
+  });
   const out: FleetImage[] = [];
   for (let i = 0; i < images; i++) {
     const roots = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => Math.floor(rnd() * n));
@@ -165,7 +171,10 @@ describe("fleet planning: properties", () => {
       fc.property(fleetArb, fc.integer({ min: 0, max: 69 }), ({ seed, n, images }, bumped) => {
         const before = randomFleet(seed, n, images);
         const roomy = 200; // more than any closure has paths: nothing forces a merge
-        const r0 = planFleet(before.map((i) => ({ ...i, budget: undefined })), { budget: roomy });
+        const r0 = planFleet(
+          before.map((i) => ({ ...i, budget: undefined })),
+          { budget: roomy },
+        );
         const after = randomFleet(seed, n, images, new Set([bumped % n])).map((i) => ({ ...i, budget: undefined }));
         const r1 = planFleet(after, { budget: roomy, existing: fleetLayers(r0) });
         checkInvariants(after, r1, roomy);
@@ -273,7 +282,7 @@ describe("evaluateFleet", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const revs = revisions(seed);
       // Record the plans each planner makes, to recount them here.
-      const recorded: string[][][][] = [];
+      const recorded: Layers[][][] = [];
       const record = (p: ReturnType<typeof jointPlanner>, slot: number): ReturnType<typeof jointPlanner> => ({
         name: p.name,
         plan(images, previous) {
@@ -284,7 +293,10 @@ describe("evaluateFleet", () => {
       });
       const planners = [
         record(jointPlanner({ budget: 6 }), 0),
-        record(perImagePlanner("min-pull+previous", () => strategyPlanner("min-pull+previous", { budget: 6 })), 1),
+        record(
+          perImagePlanner("min-pull+previous", () => strategyPlanner("min-pull+previous", { budget: 6 })),
+          1,
+        ),
       ];
       const ev = evaluateFleet(revs, planners, { subset: ["img1", "img3"] });
       ev.strategies.forEach((s, slot) => {
@@ -298,7 +310,8 @@ describe("evaluateFleet", () => {
             for (const key of keys) for (const p of JSON.parse(key) as string[]) b += size.get(p)!;
             return b;
           };
-          const keysOf = (plan: string[][][], pick: (i: number) => boolean) => new Set(plan.flatMap((layers, i) => (pick(i) ? layers.map((l) => JSON.stringify(l)) : [])));
+          const keysOf = (plan: string[][][], pick: (i: number) => boolean) =>
+            new Set(plan.flatMap((layers, i) => (pick(i) ? layers.map((l) => JSON.stringify(l)) : [])));
           const now = keysOf(plans[k], () => true);
           expect(r.registryBytes).toBe(bytes(now));
           expect(r.newBytes).toBe(bytes([...now].filter((key) => !everKeys.has(key))));

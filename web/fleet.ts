@@ -28,11 +28,14 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   const t = document.createElement("table");
   const head = document.createElement("tr");
   head.append(...header.map((h) => cell("th", h)));
-  t.append(head, ...rows.map((r) => {
-    const tr = document.createElement("tr");
-    tr.append(...r.map((c) => cell("td", c)));
-    return tr;
-  }));
+  t.append(
+    head,
+    ...rows.map((r) => {
+      const tr = document.createElement("tr");
+      tr.append(...r.map((c) => cell("td", c)));
+      return tr;
+    }),
+  );
   return t;
 }
 
@@ -60,7 +63,10 @@ export function setupFleet(ui: FleetUi, worker: () => StrataWorker, setStatus: S
     } catch (e) {
       recover(e, ui.status);
     } finally {
-      for (const id of ids) await worker().release(id).catch(() => undefined);
+      for (const id of ids)
+        await worker()
+          .release(id)
+          .catch(() => undefined);
       ui.run.disabled = false;
       document.body.dataset.fleets = String(Number(document.body.dataset.fleets ?? 0) + 1);
     }
@@ -89,7 +95,15 @@ export function setupFleet(ui: FleetUi, worker: () => StrataWorker, setStatus: S
     const perImage = plan.images.map((img) => {
       let shared = 0;
       for (const id of img.layerIds) if (plan.layers[id].images.length > 1) shared += plan.layers[id].bytes;
-      return [img.name, String(img.layers.length), String(img.budget), formatBytes(img.bytes), formatBytes(shared), formatBytes(img.privateCopyBytes), formatBytes(img.expectedUpdateBytes)];
+      return [
+        img.name,
+        String(img.layers.length),
+        String(img.budget),
+        formatBytes(img.bytes),
+        formatBytes(shared),
+        formatBytes(img.privateCopyBytes),
+        formatBytes(img.expectedUpdateBytes),
+      ];
     });
     const sharedLayers = plan.layers
       .filter((l) => l.images.length > 1)

@@ -11,8 +11,20 @@ export interface FleetDocument {
   readonly strataFleet: number;
   readonly objective: string;
   readonly summary: FleetPlan["summary"];
-  readonly images: readonly { readonly name: string; readonly budget: number; readonly layers: readonly number[]; readonly bytes: number; readonly expectedUpdateBytes: number }[];
-  readonly layers: readonly { readonly paths: readonly string[]; readonly bytes: number; readonly images: readonly string[]; readonly changeProbability: number; readonly existing: boolean }[];
+  readonly images: readonly {
+    readonly name: string;
+    readonly budget: number;
+    readonly layers: readonly number[];
+    readonly bytes: number;
+    readonly expectedUpdateBytes: number;
+  }[];
+  readonly layers: readonly {
+    readonly paths: readonly string[];
+    readonly bytes: number;
+    readonly images: readonly string[];
+    readonly changeProbability: number;
+    readonly existing: boolean;
+  }[];
 }
 
 export const FLEET_OBJECTIVE =

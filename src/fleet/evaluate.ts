@@ -123,7 +123,9 @@ export function evaluateFleet(revisions: readonly FleetRevision[], planners: rea
   for (const r of revisions) {
     const these = r.images.map((i) => i.name);
     if (these.length !== names.length || these.some((n, k) => n !== names[k])) {
-      throw new RangeError(`evaluateFleet: revision ${r.name} has images ${these.join(", ")}; expected ${names.join(", ")} (the same images in the same order)`);
+      throw new RangeError(
+        `evaluateFleet: revision ${r.name} has images ${these.join(", ")}; expected ${names.join(", ")} (the same images in the same order)`,
+      );
     }
   }
   const subset = options.subset;

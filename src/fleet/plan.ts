@@ -229,7 +229,8 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     if (names.has(img.name)) throw new PipelineError("bad-option", `fleet: two images are named "${img.name}"`);
     names.add(img.name);
     const b = img.budget ?? defaultBudget;
-    if (!Number.isInteger(b) || b < 1) throw new PipelineError("bad-budget", `fleet: the layer budget of ${img.name} must be a whole number of at least 1, got ${b}`);
+    if (!Number.isInteger(b) || b < 1)
+      throw new PipelineError("bad-budget", `fleet: the layer budget of ${img.name} must be a whole number of at least 1, got ${b}`);
     return b;
   });
   const union = buildUnion(images);
@@ -588,7 +589,10 @@ export function planFleet(images: readonly FleetImage[], options: FleetOptions =
     const bySet = new Map<string, number>();
     const merged: typeof rawLayers = [];
     for (const l of rawLayers) {
-      const key = l.vertices.slice().sort((a, b) => a - b).join(",");
+      const key = l.vertices
+        .slice()
+        .sort((a, b) => a - b)
+        .join(",");
       const k = bySet.get(key);
       if (k === undefined) {
         bySet.set(key, merged.length);
@@ -810,8 +814,7 @@ class Splitter {
       for (let k = 0; k < words; k++) scratch[k] = rows[a * words + k] | rows[b * words + k];
       return this.weightOf(scratch, 0);
     };
-    const price = (a: number, b: number) =>
-      (size[a] + size[b]) * P(unionWeight(a, b)) - size[a] * P(weight[a]) - size[b] * P(weight[b]);
+    const price = (a: number, b: number) => (size[a] + size[b]) * P(unionWeight(a, b)) - size[a] * P(weight[a]) - size[b] * P(weight[b]);
     const heap = new MinHeap();
     const offer = (a: number, b: number) => {
       const ra = find(a);

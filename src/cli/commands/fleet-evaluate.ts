@@ -39,7 +39,9 @@ function revisionImages(dir: string): NamedClosure[] {
   }
   const files = entries.filter((f) => /\.json(\.gz)?$/.test(f) && f !== "fleet.json").sort();
   if (files.length === 0) throw new UsageError(`evaluate --fleet: ${dir} holds no closure files (*.json, *.json.gz)`);
-  return files.map((f) => ({ name: f.replace(/\.gz$/, "").replace(/\.json$/, ""), doc: undefined as never, file: join(dir, f) }) as NamedClosure & { file: string });
+  return files.map(
+    (f) => ({ name: f.replace(/\.gz$/, "").replace(/\.json$/, ""), doc: undefined as never, file: join(dir, f) }) as NamedClosure & { file: string },
+  );
 }
 
 export async function runFleetEvaluation(values: ParsedArgs["values"], positionals: string[], io: CliIo): Promise<number> {
@@ -49,7 +51,10 @@ export async function runFleetEvaluation(values: ParsedArgs["values"], positiona
   const budgetText = typeof values.budget === "string" ? values.budget : undefined;
   const maxText = typeof values["max-layers"] === "string" ? values["max-layers"] : undefined;
   if (budgetText !== undefined && maxText !== undefined) throw new UsageError("evaluate: --budget and --max-layers exclude each other");
-  const budget = budgetText !== undefined ? parseIntegerOption("evaluate", "budget", budgetText)! : computeBudget("fleet", { maxLayers: parseIntegerOption("evaluate", "max-layers", maxText) }).layers;
+  const budget =
+    budgetText !== undefined
+      ? parseIntegerOption("evaluate", "budget", budgetText)!
+      : computeBudget("fleet", { maxLayers: parseIntegerOption("evaluate", "max-layers", maxText) }).layers;
   if (budget < 1) throw new UsageError(`evaluate: --budget must be at least 1, got ${budget}`);
   const specs = (values.strategy as string[] | undefined) ?? ["fleet", "min-pull+previous", "auto-layer"];
   const planners: FleetPlanner[] = specs.map((s) => {
@@ -66,11 +71,13 @@ export async function runFleetEvaluation(values: ParsedArgs["values"], positiona
   }
   const names = revisions[0].images.map((i) => i.name).join(", ");
   for (const r of revisions) {
-    if (r.images.map((i) => i.name).join(", ") !== names) throw new UsageError(`evaluate --fleet: revision ${r.name} has images ${r.images.map((i) => i.name).join(", ")}; the first has ${names}`);
+    if (r.images.map((i) => i.name).join(", ") !== names)
+      throw new UsageError(`evaluate --fleet: revision ${r.name} has images ${r.images.map((i) => i.name).join(", ")}; the first has ${names}`);
   }
   const subset = values.subset as string[] | undefined;
   if (subset !== undefined) {
-    for (const s of subset) if (!revisions[0].images.some((i) => i.name === s)) throw new UsageError(`evaluate: --subset ${s}: no such image (images: ${names})`);
+    for (const s of subset)
+      if (!revisions[0].images.some((i) => i.name === s)) throw new UsageError(`evaluate: --subset ${s}: no such image (images: ${names})`);
   }
   const result = evaluateFleet(revisions, planners, { subset });
   if (values.json === true) io.out(JSON.stringify({ budget, ...result }, null, 2) + "\n");

@@ -113,7 +113,8 @@ export const fleetCommand: Command = {
     );
     const uw = stringOption(values["update-weight"]);
     const updateWeight = uw === undefined ? undefined : Number(uw);
-    if (updateWeight !== undefined && !(updateWeight >= 0 && Number.isFinite(updateWeight))) throw new UsageError(`fleet: --update-weight expects a number of 0 or more, got "${uw}"`);
+    if (updateWeight !== undefined && !(updateWeight >= 0 && Number.isFinite(updateWeight)))
+      throw new UsageError(`fleet: --update-weight expects a number of 0 or more, got "${uw}"`);
     const existing: Layers = [];
     for (const e of (values.existing as string[] | undefined) ?? []) existing.push(...(await readExisting(e)));
 
@@ -139,10 +140,22 @@ export const fleetCommand: Command = {
     mkdirSync(dir, { recursive: true });
     for (const [file, text] of files) await writeFileAtomic(file, text);
 
-    if (values.json === true) io.out(JSON.stringify({ objective: FLEET_OBJECTIVE, summary: plan.summary, images: plan.images.map(({ layers, layerIds, ...rest }) => ({ ...rest, layerCount: layers.length })) }, null, 2) + "\n");
+    if (values.json === true)
+      io.out(
+        JSON.stringify(
+          {
+            objective: FLEET_OBJECTIVE,
+            summary: plan.summary,
+            images: plan.images.map(({ layers, layerIds, ...rest }) => ({ ...rest, layerCount: layers.length })),
+          },
+          null,
+          2,
+        ) + "\n",
+      );
     else io.out(fleetTable(plan));
     const verbose = values.verbose === true && values.quiet !== true;
-    if (verbose) for (const img of plan.images) setup.msg.info(`${img.name}: ${img.layers.length}/${img.budget} layers, ${img.paths} paths, ${formatBytes(img.bytes)}`);
+    if (verbose)
+      for (const img of plan.images) setup.msg.info(`${img.name}: ${img.layers.length}/${img.budget} layers, ${img.paths} paths, ${formatBytes(img.bytes)}`);
     setup.msg.note(`wrote ${files.length} files to ${dir}`);
     return 0;
   },
@@ -167,7 +180,15 @@ export function fleetTable(plan: FleetPlan): string {
     `${s.imagesWithPrivateCopies} of ${s.images} images hold a private copy of a shared path\n\n` +
     textTable(
       ["image", "layers", "budget", "paths", "size", "expected update", "private copies"],
-      plan.images.map((i) => [i.name, String(i.layers.length), String(i.budget), String(i.paths), formatBytes(i.bytes), formatBytes(i.expectedUpdateBytes), formatBytes(i.privateCopyBytes)]),
+      plan.images.map((i) => [
+        i.name,
+        String(i.layers.length),
+        String(i.budget),
+        String(i.paths),
+        formatBytes(i.bytes),
+        formatBytes(i.expectedUpdateBytes),
+        formatBytes(i.privateCopyBytes),
+      ]),
     )
   );
 }
@@ -180,12 +201,19 @@ export function parseImageArgument(arg: string): { name: string; file: string } 
     if (!/^[A-Za-z0-9._+-]+$/.test(name)) throw new UsageError(`fleet: image name "${name}" must be letters, digits and . _ + -`);
     return { name, file: arg.slice(eq + 1) };
   }
-  const base = arg.slice(arg.lastIndexOf("/") + 1).replace(/\.gz$/, "").replace(/\.json$/, "");
+  const base = arg
+    .slice(arg.lastIndexOf("/") + 1)
+    .replace(/\.gz$/, "")
+    .replace(/\.json$/, "");
   if (base === "" || base === "-" || base === "fleet") throw new UsageError(`fleet: cannot name an image after "${arg}"; use NAME=FILE`);
   return { name: base, file: arg };
 }
 
-function parseBudgets(list: string[] | undefined, maxLayers: string | undefined, names: ReadonlySet<string>): { fleetBudget: number; perImage: Map<string, number> } {
+function parseBudgets(
+  list: string[] | undefined,
+  maxLayers: string | undefined,
+  names: ReadonlySet<string>,
+): { fleetBudget: number; perImage: Map<string, number> } {
   const perImage = new Map<string, number>();
   let fleetBudget: number | undefined;
   for (const b of list ?? []) {
@@ -214,7 +242,8 @@ async function readExisting(arg: string): Promise<Layers> {
   if (existsSync(arg) && statSync(arg).isDirectory() && existsSync(join(arg, "oci-layout"))) return readOciLayout(arg);
   if (existsSync(arg) && statSync(arg).isDirectory()) {
     file = join(arg, "fleet.json");
-    if (!existsSync(file)) throw new UsageError(`fleet: --existing ${arg} is a directory without fleet.json (give the -o DIR of an earlier 'strata fleet', or layer files)`);
+    if (!existsSync(file))
+      throw new UsageError(`fleet: --existing ${arg} is a directory without fleet.json (give the -o DIR of an earlier 'strata fleet', or layer files)`);
   } else if (!existsSync(arg)) {
     throw new UsageError(`fleet: --existing ${arg}: no such file or directory`);
   }
