@@ -120,7 +120,7 @@ describe("OCI layout, zstd", () => {
     const { spawnSync } = await import("node:child_process");
     for (const l of manifest.layers) {
       expect(l.mediaType).toBe("application/vnd.oci.image.layer.v1.tar+zstd");
-      expect(l.annotations["org.strata.compression"]).toBe("@bokuweb/zstd-wasm@0.0.27 zstd level=3 frame=8388608");
+      expect(l.annotations["org.strata.compression"]).toBe("@bokuweb/zstd-wasm@0.0.27 zstd level=3 frame=4194304");
       const d = spawnSync("zstd", ["-dc"], { input: blob(l.digest), maxBuffer: 1 << 28 });
       expect(d.status).toBe(0);
       expect(sha(d.stdout)).toBe(l.annotations["org.strata.diff-id"]);
