@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { join } from "node:path";
 import { spawnCli } from "./helpers/cli.js";
 import { ensureCompatStore } from "./helpers/nix-store.js";
-import { compatCase, readLayout, run, tempDir } from "./helpers/oci.js";
+import { compatCase, expectRootfsHas, readLayout, run, tempDir } from "./helpers/oci.js";
 import { sharedPath } from "./helpers/shared.js";
 import { buildImage } from "../dist/node.js";
 import { ociProgressText } from "../src/cli/build-oci.js";
@@ -220,6 +220,40 @@ describe("errors inside a layer worker", () => {
     expect(readdirSync(dir).sort()).toEqual(["cache", "closure.json", "store"]);
     expect(readdirSync(join(cache, "v1", "entries"))).toEqual([]);
     expect(readdirSync(join(cache, "v1", "tmp"))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, TIMEOUT);
+});
+
+describe("--from-image with --format oci", () => {
+  it("the base's layers go first (compressed, diff_ids kept), Env merged: the same config as the docker-archive", () => {
+    const dir = tempDir("oci-base");
+    const closure = sharedPath("compat/build/store-closure.json");
+    const c = compatCase("per-path");
+    const basePlan = join(dir, "base-plan.json");
+    writeFileSync(basePlan, JSON.stringify([c.input.plan[0], c.input.plan[2]]));
+    const appPlan = join(dir, "app-plan.json");
+    writeFileSync(appPlan, JSON.stringify([c.input.plan[1]]));
+    const base = spawnCli(["build", closure, "--layers", basePlan, "--env", "BASE=1", "--env", "SHARED=base", "--tag", "base:v1", "-o", join(dir, "base.tar")]);
+    expect(base.status, base.stderr).toBe(0);
+    const app = ["build", closure, "--layers", appPlan, "--from-image", join(dir, "base.tar"), "--env", "SHARED=app", "--tag", "app:v1"];
+    const tar = spawnCli([...app, "-o", join(dir, "app.tar")]);
+    expect(tar.status, tar.stderr).toBe(0);
+    const dockerManifest = JSON.parse(run("tar", ["-xOf", join(dir, "app.tar"), "manifest.json"]));
+    const dockerConfig = run("tar", ["-xOf", join(dir, "app.tar"), dockerManifest[0].Config]);
+    const cache = join(dir, "cache");
+    const oci = spawnCli([...app, "--format", "oci", "-o", join(dir, "oci"), "--cache", cache]);
+    expect(oci.status, oci.stderr).toBe(0);
+    expect(oci.stderr).toMatch(/3 layers, 0 from the cache, 3 built/);
+    const { manifest, blob } = readLayout(join(dir, "oci"));
+    expect(blob(manifest.config.digest).toString("utf8")).toBe(dockerConfig);
+    const config = JSON.parse(dockerConfig);
+    expect(config.rootfs.diff_ids).toEqual([c.expected.diff_ids[0], c.expected.diff_ids[2], c.expected.diff_ids[1]]);
+    expect(config.config.Env).toEqual(["BASE=1", "SHARED=app"]);
+    run("umoci", ["unpack", "--image", `${join(dir, "oci")}:v1`, join(dir, "bundle")]);
+    expectRootfsHas(join(dir, "bundle", "rootfs"), [c.input.plan[0][0], c.input.plan[1][0], c.input.plan[2][0]]);
+    // The base's layers come from the cache next time, also for another image on the same base.
+    const again = spawnCli([...app, "--format", "oci", "-o", join(dir, "oci2"), "--cache", cache]);
+    expect(again.stderr).toMatch(/3 layers, 3 from the cache, 0 built/);
     rmSync(dir, { recursive: true, force: true });
   }, TIMEOUT);
 });

@@ -188,9 +188,9 @@ describe("nixpkgs conf.json", () => {
     expectFailure(build(["--nixpkgs-conf", confFile({ ...conf, uid: "root" })]), '"uid"');
   });
 
-  it("from_image is refused clearly", async () => {
-    const f = confFile({ ...conf, from_image: "/tmp/base.tar" });
-    expectFailure(build(["--nixpkgs-conf", f]), "/tmp/base.tar");
+  it("a from_image that does not exist", async () => {
+    const f = confFile({ ...conf, from_image: "/tmp/strata-no-such-base.tar" });
+    expectFailure(build(["--nixpkgs-conf", f]), "/tmp/strata-no-such-base.tar");
     await expect(buildImageFromConf(f, { output: join(dir, "never.tar") })).rejects.toMatchObject({ code: "bad-base-image" });
     expect(existsSync(join(dir, "never.tar"))).toBe(false);
   });

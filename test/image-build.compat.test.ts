@@ -137,3 +137,58 @@ describe("a strata-planned build of the compat closure", () => {
     expect(Buffer.from(image.config).toString()).toBe(c.expected.config);
   }, 120_000);
 });
+
+describe("strata build options", () => {
+  const closure = join(compatBuildDir, "store-closure.json");
+
+  it("--contents DIR makes the top layer as nixpkgs' customisation layer, identical to the compat store's when the contents are", async () => {
+    // custom-app's layer.tar holds ./bin/app -> app's bin/app and ./etc/motd -> motd; rebuild that directory
+    const c = readBuildCase("per-path");
+    const contents = join(dir, "contents");
+    const { mkdirSync, symlinkSync, chmodSync } = await import("node:fs");
+    mkdirSync(join(contents, "bin"), { recursive: true });
+    mkdirSync(join(contents, "etc"), { recursive: true });
+    symlinkSync("/nix/store/k0cfrvq239das4rcc13mzybyf58dmvd3-app-3.0/bin/app", join(contents, "bin", "app"));
+    symlinkSync("/nix/store/0b3j9rshmwsy3hafg1axwj0hhx6alv7h-motd", join(contents, "etc", "motd"));
+    for (const d of [contents, join(contents, "bin"), join(contents, "etc")]) chmodSync(d, 0o755);
+    const out = join(dir, "contents.tar");
+    const r = await buildImage({ layers: c.input.plan, customisation: { kind: "directory", dir: contents }, output: out, tag: "x:y" });
+    expect(r.layers.map((l) => l.kind)).toEqual([...c.input.plan.map(() => "store"), "customisation"]);
+    expect(r.layers[r.layers.length - 1].digest).toBe(c.input.customisation_layer.checksum);
+    expect(r.layers[r.layers.length - 1].size).toBe(c.input.customisation_layer.layer_tar_size);
+  }, 120_000);
+
+  it("any strategy plans the image; --layers takes the debug format too; the plan is checked against the closure", () => {
+    const out = join(dir, "auto.tar");
+    const p = spawnSync(process.execPath, [builtCli, "build", closure, "--strategy", "auto-layer", "--max-layers", "4", "-o", out], { encoding: "utf8" });
+    expect(p.status, p.stderr).toBe(0);
+    const manifest = JSON.parse(spawnSync("tar", ["-xOf", out, "manifest.json"], { encoding: "utf8" }).stdout) as { Layers: string[] }[];
+    expect(manifest[0].Layers.length).toBe(3);
+    const debug = spawnSync(process.execPath, [builtCli, "layer", closure, "--strategy", "auto-layer", "--max-layers", "4", "--format", "debug"], { encoding: "utf8" });
+    expect(debug.status).toBe(0);
+    const planFile = join(dir, "debug-plan.json");
+    writeFileSync(planFile, debug.stdout);
+    const out2 = join(dir, "auto2.tar");
+    const q = spawnSync(process.execPath, [builtCli, "build", closure, "--layers", planFile, "-o", out2], { encoding: "utf8" });
+    expect(q.status, q.stderr).toBe(0);
+    expect(sha256(readFileSync(out2))).toBe(sha256(readFileSync(out)));
+  }, 120_000);
+
+  it("library: buildImage to a writable stream equals the file output; the closure check runs", async () => {
+    const c = readBuildCase("grouped");
+    const doc = await readClosureInput(closure);
+    const { PassThrough } = await import("node:stream");
+    const sink = new PassThrough();
+    const parts: Buffer[] = [];
+    sink.on("data", (b: Buffer) => parts.push(b));
+    const base = { layers: c.input.plan, created: "2024-06-01T12:00:00+00:00", customisation: { kind: "nixpkgs" as const, dir: c.input.customisation_layer.path } };
+    const viaStream = await buildImage({ ...base, closure: doc, exclude: doc.excludePaths, output: sink });
+    const file = join(dir, "lib-file.tar");
+    const viaFile = await buildImage({ ...base, output: file });
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(readFileSync(file)));
+    expect(viaStream.imageId).toBe(viaFile.imageId);
+    expect(viaStream.layers.map((l) => `sha256:${l.digest}`)).toEqual(c.expected.diff_ids);
+    await expect(buildImage({ ...base, layers: c.input.plan.slice(1), closure: doc, output: join(dir, "never.tar") })).rejects.toMatchObject({ code: "plan-mismatch" });
+    expect(existsSync(join(dir, "never.tar"))).toBe(false);
+  }, 120_000);
+});

@@ -25,7 +25,7 @@ export interface ImageOptions {
   architecture?: string;
   /** ISO 8601 or "now"; default 1970-01-01T00:00:01+00:00 (nixpkgs' default) */
   created?: string;
-  /** file mtime: ISO 8601, "now", or seconds since the epoch; default: created */
+  /** file mtime: ISO 8601, "now", or seconds since the epoch; default 1970-01-01T00:00:01Z (nixpkgs' documented default, independent of created) */
   mtime?: string | number;
   uid?: number;
   gid?: number;
@@ -43,6 +43,8 @@ export interface ImageOptions {
   config?: PyJsonValue | Record<string, unknown>;
   /** extra contents as the top layer */
   customisation?: CustomisationLayer;
+  /** a base docker-archive (plain or gzip) whose layers go first, as nixpkgs' fromImage */
+  fromImage?: string;
   /** where the store is on disk when not at its own path */
   storeRoot?: string;
   /** the store directory the paths name (default: the directory of the first path) */
@@ -53,7 +55,7 @@ export interface BuiltLayer {
   digest: string;
   size: number;
   paths: string[];
-  kind: "store" | "customisation";
+  kind: "base" | "store" | "customisation";
 }
 
 export interface BuildResult {
@@ -133,7 +135,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
   let mtime: number;
   if (typeof options.mtime === "number") mtime = Math.trunc(options.mtime);
   else if (options.mtime !== undefined && /^@?-?\d+$/.test(options.mtime)) mtime = Number(options.mtime.replace(/^@/, ""));
-  else mtime = pyTimestamp(options.mtime === undefined ? created : parseScriptTime(options.mtime, "--mtime", nowPy));
+  else mtime = pyTimestamp(parseScriptTime(options.mtime ?? DEFAULT_CREATED, "--mtime", nowPy));
   const storeDir = storeDirOf(layers, options.storeDir);
   const store: StoreLocation = { storeDir };
   if (options.storeRoot !== undefined) store.storeRoot = options.storeRoot;
@@ -170,6 +172,7 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
     repoTag: options.tag ?? "strata-image:latest",
   };
   if (options.customisation !== undefined) spec.customisation = options.customisation;
+  if (options.fromImage !== undefined) spec.fromImage = options.fromImage;
   return spec;
 }
 
@@ -286,7 +289,11 @@ export async function writeDockerArchive(spec: ImageSpec, output: BuildOutput, o
       options.onBytes?.(n);
     },
   });
-  await writeToStream(output, chunks);
+  try {
+    await writeToStream(output, chunks);
+  } finally {
+    image.close();
+  }
   return resultOf(image, size);
 }
 

@@ -17,12 +17,13 @@ import { pyJsonDumps } from "../format/python-json.js";
 import { directoryTarChunks } from "./gnu-tar.js";
 import { layerTarChunks, layerTarChunksReused, layerTarSize } from "./layer-tar.js";
 import { pyReprList } from "./python.js";
+import { baseMemberChunks, baseMemberEntry, mergeEnv, openBaseImage, type BaseImage } from "./base-image.js";
 import { REGTYPE, blockPadding, pyEncode, tarEnd, tarHeader, type TarEntry } from "./tar.js";
 import type { ImageSpec } from "./spec.js";
 
 /** One layer of the image, its digest known. */
 export interface PreparedLayer {
-  kind: "store" | "customisation";
+  kind: "base" | "store" | "customisation";
   /** sha256 hex of the uncompressed layer tar (the diff_id without "sha256:"). */
   digest: string;
   /** bytes of the layer tar */
@@ -35,6 +36,23 @@ export interface PreparedLayer {
   outer: Omit<TarEntry, "name" | "size">;
   /** the layer tar's bytes again (second pass) */
   chunks(): AsyncIterable<Uint8Array>;
+  /** the whole outer header entry, when it is not made from member + outer (base layers keep their own) */
+  entry?: TarEntry;
+}
+
+function outerEntry(l: PreparedLayer): TarEntry {
+  return l.entry ?? { ...l.outer, name: pyEncode(l.member), size: l.size };
+}
+
+/** The base image's layers as prepared layers (their digests come from the base config). */
+async function prepareBase(spec: ImageSpec): Promise<{ base?: BaseImage; layers: PreparedLayer[] }> {
+  if (spec.fromImage === undefined) return { layers: [] };
+  const base = await openBaseImage(spec.fromImage);
+  const layers = base.layers.map((b): PreparedLayer => {
+    const entry = baseMemberEntry(b.member);
+    return { kind: "base", digest: b.digest, size: b.member.size, paths: [b.path], member: b.path, outer: entry, entry, chunks: () => baseMemberChunks(base, b.member) };
+  });
+  return { base, layers };
 }
 
 export interface PreparedImage {
@@ -44,6 +62,8 @@ export interface PreparedImage {
   config: Uint8Array;
   configDigest: string;
   manifest: Uint8Array;
+  /** releases the base image (call when done writing) */
+  close(): void;
 }
 
 export interface PrepareHooks {
@@ -184,33 +204,35 @@ export function imageConfigBytes(spec: ImageSpec, layers: readonly { readonly di
 
 /** First pass: every layer's size and digest, the config and the manifest. */
 export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): Promise<PreparedImage> {
-  if (spec.fromImage !== undefined) {
-    throw new BuildError("bad-base-image", `from_image ${spec.fromImage}: base images are not supported yet by strata build (build without fromImage, or with nixpkgs' script)`, spec.fromImage);
+  const { base, layers } = await prepareBase(spec);
+  try {
+    const total = layers.length + spec.storeLayers.length + (spec.customisation === undefined ? 0 : 1);
+    for (const paths of spec.storeLayers) {
+      const chunks = () => layerTarChunks(paths, spec.tar, spec.store);
+      const { digest, size } = await digestChunks(layerTarChunksReused(paths, spec.tar, spec.store));
+      const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member: `${digest}/layer.tar`, outer: OUTER_DEFAULT(spec.tar.mtime), chunks };
+      layers.push(layer);
+      hooks.onLayer?.(layer, layers.length - 1, total);
+    }
+    const custom = await prepareCustomisation(spec);
+    if (custom !== undefined) {
+      layers.push(custom);
+      hooks.onLayer?.(custom, layers.length - 1, total);
+    }
+    return finishImage(spec, layers, base);
+  } catch (e) {
+    base?.close();
+    throw e;
   }
-  const layers: PreparedLayer[] = [];
-  const total = spec.storeLayers.length + (spec.customisation === undefined ? 0 : 1);
-  for (const paths of spec.storeLayers) {
-    const chunks = () => layerTarChunks(paths, spec.tar, spec.store);
-    const { digest, size } = await digestChunks(layerTarChunksReused(paths, spec.tar, spec.store));
-    const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member: `${digest}/layer.tar`, outer: OUTER_DEFAULT(spec.tar.mtime), chunks };
-    layers.push(layer);
-    hooks.onLayer?.(layer, layers.length - 1, total);
-  }
-  const custom = await prepareCustomisation(spec);
-  if (custom !== undefined) {
-    layers.push(custom);
-    hooks.onLayer?.(custom, layers.length - 1, total);
-  }
-  return finishImage(spec, layers);
 }
 
 /** The config and manifest once every layer's digest is known. */
-export function finishImage(spec: ImageSpec, layers: PreparedLayer[]): PreparedImage {
-  const config = imageConfigBytes(spec, layers);
+export function finishImage(spec: ImageSpec, layers: PreparedLayer[], base?: BaseImage): PreparedImage {
+  const config = imageConfigBytes(base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) }, layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
   const manifestObj = [new Map<string, unknown>([["Config", `${configDigest}.json`], ["RepoTags", [spec.repoTag]], ["Layers", layers.map((l) => l.member)]])];
   const manifest = Buffer.from(pyJsonDumps(manifestObj, 4), "utf8");
-  return { spec, layers, config, configDigest, manifest };
+  return { spec, layers, config, configDigest, manifest, close: () => base?.close() };
 }
 
 /** Where the single-pass writer puts bytes: a positional write (a file). */
@@ -226,70 +248,78 @@ export interface PositionalSink {
  * it afterwards. The bytes equal dockerArchiveChunks'.
  */
 export async function writeDockerArchiveSinglePass(spec: ImageSpec, sink: PositionalSink, hooks: PrepareHooks & { onBytes?(n: number): void } = {}): Promise<{ image: PreparedImage; size: number }> {
-  if (spec.fromImage !== undefined) {
-    throw new BuildError("bad-base-image", `from_image ${spec.fromImage}: base images are not supported yet by strata build (build without fromImage, or with nixpkgs' script)`, spec.fromImage);
-  }
   const sizes = spec.storeLayers.map((paths) => layerTarSize(paths, spec.tar, spec.store));
   const custom = await prepareCustomisation(spec);
-  const total = spec.storeLayers.length + (custom === undefined ? 0 : 1);
-  const layers: PreparedLayer[] = [];
-  let offset = 0;
-  const put = async (b: Uint8Array): Promise<void> => {
-    await sink.write(b, offset);
-    offset += b.length;
-    hooks.onBytes?.(b.length);
-  };
-  const placeholder = "0".repeat(64);
-  for (let i = 0; i < spec.storeLayers.length; i++) {
-    const paths = spec.storeLayers[i];
-    const size = sizes[i];
-    const outer = OUTER_DEFAULT(spec.tar.mtime);
-    const headerLength = tarHeader({ ...outer, name: pyEncode(`${placeholder}/layer.tar`), size }).length;
-    const headerAt = offset;
-    offset += headerLength;
-    const h = createHash("sha256");
-    let n = 0;
-    for await (const c of layerTarChunksReused(paths, spec.tar, spec.store)) {
-      n += c.length;
-      if (n > size) break;
-      h.update(c);
-      await put(c);
+  const { base, layers } = await prepareBase(spec);
+  try {
+    const total = layers.length + spec.storeLayers.length + (custom === undefined ? 0 : 1);
+    let offset = 0;
+    const put = async (b: Uint8Array): Promise<void> => {
+      await sink.write(b, offset);
+      offset += b.length;
+      hooks.onBytes?.(b.length);
+    };
+    for (const [i, l] of layers.entries()) {
+      await put(tarHeader(outerEntry(l)));
+      for await (const c of l.chunks()) await put(c);
+      const pad = blockPadding(l.size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      hooks.onLayer?.(l, i, total);
     }
-    if (n !== size) throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
-    const digest = h.digest("hex");
-    const member = `${digest}/layer.tar`;
-    const header = tarHeader({ ...outer, name: pyEncode(member), size });
-    await sink.write(header, headerAt);
-    hooks.onBytes?.(header.length);
-    const pad = blockPadding(size);
-    if (pad > 0) await put(new Uint8Array(pad));
-    const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member, outer, chunks: () => layerTarChunks(paths, spec.tar, spec.store) };
-    layers.push(layer);
-    hooks.onLayer?.(layer, i, total);
-  }
-  if (custom !== undefined) {
-    layers.push(custom);
-    await put(tarHeader({ ...custom.outer, name: pyEncode(custom.member), size: custom.size }));
-    let n = 0;
-    for await (const c of custom.chunks()) {
-      n += c.length;
-      await put(c);
+    const placeholder = "0".repeat(64);
+    for (let i = 0; i < spec.storeLayers.length; i++) {
+      const paths = spec.storeLayers[i];
+      const size = sizes[i];
+      const outer = OUTER_DEFAULT(spec.tar.mtime);
+      const headerLength = tarHeader({ ...outer, name: pyEncode(`${placeholder}/layer.tar`), size }).length;
+      const headerAt = offset;
+      offset += headerLength;
+      const h = createHash("sha256");
+      let n = 0;
+      for await (const c of layerTarChunksReused(paths, spec.tar, spec.store)) {
+        n += c.length;
+        if (n > size) break;
+        h.update(c);
+        await put(c);
+      }
+      if (n !== size) throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
+      const digest = h.digest("hex");
+      const member = `${digest}/layer.tar`;
+      const header = tarHeader({ ...outer, name: pyEncode(member), size });
+      await sink.write(header, headerAt);
+      hooks.onBytes?.(header.length);
+      const pad = blockPadding(size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member, outer, chunks: () => layerTarChunks(paths, spec.tar, spec.store) };
+      layers.push(layer);
+      hooks.onLayer?.(layer, layers.length - 1, total);
     }
-    if (n !== custom.size) throw new BuildError("file-changed", `customisation layer ${custom.paths[0]} changed while being copied`, custom.paths[0]);
-    const pad = blockPadding(custom.size);
-    if (pad > 0) await put(new Uint8Array(pad));
-    hooks.onLayer?.(custom, layers.length - 1, total);
+    if (custom !== undefined) {
+      layers.push(custom);
+      await put(tarHeader({ ...custom.outer, name: pyEncode(custom.member), size: custom.size }));
+      let n = 0;
+      for await (const c of custom.chunks()) {
+        n += c.length;
+        await put(c);
+      }
+      if (n !== custom.size) throw new BuildError("file-changed", `customisation layer ${custom.paths[0]} changed while being copied`, custom.paths[0]);
+      const pad = blockPadding(custom.size);
+      if (pad > 0) await put(new Uint8Array(pad));
+      hooks.onLayer?.(custom, layers.length - 1, total);
+    }
+    const image = finishImage(spec, layers, base);
+    const meta = OUTER_DEFAULT(spec.tar.mtime);
+    for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
+      await put(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
+      await put(data);
+      const pad = blockPadding(data.length);
+      if (pad > 0) await put(new Uint8Array(pad));
+    }
+    await put(tarEnd(offset));
+    return { image, size: offset };
+  } finally {
+    base?.close();
   }
-  const image = finishImage(spec, layers);
-  const meta = OUTER_DEFAULT(spec.tar.mtime);
-  for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
-    await put(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
-    await put(data);
-    const pad = blockPadding(data.length);
-    if (pad > 0) await put(new Uint8Array(pad));
-  }
-  await put(tarEnd(offset));
-  return { image, size: offset };
 }
 
 /**
@@ -306,7 +336,7 @@ export async function* dockerArchiveChunks(image: PreparedImage, hooks: { onByte
     return b;
   };
   for (const layer of image.layers) {
-    yield emit(tarHeader({ ...layer.outer, name: pyEncode(layer.member), size: layer.size }));
+    yield emit(tarHeader(outerEntry(layer)));
     let n = 0;
     for await (const c of layer.chunks()) {
       n += c.length;

@@ -32,6 +32,12 @@ export interface TarEntry {
   size: number;
   mtime: number;
   linkname?: Uint8Array;
+  /**
+   * PAX records the entry already carries (a member copied from another
+   * archive, as tarfile keeps TarInfo.pax_headers), in their order. They are
+   * written first; a field they cover is not tested again.
+   */
+  pax?: readonly (readonly [string, Uint8Array])[];
 }
 
 /** Facts about a byte string seen as a surrogateescape-decoded Python str. */
@@ -100,6 +106,9 @@ function pyText(b: Uint8Array): PyText {
 
 /** str.encode("ascii", "replace"): one '?' per non-ASCII character. */
 function asciiReplace(b: Uint8Array): Uint8Array {
+  let ascii = true;
+  for (let i = 0; i < b.length && ascii; i++) ascii = b[i] < 0x80;
+  if (ascii) return b;
   const out: number[] = [];
   for (let i = 0; i < b.length; ) {
     if (b[i] < 0x80) {
@@ -201,8 +210,8 @@ export function tarHeader(e: TarEntry): Uint8Array {
     name = n;
   }
   const linkname = e.linkname ?? new Uint8Array(0);
-  const pax: [string, Uint8Array][] = [];
-  let binary = false;
+  const pax: [string, Uint8Array][] = (e.pax ?? []).map(([k, v]) => [k, v]);
+  const has = new Set(pax.map(([k]) => k));
   const text: [string, Uint8Array, number][] = [
     ["path", name, 100],
     ["linkpath", linkname, 100],
@@ -210,11 +219,9 @@ export function tarHeader(e: TarEntry): Uint8Array {
     ["gname", e.gname, 32],
   ];
   for (const [key, value, max] of text) {
+    if (has.has(key)) continue;
     const t = pyText(value);
-    if (!t.ascii || t.chars > max) {
-      pax.push([key, value]);
-      if (t.escaped) binary = true;
-    }
+    if (!t.ascii || t.chars > max) pax.push([key, value]);
   }
   const nums: [string, number, number][] = [
     ["uid", e.uid, 8],
@@ -227,9 +234,10 @@ export function tarHeader(e: TarEntry): Uint8Array {
     if (value >= 0 && value < 8 ** (digits - 1)) fields.push(value);
     else {
       fields.push(0);
-      pax.push([key, ASCII.encode(String(value))]);
+      if (!has.has(key)) pax.push([key, ASCII.encode(String(value))]);
     }
   }
+  const binary = pax.some(([, v]) => pyText(v).escaped);
   const header = ustarHeader(asciiReplace(name), e.type, e.mode, fields[0], fields[1], fields[2], fields[3], asciiReplace(linkname), asciiReplace(e.uname), asciiReplace(e.gname));
   if (pax.length === 0) return header;
   const records: Uint8Array[] = [];

@@ -67,8 +67,9 @@ Image (nixpkgs streamLayeredImage's defaults):
   --architecture ARCH     config architecture (default: this machine's, Go
                             names: amd64, arm64, ...)
   --created TIME          ISO 8601 or "now" (default 1970-01-01T00:00:01+00:00)
-  --mtime TIME            file dates: ISO 8601, "now" or @SECONDS (default:
-                            --created)
+  --mtime TIME            file dates: ISO 8601, "now" or @SECONDS (default
+                            1970-01-01T00:00:01+00:00, whatever --created is,
+                            so layers stay reproducible)
   --uid N --gid N         file owner (default 0 0)
   --uname NAME --gname NAME   owner names (default root root)
   --entrypoint CMD        Entrypoint: a JSON list of strings, or one string
@@ -87,6 +88,9 @@ Image (nixpkgs streamLayeredImage's defaults):
                             (GNU tar, sorted, owner 0, dated 1980-01-01)
   --customisation-layer DIR   an existing nixpkgs customisation layer (a
                             directory with layer.tar and checksum)
+  --from-image FILE       a base docker-archive (plain or gzip) whose layers
+                            go first, as nixpkgs' fromImage (only its Env is
+                            inherited); plan with --from-image-layers N
 
 ${planOptionsHelp}
 
@@ -135,6 +139,7 @@ const imageOptionSpecs = {
   cache: { type: "string" },
   "no-cache": { type: "boolean" },
   jobs: { type: "string" },
+  "from-image": { type: "string" },
 } as const;
 
 type Values = ParsedArgs["values"];
@@ -218,12 +223,13 @@ async function imageOptions(values: Values): Promise<ImageOptions> {
   if (contents !== undefined) c = { kind: "directory", dir: contents };
   if (custom !== undefined) c = { kind: "nixpkgs", dir: custom };
   if (c !== undefined) o.customisation = c;
+  if (s("from-image") !== undefined) o.fromImage = s("from-image");
   if (s("store-root") !== undefined) o.storeRoot = s("store-root");
   if (s("store-dir") !== undefined) o.storeDir = s("store-dir");
   return o;
 }
 
-const IMAGE_FLAGS = ["tag", "architecture", "created", "mtime", "uid", "gid", "uname", "gname", "entrypoint", "cmd", "env", "workdir", "user", "label", "expose", "config", "contents", "customisation-layer", "layers", "store-dir"];
+const IMAGE_FLAGS = ["from-image", "tag", "architecture", "created", "mtime", "uid", "gid", "uname", "gname", "entrypoint", "cmd", "env", "workdir", "user", "label", "expose", "config", "contents", "customisation-layer", "layers", "store-dir"];
 
 export const buildCommand: Command = {
   name: "build",

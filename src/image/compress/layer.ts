@@ -3,7 +3,7 @@
 // digest) into a file. Only the current tar chunk and one compressor block are
 // in memory at a time, whatever the layer's size.
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
 import { BuildError } from "../../errors.js";
 import { directoryTarChunks } from "../gnu-tar.js";
 import { layerTarChunksReused, type StoreLocation, type TarSettings } from "../layer-tar.js";
@@ -16,6 +16,8 @@ export interface LayerBlobRequest {
   readonly tarFile?: string;
   /** A directory tarred as nixpkgs tars its customisation layer, instead of the paths. */
   readonly tarDir?: string;
+  /** A byte range of an open file holding a whole layer tar (a base image's member; fds are shared by threads). */
+  readonly fdRange?: { readonly fd: number; readonly offset: number; readonly length: number };
   readonly settings: TarSettings;
   readonly store: StoreLocation;
   readonly compression: CompressionSpec;
@@ -58,7 +60,14 @@ export async function writeLayerBlob(req: LayerBlobRequest, onTarBytes?: (bytes:
   });
   let unreported = 0;
   try {
-    const source = req.tarFile !== undefined ? fileChunks(req.tarFile) : req.tarDir !== undefined ? directoryTarChunks(req.tarDir) : layerTarChunksReused(req.paths, req.settings, req.store);
+    const source =
+      req.tarFile !== undefined
+        ? fileChunks(req.tarFile)
+        : req.tarDir !== undefined
+          ? directoryTarChunks(req.tarDir)
+          : req.fdRange !== undefined
+            ? rangeChunks(req.fdRange.fd, req.fdRange.offset, req.fdRange.length)
+            : layerTarChunksReused(req.paths, req.settings, req.store);
     for await (const chunk of source) {
       tarHash.update(chunk);
       tarSize += chunk.length;
@@ -79,4 +88,17 @@ export async function writeLayerBlob(req: LayerBlobRequest, onTarBytes?: (bytes:
 
 async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+}
+
+async function* rangeChunks(fd: number, offset: number, length: number): AsyncGenerator<Uint8Array> {
+  const buf = Buffer.allocUnsafe(Math.min(length, 1 << 20));
+  let pos = offset;
+  let left = length;
+  while (left > 0) {
+    const n = readSync(fd, buf, 0, Math.min(left, buf.length), pos);
+    if (n === 0) throw new BuildError("bad-base-image", `base image layer ended early (${left} bytes missing)`);
+    pos += n;
+    left -= n;
+    yield buf.subarray(0, n);
+  }
 }
