@@ -96,6 +96,7 @@ Compressed layers: gzip:6 ${f1(gzipBytes / 2 ** 20)} MiB, zstd:3 ${f1(zstdBytes 
 Rebuild report: \`${hitsLine.replace(/^strata: /, "").replace(/\/\S+/g, "DIR")}\`.
 The ${changed.count} changed paths are ${f1(changed.bytes / 2 ** 20)} MiB (${f1((100 * changed.bytes) / narSize("v1"))}% of the bytes): the rebuild cannot go below that share of the compression work; the rest is planning, hashing the cached blobs on the way out (every hit is digest-checked) and hard-linking them.
 Peak RSS is the whole process tree's largest process (GNU time %M: the strata process with its worker threads).
+Reading the ratios: on a shared, oversubscribed VM the wall ratio mostly measures how many runnable threads each side has (the pigz pipeline runs tar, pigz's reader/writer and its compress threads; strata two workers), so the CPU ratio is the steadier figure. Per core, fflate (pure JavaScript, pinned for determinism) needs about 1.25-1.4x pigz's CPU on this tar, and the zstd Wasm build about 1.5x native zstd; the rest is the tar writer, two sha256 passes and two cores contending.
 `;
 writeResults("oci", md, { store, jobs, reps, runs, summary: s, gzipBytes, zstdBytes });
 console.log(md);
