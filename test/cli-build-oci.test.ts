@@ -227,15 +227,14 @@ describe("errors inside a layer worker", () => {
 describe("--from-image with --format oci", () => {
   it("the base's layers go first (compressed, diff_ids kept), Env merged: the same config as the docker-archive", () => {
     const dir = tempDir("oci-base");
-    const closure = sharedPath("compat/build/store-closure.json");
     const c = compatCase("per-path");
     const basePlan = join(dir, "base-plan.json");
     writeFileSync(basePlan, JSON.stringify([c.input.plan[0], c.input.plan[2]]));
     const appPlan = join(dir, "app-plan.json");
     writeFileSync(appPlan, JSON.stringify([c.input.plan[1]]));
-    const base = spawnCli(["build", closure, "--layers", basePlan, "--env", "BASE=1", "--env", "SHARED=base", "--tag", "base:v1", "-o", join(dir, "base.tar")]);
+    const base = spawnCli(["build", "--layers", basePlan, "--env", "BASE=1", "--env", "SHARED=base", "--tag", "base:v1", "-o", join(dir, "base.tar")]);
     expect(base.status, base.stderr).toBe(0);
-    const app = ["build", closure, "--layers", appPlan, "--from-image", join(dir, "base.tar"), "--env", "SHARED=app", "--tag", "app:v1"];
+    const app = ["build", "--layers", appPlan, "--from-image", join(dir, "base.tar"), "--env", "SHARED=app", "--tag", "app:v1"];
     const tar = spawnCli([...app, "-o", join(dir, "app.tar")]);
     expect(tar.status, tar.stderr).toBe(0);
     const dockerManifest = JSON.parse(run("tar", ["-xOf", join(dir, "app.tar"), "manifest.json"]));
