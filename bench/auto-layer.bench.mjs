@@ -89,6 +89,7 @@ export async function run({ reps = 7, cliReps = 3 } = {}) {
       // plan = graph build + algorithm, from the streamed document.
       const m = await measure(() => autoLayerGraph(graphFromColumns(columns), { limit }), unbounded ? (n > 20000 ? 1 : 3) : reps);
       const r = m.result;
+      /** @type {Record<string, any>} */
       const row = { ...base, limit: unbounded ? "unbounded" : limit, layers: r.layers.length, primaries: r.primaries.length, algorithmMs: m.ms, algorithmMinMs: m.minMs, algorithmCpuMs: m.cpuMs };
       if (ref?.wall[limit]) {
         row.referenceWallS = ref.wall[limit][0];

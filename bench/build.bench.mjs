@@ -14,6 +14,9 @@
 //   floor:  tar -cf - PATHS | sha256sum          (tar plus the one digest every layer needs)
 // (GNU tar writing straight to /dev/null skips reading the files, so it is no floor.)
 // Peak RSS of strata: its own process.resourceUsage().maxRSS (a wrapper runs the CLI in-process).
+// With STRATA_BENCH_SCRIPT=/path/to/stream_layered_image.py (nixpkgs' script, not shipped here) a
+// fourth pair runs the script and `strata build --nixpkgs-conf` on the same conf.json (to a pipe),
+// after checking that both write the same bytes.
 // Run: npm run build && node bench/build.bench.mjs [--runs N]
 // Writes bench/results/build.md and build.json.
 import { spawnSync } from "node:child_process";
@@ -75,11 +78,34 @@ function run(cmd) {
   return { wall, cpu: child[0] + child[1] };
 }
 
+const script = process.env.STRATA_BENCH_SCRIPT;
+let scriptConf;
+if (script !== undefined) {
+  // conf.json as streamLayeredImage writes it: strata's default plan, an empty customisation layer (as nixpkgs makes for contents = [])
+  const plan = JSON.parse(spawnSync(process.execPath, [cliModule, "layer", closureFile], { encoding: "utf8", maxBuffer: 1 << 26 }).stdout);
+  const custom = join(work, "customisation");
+  const empty = join(custom, "root");
+  spawnSync("mkdir", ["-p", empty]);
+  const t = spawnSync("tar", ["--sort=name", "--format=gnu", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@315532800", "-C", empty, "-cf", join(custom, "layer.tar"), "."]);
+  if (t.status !== 0) throw new Error("GNU tar failed to make the customisation layer");
+  writeFileSync(join(custom, "checksum"), spawnSync("sha256sum", [join(custom, "layer.tar")], { encoding: "utf8" }).stdout.split(" ")[0] + "\n");
+  scriptConf = join(work, "conf.json");
+  writeFileSync(scriptConf, JSON.stringify({ config: { Cmd: ["/bin/sh"] }, architecture: "amd64", os: "linux", store_dir: "/nix/store", from_image: null, store_layers: plan, customisation_layer: custom, repo_tag: "bench:v0", created: "1970-01-01T00:00:01+00:00", mtime: "1970-01-01T00:00:01+00:00", uid: 0, gid: 0, uname: "root", gname: "root" }));
+  const sumOf = (cmd) => spawnSync("sh", ["-c", `${cmd} | sha256sum`], { encoding: "utf8", maxBuffer: 1 << 20 }).stdout.split(" ")[0];
+  const a = sumOf(`${q(process.execPath)} ${q(cliModule)} build --nixpkgs-conf ${q(scriptConf)}`);
+  const b = sumOf(`python3 ${q(script)} ${q(scriptConf)} 2>/dev/null`);
+  if (a !== b || a.length !== 64) throw new Error(`strata and the script disagree on ${scriptConf}: ${a} vs ${b}`);
+  console.error(`build bench: strata and ${script} write identical bytes (sha256 ${a})`);
+}
+
 const pairs = [
   { name: "file", what: "docker-archive to a file", a: strata(`-o ${q(out)}`), b: `tar -cf ${q(out)} -T ${q(pathList)} 2>/dev/null`, bName: "tar -cf FILE" },
   { name: "stream", what: "docker-archive to a pipe", a: `${strata("")} > /dev/null`, b: `tar -cf - -T ${q(pathList)} 2>/dev/null | cat > /dev/null`, bName: "tar -cf - | cat" },
   { name: "floor", what: "docker-archive to a file", a: strata(`-o ${q(out)}`), b: `tar -cf - -T ${q(pathList)} 2>/dev/null | sha256sum > /dev/null`, bName: "tar -cf - | sha256sum" },
 ];
+if (scriptConf !== undefined) {
+  pairs.push({ name: "script", what: "conf.json to a pipe", a: `${q(process.execPath)} ${q(wrapper)} build --nixpkgs-conf ${q(scriptConf)} > /dev/null 3>>${q(rssFile)}`, b: `python3 ${q(script)} ${q(scriptConf)} > /dev/null 2>/dev/null`, bName: "stream_layered_image.py" });
+}
 
 console.error(`build bench: ${paths.length} store paths, ${(narSize / 2 ** 20).toFixed(1)} MiB narSize, ${RUNS} runs per side`);
 run(`tar -cf - -T ${q(pathList)} 2>/dev/null | cat > /dev/null`); // warm the page cache
@@ -144,6 +170,9 @@ const md = [
   `Peak RSS of \`strata build\`: median ${(median(rss) / 1024).toFixed(0)} MiB, max ${(Math.max(...rss) / 1024).toFixed(0)} MiB over ${rss.length} runs (the whole process: Node, the closure, the plan, a 1 MiB read buffer)` +
     (smallRss === undefined ? "." : `; for the 3.5 MB image of ../shared/compat/build: ${(smallRss / 1024).toFixed(0)} MiB (memory does not grow with the image).`),
   "",
+  ...(scriptConf === undefined
+    ? ["nixpkgs' script was not measured in this run (set STRATA_BENCH_SCRIPT to a copy of stream_layered_image.py to add it).", ""]
+    : ["Against nixpkgs' stream_layered_image.py (a local copy, CPython " + spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().replace("Python ", "") + ") on the same conf.json (strata's default plan, an empty customisation layer): both wrote identical bytes, checked before timing.", ""]),
   "strata reads the store once for a file (sizes from metadata first, each layer's header written once its digest is",
   "known) and twice for a pipe (all digests first, so a bad input leaves no partial stream), as nixpkgs' script does",
   "always; every layer is hashed once. tar computes no digest, which is why `tar | sha256sum` is the fair floor.",

@@ -1,16 +1,14 @@
 // What each strategy's plans cost on real update series, at budgets 99 and 30:
 // bytes pulled per series against the ideal (only changed paths) and worst
 // (whole image) bounds, local re-extract bytes with and without stable-first
-// order, the sensitivity of min-pull to its one model parameter, and
-// min-pull's planning time on large synthetic closures.
+// order, and the sensitivity of min-pull to its one model parameter
+// (min-pull's planning time on large closures: bench/min-pull.bench.mjs).
 //
 // Series: ../shared/data/debian-bookworm/series (python-scipy, postgresql:
 // 5 versions each) and bench/data (desktop: GNOME with Recommends, 11
 // versions; webapp: 8 versions), made by bench/data/make-series.sh.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,10 +16,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const shared = join(root, "..", "shared");
 const dist = (p) => join(root, "dist", p);
 const { readClosureDocument } = await import(dist("graph/document.js"));
-const { Closure } = await import(dist("graph/closure.js"));
 const { evaluateSeries } = await import(dist("evaluate/evaluate.js"));
 const { strategyPlanner } = await import(dist("evaluate/planners.js"));
-const { minPullLayers } = await import(dist("strategies/min-pull/index.js"));
 
 const read = (file) => {
   let bytes = readFileSync(file);
@@ -42,7 +38,7 @@ const planner = (spec, budget, extra = {}) => strategyPlanner(spec, { maxLayers:
 
 const started = new Date().toISOString();
 const rows = [];
-const json = { started, series: [], sensitivity: [], scale: [] };
+const json = { started, series: [], sensitivity: [] };
 const totals = new Map(); // budget -> per strategy excess sums
 for (const s of seriesList) {
   const versions = Array.from({ length: s.count }, (_, k) => ({ name: `v${k}`, doc: read(`${s.prefix}-v${k}.json.gz`) }));
@@ -97,26 +93,6 @@ const sensRows = [];
   }
 }
 
-// Planning time on synthetic closures (../shared/tools/gen-nix-graph.py N --seed 1).
-const scaleRows = [];
-const cache = join(tmpdir(), "strata-bench-graphs");
-mkdirSync(cache, { recursive: true });
-for (const n of [10000, 100000, 300000]) {
-  const file = join(cache, `syn-${n}.json`);
-  if (!existsSync(file)) {
-    const r = spawnSync("python3", [join(shared, "tools/gen-nix-graph.py"), String(n), "--seed", "1", "-o", file], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`bench: generator failed for ${n}`);
-  }
-  const closure = Closure.fromDocument(readClosureDocument(JSON.parse(readFileSync(file, "utf8"))));
-  global.gc?.();
-  const t = performance.now();
-  const r = minPullLayers(closure, { budget: 99 });
-  const ms = performance.now() - t;
-  scaleRows.push(`| ${n.toLocaleString("en")} | ${closure.targets.length.toLocaleString("en")} | ${(ms / 1000).toFixed(2)} s | ${r.layers.length} |`);
-  json.scale.push({ n, edges: closure.targets.length, ms, layers: r.layers.length });
-  console.error(`evaluate: min-pull planning ${n}: ${ms.toFixed(0)} ms`);
-}
-
 const sumRows = [...totals].map(
   ([budget, sum]) =>
     `| ${budget} | ${MiB(sum.ideal)} | ${strategies.map((x) => MiB(sum[x])).join(" | ")} | ${(sum["min-pull"] / sum["auto-layer"]).toFixed(2)} |`,
@@ -160,11 +136,7 @@ Excess over the ideal on the desktop series for several values of the expected o
 | ---: | ---: | ---: | ---: | ---: | ---: |
 ${sensRows.join("\n")}
 
-### min-pull planning time (synthetic closures, \`gen-nix-graph.py N --seed 1\`, budget 99, graph already built)
-
-| paths | edges | planning | layers |
-| ---: | ---: | ---: | ---: |
-${scaleRows.join("\n")}
+min-pull's planning time on large closures: \`bench/min-pull.bench.mjs\` (section "min-pull: planning time").
 `;
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(join(root, "bench/results/evaluate.md"), md);

@@ -71,6 +71,7 @@ function popularityOrder(closure, pop) {
   return ids.sort((a, b) => (key[a] > key[b] ? -1 : key[a] < key[b] ? 1 : names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
 }
 
+/** @returns {[string, (() => any) | null][]} label and call per kernel (null: no TS twin to time) */
 function kernelsFor(closure, k) {
   const g = k.load(closure);
   const n = closure.n;
@@ -106,7 +107,7 @@ async function measure(label, fn, budgetMs) {
   bench.add(label, fn);
   await bench.run();
   const r = bench.tasks[0].result;
-  if (r.state !== "completed") throw new Error(`${label}: ${r.state} ${r.error ?? ""}`);
+  if (r.state !== "completed") throw new Error(`${label}: ${r.state} ${"error" in r ? r.error : ""}`);
   return { median: r.latency.p50, samples: r.latency.samplesCount, value: probe.value };
 }
 
@@ -124,9 +125,9 @@ export async function run({ budgetMs = 1500 } = {}) {
     for (let i = 0; i < wk.length; i++) {
       const [label, wasmFn] = wk[i];
       const tsFn = tk[i][1];
-      global.gc?.();
+      globalThis.gc?.();
       const w = await measure(`wasm ${label}`, () => wasm.scope(wasmFn), budgetMs);
-      global.gc?.();
+      globalThis.gc?.();
       const t = tsFn === null ? { median: NaN, samples: 0 } : await measure(`ts ${label}`, tsFn, budgetMs);
       rows.push({ kernel: label, wasmMs: w.median, wasmSamples: w.samples, tsMs: t.median, tsSamples: t.samples, ratio: t.median / w.median });
       console.error(`  ${label}: wasm ${w.median.toFixed(1)} ms, ts ${t.median.toFixed(1)} ms`);

@@ -17,4 +17,4 @@ export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js
 export { WorkerCrashedError } from "./worker/errors.js";
 export { webWorkerHost, createWebWorker } from "./worker/web.js";
 export { strategyPlanner, pipelinePlanner } from "./evaluate/planners.js";
-export type { Explanation, Fact } from "./worker/explain.js";
+export type { Explanation, Fact } from "./explain/index.js";

@@ -2,11 +2,11 @@
 // stable `name` and `code`; the CLI maps them to exit code 2 and prints only the
 // message (never a stack trace). Anything else is a bug: exit code 1.
 
-export abstract class StrataError extends Error {
+export abstract class StrataError<C extends string = string> extends Error {
   /** Process exit code the CLI uses for this error. */
   abstract readonly exitCode: number;
   constructor(
-    readonly code: string,
+    readonly code: C,
     message: string,
   ) {
     super(message);
@@ -14,7 +14,7 @@ export abstract class StrataError extends Error {
 }
 
 /** The closure document is malformed: bad JSON, bad fields, not a DAG, ... */
-export class InputError extends StrataError {
+export class InputError extends StrataError<InputErrorCode> {
   override readonly name = "InputError";
   readonly exitCode = 2;
   constructor(
@@ -39,12 +39,33 @@ export type InputErrorCode =
   | "cycle"
   | "too-large";
 
+/** What a PipelineError is about. */
+export type PipelineErrorCode =
+  // the pipeline language (parsePipeline, checkPipeline, the interpreter)
+  | "not-a-pipeline"
+  | "not-a-step"
+  | "unknown-step"
+  | "arity"
+  | "bad-argument"
+  | "kind"
+  | "missing-key"
+  | "bare-graph"
+  // strategy options and their arithmetic
+  | "no-layers-left"
+  | "bad-option"
+  | "bad-budget"
+  | "bad-root"
+  | "bad-popularity"
+  | "unreachable-paths"
+  | "no-debug-info"
+  | "min-pull";
+
 /** A pipeline or strategy option is malformed, or fails where nixpkgs would fail. */
-export class PipelineError extends StrataError {
+export class PipelineError extends StrataError<PipelineErrorCode> {
   override readonly name = "PipelineError";
   readonly exitCode = 2;
   constructor(
-    code: string,
+    code: PipelineErrorCode,
     message: string,
     /** Location of the step, e.g. `pipeline[1][2]`. */
     readonly location?: string,
@@ -54,7 +75,7 @@ export class PipelineError extends StrataError {
 }
 
 /** Bad command-line usage or option values. */
-export class UsageError extends StrataError {
+export class UsageError extends StrataError<"usage"> {
   override readonly name = "UsageError";
   readonly exitCode = 2;
   constructor(message: string) {
@@ -62,7 +83,10 @@ export class UsageError extends StrataError {
   }
 }
 
-export function isStrataError(e: unknown): e is StrataError {
+/** Every code a StrataError can carry. */
+export type StrataErrorCode = InputErrorCode | PipelineErrorCode | BuildErrorCode | "usage";
+
+export function isStrataError(e: unknown): e is StrataError<StrataErrorCode> {
   return e instanceof StrataError;
 }
 
@@ -72,7 +96,7 @@ export function isStrataError(e: unknown): e is StrataError {
  * does not match the closure, a conf.json without a key, ... `path` names the
  * file or store path concerned.
  */
-export class BuildError extends StrataError {
+export class BuildError extends StrataError<BuildErrorCode> {
   override readonly name = "BuildError";
   readonly exitCode = 2;
   constructor(

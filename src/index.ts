@@ -20,15 +20,18 @@ export { wasmModule, wasmBytes, instantiateKernels } from "./wasm/load.js";
 export * from "./pipeline/index.js";
 
 // Strategies
-export { strategies, findStrategy, defaultStrategyName } from "./strategies/index.js";
-export type { Strategy, StrategyOptions, StrategyResult, Layers } from "./strategies/index.js";
-export { availableLayers } from "./strategies/types.js";
+export { strategies, findStrategy, defaultStrategyName, strategyRegistry, StrategyRegistry } from "./strategies/index.js";
+export type { Strategy, StrategyOptions, StrategyResult, Layers, AnyStrategy, OptionDescriptor } from "./strategies/index.js";
+export { availableLayers, defineStrategy } from "./strategies/types.js";
+export type { ExplainContext, HelpSection, OptionContext, StepDescriptor } from "./strategies/types.js";
+export { explainPath, explainPlannedPath, explanationRows, popularityRanks } from "./explain/index.js";
+export type { Explanation, FullExplanation, Fact } from "./explain/index.js";
 export { autoLayer, autoLayerLimit, autoLayerStrategy } from "./strategies/auto-layer/index.js";
 export { nixeryLayers, nixeryStrategy, popcount } from "./strategies/nixery/index.js";
 export type { NixeryOptions, NixeryResult } from "./strategies/nixery/index.js";
 export { minPullLayers, minPullStrategy } from "./strategies/min-pull/index.js";
 export type { MinPullOptions, MinPullResult } from "./strategies/min-pull/index.js";
-export { buildChangeModel, learnFromHistory } from "./strategies/min-pull/model.js";
+export { buildChangeModel, learnFromHistory } from "./model/change.js";
 export { planWithGroups, parseGroupArgument, compileMatcher } from "./strategies/groups.js";
 export type { GroupSpec, GroupOptions, GroupedPlan } from "./strategies/groups.js";
 export { orderStableFirst, layerChangeProbabilities } from "./strategies/order.js";

@@ -7,7 +7,7 @@ export { StrataWorker, type StrataRemote, type WorkerHost } from "./worker/clien
 export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js";
 export { WorkerCrashedError } from "./worker/errors.js";
 export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, EvaluationRequest, PlannerSpec } from "./worker/service.js";
-export type { Explanation } from "./worker/explain.js";
+export type { Explanation } from "./explain/index.js";
 // Building images (issue 14): docker-archive byte for byte nixpkgs' stream_layered_image.py.
 export { buildImage, buildImageFromConf, imageSpec, imageSpecFromConfFile, writeDockerArchive, checkPlanAgainstClosure, type BuildImageOptions, type BuildResult, type BuiltLayer, type ImageOptions, type BuildOutput } from "./image/build.js";
 export { imageSpecFromConf, type ImageSpec, type CustomisationLayer } from "./image/spec.js";

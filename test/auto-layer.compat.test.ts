@@ -7,7 +7,10 @@ import { InputError } from "../src/errors.js";
 import { readClosureDocument } from "../src/graph/document.js";
 import { formatLayersCompact, pyJsonDumps } from "../src/format/python-json.js";
 import { autoLayer, autoLayerStrategy } from "../src/strategies/auto-layer/index.js";
-import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 
 interface Case {
   name: string;
@@ -22,7 +25,7 @@ interface Case {
   };
 }
 
-const files = hasShared() ? listJson(sharedPath("compat", "auto-layer")) : [];
+const files = listJson(sharedPath("compat", "auto-layer"));
 
 describe.skipIf(files.length === 0)("auto-layer compat cases", () => {
   it("has all 99 cases", () => {

@@ -182,9 +182,9 @@ describe("web page in headless Chromium", () => {
     await page.fill("#explain-path", merged[1]);
     await page.click("#explain");
     await page.waitForSelector(".explain .why");
-    expect(await page.textContent('[data-fact="layer"]')).toMatch(new RegExp(`^${layers.length} of ${layers.length}`));
-    expect(await page.textContent('[data-fact="layer size"]')).toMatch(new RegExp(`${merged.length} paths`));
-    expect(await page.textContent('[data-fact="popularity"]')).toMatch(/rank \d+ in popularity_contest order/);
+    // The rows `strata explain` prints (src/explain's explanationRows), as a definition list.
+    expect(await page.textContent('[data-fact="layer"]')).toMatch(new RegExp(`^${layers.length} of ${layers.length} \\(position 2 of ${merged.length}, `));
+    expect(await page.textContent('[data-fact="popularity"]')).toMatch(/^\d+ \(#\d+ in popularity_contest order\)$/);
     expect(await page.textContent('[data-fact="closure"]')).toMatch(/\d+ paths?/);
     expect(await page.textContent(".explain .why")).toMatch(/merges it into the last layer/);
     expect(await page.getAttribute(`#layer-${layers.length - 1}`, "class")).toBe("picked");

@@ -9,7 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../src/cli/main.js";
 import type { CliIo } from "../src/cli/command.js";
-import { hasShared, sharedPath } from "./helpers/shared.js";
+import { requireShared, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 import { spawnCli } from "./helpers/cli.js";
 
 function run(args: string[], input?: string | Uint8Array, env: Record<string, string> = {}) {
@@ -107,7 +110,7 @@ describe("layer: formats", () => {
     expect(layersOf(back.out)[0]).toEqual([S("bbbb-glibc-2.39"), S("cccc-python3-3.11.2")]);
   });
 
-  it.skipIf(!hasShared())("pipeline round trip on a real closure (auto-layer: names, not sizes, order its layers)", () => {
+  it("pipeline round trip on a real closure (auto-layer: names, not sizes, order its layers)", () => {
     const p = join(dir, "real-pipeline.json");
     expect(run(["layer", realClosure(), "--strategy", "auto-layer", "--max-layers", "30", "--format", "pipeline", "-o", p]).code).toBe(0);
     const plan = run(["layer", realClosure(), "--strategy", "auto-layer", "--max-layers", "30"]);
@@ -289,7 +292,7 @@ describe("dot (parsed by Graphviz)", () => {
     expect(graphviz(r.out).status).toBe(0);
   });
 
-  it.skipIf(!hasShared())("a large closure is collapsed by default; --full forces every path; both parse", () => {
+  it("a large closure is collapsed by default; --full forces every path; both parse", () => {
     const big = sharedPath("data", "debian-bookworm", "img-texlive-full.json.gz");
     const c = run(["dot", big, "--strategy", "auto-layer", "--max-layers", "30"]);
     expect(c.code).toBe(0);
@@ -318,7 +321,7 @@ describe("report", () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 
-  it.skipIf(!hasShared())("with --series: the evaluation charts beside nixpkgs' default", () => {
+  it("with --series: the evaluation charts beside nixpkgs' default", () => {
     const v = (i: number) => sharedPath("data", "debian-bookworm", "series", `postgresql-v${i}.json.gz`);
     const r = run(["report", v(2), "--series", v(0), v(1), v(2), "--strategy", "min-pull", "--max-layers", "30", "-q"]);
     expect(r.code).toBe(0);

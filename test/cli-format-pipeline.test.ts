@@ -9,7 +9,10 @@ import type { ClosureDocument, ClosureEntry } from "../src/graph/document.js";
 import { kernels } from "../src/kernels/index.js";
 import { strategies } from "../src/strategies/index.js";
 import { randomDag, mulberry32 } from "./helpers/random-dag.js";
-import { hasShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 import { readClosureDocument } from "../src/graph/document.js";
 
 const k = kernels("ts");
@@ -99,7 +102,7 @@ describe("--format pipeline: round trip through the pipeline engine", () => {
   });
 
   it("every registered strategy's plan of a real closure round-trips", () => {
-    if (!hasShared()) return;
+    requireShared();
     const doc = readClosureDocument(readJsonFile(sharedPath("data", "debian-bookworm", "img-postgresql.json.gz")));
     for (const s of strategies) {
       const layers = s.plan(doc, { kernels: k, maxLayers: 40 }).layers;
@@ -113,6 +116,7 @@ describe("--format pipeline: round trip through the pipeline engine", () => {
     const { pipeline, removed } = pipelineForPlan(doc, plan);
     expect(removed.length).toBe(doc.entries.length - plan.flat().length);
     expect(removed.length).toBeGreaterThan(0);
+    expect(layersForDocument(doc, { pipeline, kernels: k })).toEqual(plan);
     // The same pipeline on a closure with two new paths: the plan, then the new paths.
     const full = randomPlan(doc, 9, false);
     const p2 = pipelineForPlan(doc, full).pipeline;

@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "no
 import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hasShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 import { naivePopularityOrder } from "./helpers/pipeline-naive-popularity.js";
 import { builtCli, captureCli, spawnCli } from "./helpers/cli.js";
 
@@ -88,7 +91,7 @@ describe("strata layer (in-process)", () => {
 });
 
 describe("strata popularity (in-process)", () => {
-  it.skipIf(!hasShared())("prints closure-graph.py's bytes for its recorded case, narSize not required", async () => {
+  it("prints closure-graph.py's bytes for its recorded case, narSize not required", async () => {
     const c = readJsonFile(sharedPath("compat", "flatten", "closure_graph-doc-example.json")) as { input: { graph: unknown[] }; expected: { stdout: string } };
     const r = await cli(["popularity", file("cg.json", { graph: c.input.graph }), "--backend", "ts"]);
     expect(r.out).toBe(c.expected.stdout);
@@ -130,7 +133,7 @@ describe("the built CLI (spawned)", () => {
     expect(existsSync(main)).toBe(true);
   });
 
-  it.skipIf(!hasShared())("layers a real closure: exit 0, every path once, popularity order matches the independent oracle", () => {
+  it("layers a real closure: exit 0, every path once, popularity order matches the independent oracle", () => {
     const input = sharedPath("data", "debian-bookworm", "img-python-scipy.json.gz");
     const r = spawn(["layer", input]);
     expect(r.stderr).toBe("");
@@ -145,7 +148,7 @@ describe("the built CLI (spawned)", () => {
     expect(r.stdout.endsWith("\n  ]\n]\n")).toBe(true);
   });
 
-  it.skipIf(!hasShared())("reads gzip and plain JSON from stdin, and the wasm and ts backends agree", () => {
+  it("reads gzip and plain JSON from stdin, and the wasm and ts backends agree", () => {
     const input = readFileSync(sharedPath("data", "debian-bookworm", "img-postgresql.json.gz"));
     const viaStdin = spawn(["layer", "-", "--pipeline", '[["split_every", 7], ["map", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]]]'], input);
     expect(viaStdin.status).toBe(0);

@@ -23,7 +23,10 @@ import { formatLayersIndented } from "../src/format/python-json.js";
 import { InputError, isStrataError } from "../src/errors.js";
 import { kernels, type BackendName } from "../src/kernels/index.js";
 import { layersForDocument, referencesByPopularity } from "../src/pipeline/index.js";
-import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 import { naivePopularity, naivePopularityOrder } from "./helpers/pipeline-naive-popularity.js";
 
 interface Case {
@@ -65,25 +68,14 @@ function loadCases(folder: string): Case[] {
   return listJson(sharedPath("compat", folder)).map((f) => readJsonFile(f) as Case);
 }
 
-function backendAvailable(backend: BackendName): boolean {
-  if (backend === "ts") return true;
-  try {
-    const k = kernels("wasm");
-    k.scope(() => k.popularity(k.load({ n: 1, offsets: new Uint32Array(2), targets: new Uint32Array(0) })));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const backends: BackendName[] = ["ts", "wasm"];
 
-describe.skipIf(!hasShared())("nixpkgs compat cases", () => {
+describe("nixpkgs compat cases", () => {
   for (const backend of backends) {
-    const available = backendAvailable(backend);
     for (const folder of ["flatten", "random"]) {
-      describe.skipIf(!available)(`${folder}/ (${backend} kernels)`, () => {
-        const cases = hasShared() ? loadCases(folder) : [];
+      // Every backend runs every case: a broken Wasm build fails here, it is never skipped.
+      describe(`${folder}/ (${backend} kernels)`, () => {
+        const cases = loadCases(folder);
         const regular = cases.filter((c) => !CYCLE_CASES.has(c.name) && c.name !== DEEP_CHAIN);
 
         it("has the recorded cases", () => {
@@ -105,8 +97,8 @@ describe.skipIf(!hasShared())("nixpkgs compat cases", () => {
       });
     }
 
-    describe.skipIf(!available)(`deliberate deviations (${backend} kernels)`, () => {
-      const cases = hasShared() ? [...loadCases("flatten"), ...loadCases("random")] : [];
+    describe(`deliberate deviations (${backend} kernels)`, () => {
+      const cases = [...loadCases("flatten"), ...loadCases("random")];
       for (const name of CYCLE_CASES) {
         it(`${name}: cycles are rejected at input (reference output is meaningless or hash-seed dependent)`, () => {
           const c = cases.find((x) => x.name === name)!;
@@ -149,7 +141,7 @@ describe("naive popularity helper (the independent oracle)", () => {
 });
 
 // File names are the case names (sanity check of the fixture layout).
-describe.skipIf(!hasShared())("fixture layout", () => {
+describe("fixture layout", () => {
   it("names match files", () => {
     for (const f of listJson(sharedPath("compat", "flatten"))) {
       expect((readJsonFile(f) as Case).name).toBe(basename(f, ".json"));

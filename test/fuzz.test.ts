@@ -25,7 +25,10 @@ import { decodeUtf8 } from "../src/io/decode.js";
 import { parseClosureBytes } from "../src/io/stream-json.js";
 import { checkPipeline, parsePipeline, pipelineExtensions, pipelineFor, runPipeline, pipelineToJson } from "../src/pipeline/index.js";
 import { forEachCase, fuzzScale, mutateBytes, mutateValue, nixLikeClosure, Rng, scaledTimeout, typedOutcome } from "./helpers/fuzz.js";
-import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 
 const FILE = "test/fuzz.test.ts";
 const encoder = new TextEncoder();
@@ -44,7 +47,7 @@ function cut(graph: Entry[], k: number): Entry[] {
 function closureSeeds(): unknown[] {
   const seeds: unknown[] = [];
   const rng = new Rng(12345);
-  if (hasShared()) {
+  {
     for (const f of listJson(sharedPath("compat", "flatten"))) {
       const c = readJsonFile(f) as { input: Record<string, unknown> };
       const input = { ...c.input };
@@ -85,7 +88,7 @@ function pipelineSeeds(): unknown[] {
     [["nixery", 4]],
     [["min_pull", 3]],
   ];
-  if (hasShared()) {
+  {
     for (const dir of ["flatten", "random"]) {
       for (const f of listJson(sharedPath("compat", dir))) {
         const c = readJsonFile(f) as { input: { pipeline?: unknown } };
@@ -157,7 +160,7 @@ describe("fuzz: closure readers", () => {
   const texts = seeds.map((s) => encoder.encode(JSON.stringify(s)));
 
   it("the seeds themselves are readable closures, identical through both readers", () => {
-    expect(seeds.length).toBeGreaterThan(hasShared() ? 100 : 10);
+    expect(seeds.length).toBeGreaterThan(100);
     let readable = 0;
     for (const t of texts) {
       const a = typedOutcome("seed", () => readWhole(t));

@@ -210,3 +210,23 @@ describe("usage", () => {
     expectFailure(build(["--contents", "a", "--customisation-layer", "b", "--layers", "p.json"]), "exclude each other");
   });
 });
+
+describe("output", () => {
+  it("-o into a directory that does not exist: exit 2, the directory named", () => {
+    const closure = join(compatBuildDir, "store-closure.json");
+    const r = spawnSync(process.execPath, [builtCli, "build", closure, "-o", join(dir, "no-such-dir", "image.tar")], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`strata: cannot write ${join(dir, "no-such-dir", "image.tar")}: no directory ${join(dir, "no-such-dir")}\n`);
+  });
+
+  it("a reader that closes the pipe early: exit 2 with one line, no stack", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [builtCli, "build", join(compatBuildDir, "store-closure.json")], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(2);
+    expect(err).toBe("strata: cannot write the image: the reader closed the pipe\n");
+  }, 120_000);
+});

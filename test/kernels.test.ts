@@ -10,19 +10,27 @@ import type { AbstractGraph } from "graphology-types";
 import { csrFromLists, type CsrGraph } from "../src/graph/csr.js";
 import { Closure } from "../src/graph/closure.js";
 import { readClosureDocument } from "../src/graph/document.js";
-import { fromGraphology, toGraphology } from "../src/graph/graphology.js";
+import { fromGraphology, toGraphology } from "./helpers/graphology.js";
 import type { GraphRef, Kernels } from "../src/kernels/types.js";
 import { tsKernels } from "../src/kernels/ts/backend.js";
 import { WasmKernels } from "../src/kernels/wasm/backend.js";
+import { instantiateKernels, wasmBytes, wasmModule } from "../src/wasm/load.js";
 import { popularityNaiveTs } from "../src/kernels/ts/popularity.js";
 import { transposeTs } from "../src/kernels/ts/transpose.js";
 import { ladder, mulberry32, randomDag } from "./helpers/random-dag.js";
-import { hasShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 
 const wasm = new WasmKernels();
+// The debug build (asconfig.json's "debug" target: assertions and bounds
+// checks kept) runs the same suite, as AssemblyScript's own std tests do.
+const wasmDebug = new WasmKernels(instantiateKernels(wasmModule("debug")));
 const backends: [string, Kernels][] = [
   ["ts", tsKernels],
   ["wasm", wasm],
+  ["wasm-debug", wasmDebug],
 ];
 
 /** Vertex ids by name, for hand-made graphs written as "a->b" edges. */
@@ -55,7 +63,7 @@ describe.each(backends)("%s backend: hand-worked examples", (_name, k) => {
   });
 
   it("popularity: the header example read from the compat case (self references dropped)", () => {
-    if (!hasShared()) return;
+    requireShared();
     const doc = readJsonFile(sharedPath("compat", "flatten", "popularity-doc-example.json")) as { input: unknown };
     const c = Closure.fromDocument(readClosureDocument(doc.input));
     const pop = k.popularity(k.load(c));
@@ -201,15 +209,15 @@ describe("wasm backend memory", () => {
 // --- differential: wasm against the TS twins --------------------------------
 
 /** Runs every kernel on both backends and compares the results exactly. */
-function compareAll(g: CsrGraph, seed: number, label: string): void {
+function compareAll(g: CsrGraph, seed: number, label: string, wk: WasmKernels = wasm): void {
   const rnd = mulberry32(seed);
   const t = tsKernels.load(g);
-  wasm.scope(() => {
-    const w = wasm.load(g);
+  wk.scope(() => {
+    const w = wk.load(g);
     const n = g.n;
-    const same = <T>(what: string, f: (k: Kernels, ref: GraphRef) => T): T => {
+    const same = <T extends Comparable>(what: string, f: (k: Kernels, ref: GraphRef) => T): T => {
       const want = f(tsKernels, t);
-      expectSame(f(wasm, w), want, `${label}: ${what}`);
+      expectSame(f(wk, w), want, `${label}: ${what}`);
       return want;
     };
     same("inDegrees", (k, r) => k.inDegrees(r));
@@ -256,12 +264,22 @@ function expectSame(got: Comparable, want: Comparable, label: string): void {
   }
 }
 
-describe("wasm equals the TS twins", () => {
+it("the debug build is a different module (assertions kept), not the release one again", () => {
+  const debug = wasmBytes("debug");
+  const release = wasmBytes("release");
+  expect(debug.length).toBeGreaterThan(release.length);
+  expect(Buffer.from(debug).equals(Buffer.from(release))).toBe(false);
+});
+
+describe.each([
+  ["release", wasm],
+  ["debug", wasmDebug],
+] as const)("wasm (%s build) equals the TS twins", (_build, wk) => {
   it("on seeded random Nix-like DAGs", () => {
     for (let seed = 1; seed <= 24; seed++) {
       const n = [1, 2, 30, 200, 1500, 4000][seed % 6];
       const g = randomDag({ seed, n, skew: 2 + (seed % 3), duplicates: seed % 4 === 0, sortedRows: seed % 2 === 0 });
-      compareAll(g, seed, `random seed ${seed} n ${n}`);
+      compareAll(g, seed, `random seed ${seed} n ${n}`, wk);
     }
   });
 
@@ -269,10 +287,12 @@ describe("wasm equals the TS twins", () => {
     const g = randomDag({ seed: 7, n: 3000, chain: 1, avgRefs: 4, skew: 1 });
     const pop = tsKernels.popularity(tsKernels.load(g));
     expect(pop.reduce((a, b) => (a > b ? a : b))).toBeGreaterThan(2n ** 64n);
-    compareAll(g, 7, "deep");
+    compareAll(g, 7, "deep", wk);
   });
+});
 
-  const dataFiles = hasShared() ? closureFiles() : [];
+describe("wasm equals the TS twins on real closures", () => {
+  const dataFiles = closureFiles();
   it.each(dataFiles.map((f) => [f.replace(sharedPath(), "shared"), f]))("on %s", (_label, file) => {
     const c = parsed.get(file)!;
     expect(c.n).toBeGreaterThan(0);
@@ -418,7 +438,9 @@ describe("graphology conversion", () => {
     const c = fromGraphology(graph);
     expect(c.paths).toEqual(["y", "x"]); // narSize 0 sorts first
     expect([...c.references(c.indexOf("x")!)]).toEqual([c.indexOf("y")]);
-    const mixed = new Graph({ type: "mixed" });
+    // graphology's typings declare its default export for ESM only; under NodeNext it is the CJS module object.
+    const AnyGraph = Graph as unknown as new (options: { type: string }) => AbstractGraph;
+    const mixed = new AnyGraph({ type: "mixed" });
     mixed.addNode("a");
     mixed.addNode("b");
     mixed.addUndirectedEdge("a", "b");

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { minPullLayers } from "../src/strategies/min-pull/index.js";
-import { buildChangeModel, learnFromHistory } from "../src/strategies/min-pull/model.js";
-import { packageName, parseName } from "../src/strategies/min-pull/names.js";
+import { buildChangeModel, learnFromHistory } from "../src/model/change.js";
+import { packageName, parseName } from "../src/graph/store-name.js";
 import type { ClosureDocument, ClosureEntry } from "../src/graph/document.js";
 import { mulberry32, randomDag } from "./helpers/random-dag.js";
 import { envSeed, fuzzScale, scaledTimeout } from "./helpers/fuzz.js";
@@ -121,6 +121,23 @@ describe("min-pull bounds (property tests on random closures)", () => {
         for (const s of small) expect(r.layerInfo.every((l) => l === s || l.bytes + s.bytes > maxLayerSize)).toBe(true);
       }),
       params(40, 0x6d70_0002),
+    );
+  }, scaledTimeout(60_000));
+
+  it("keeps the same bounds with fractional weights (a volatility map: the fixed-order summation path)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
+        const c = randomClosure(seed, n);
+        const rnd = mulberry32(seed ^ 0x7a11);
+        const volatility: Record<string, number> = {};
+        for (let i = 0; i < n; i++) if (rnd() < 0.5) volatility[`pkg${i}`] = rnd() * 3;
+        const r = minPullLayers(c, { budget, volatility });
+        expect(r.layers.length).toBeLessThanOrEqual(budget);
+        expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
+        expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
+        for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
+      }),
+      params(40, 0x6d70_0005),
     );
   }, scaledTimeout(60_000));
 

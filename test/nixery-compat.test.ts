@@ -7,7 +7,10 @@ import { readClosureDocument } from "../src/graph/document.js";
 import { StrataError } from "../src/errors.js";
 import { nixeryLayers, popcount, sha1Hex, type NixeryLayer, type NixeryOptions } from "../src/strategies/nixery/index.js";
 import type { BackendName } from "../src/kernels/index.js";
-import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 
 interface JsonLayer {
   contents: string[];
@@ -37,7 +40,7 @@ const asJson = (l: NixeryLayer) => ({ contents: [...l.contents], mergeRating: l.
 const expectedLayer = (l: JsonLayer) => ({ contents: l.contents, mergeRating: BigInt(l.mergeRating), hash: l.hash });
 
 const dir = sharedPath("compat", "nixery");
-const cases: Case[] = hasShared() ? listJson(dir).map((f) => readJsonFile(f) as Case) : [];
+const cases: Case[] = listJson(dir).map((f) => readJsonFile(f) as Case);
 
 /** Nixery-exact settings: the compat inputs are run as Nixery would run them. */
 function run(c: Case, extra: NixeryOptions = {}, backend: BackendName = "ts") {
@@ -101,7 +104,7 @@ function isValidNixeryOutput(layers: readonly JsonLayer[], subtrees: readonly Js
   return null;
 }
 
-describe.skipIf(!hasShared())("nixery compat cases", () => {
+describe("nixery compat cases", () => {
   it("has the 96 recorded cases: 84 deterministic, 9 non-deterministic, 3 panics", () => {
     expect(cases.length).toBe(96);
     expect(cases.filter((c) => c.expected.deterministic === true).length).toBe(84);
@@ -175,7 +178,7 @@ describe.skipIf(!hasShared())("nixery compat cases", () => {
   });
 });
 
-describe.skipIf(!hasShared())("nixery: strata's defaults on the compat edge cases", () => {
+describe("nixery: strata's defaults on the compat edge cases", () => {
   const byName = (name: string) => cases.find((c) => c.name === name)!;
 
   it("keeps unreachable paths by default, as extra roots, and says so", () => {

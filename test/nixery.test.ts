@@ -114,7 +114,7 @@ describe("popularity", () => {
   it("rejects malformed popularity maps", () => {
     const doc = readClosureDocument([{ path: "/nix/store/a-x", narSize: 1, references: [] }]);
     expect(() => nixeryLayers(doc, { kernels: "ts", popularity: { x: 1.5 } as Record<string, number> })).toThrow(PipelineError);
-    expect(() => nixeryStrategy.plan(doc, { kernels: tsKernels, popularity: [1, 2] })).toThrow(/popularity must be a JSON object/);
+    expect(() => nixeryStrategy.plan(doc, { kernels: tsKernels, popularity: [1, 2] as unknown as Record<string, number> })).toThrow(/popularity must be a JSON object/);
   });
 });
 
@@ -299,7 +299,8 @@ describe("options, roots and formats", () => {
 
   it("is registered as Strategy 'nixery' with the nixery format (GroupLayers order) and bottom-first layers", () => {
     expect(nixeryStrategy.name).toBe("nixery");
-    const result = nixeryStrategy.plan(doc, { budget: "2", popularity: { c: 1000 }, kernels: tsKernels, roots: [] });
+    // Requests from workers may carry numbers as decimal strings; the strategy reads them.
+    const result = nixeryStrategy.plan(doc, { budget: "2" as unknown as number, popularity: { c: 1000 }, kernels: tsKernels, roots: [] });
     // c is popular (1000 x 10), so it is the highest rated and the bottom layer.
     expect(result.layers).toEqual([[c], [b, a]]);
     const json = JSON.parse(nixeryStrategy.formats!.nixery(result)) as { contents: string[]; mergeRating: number; hash: string }[];

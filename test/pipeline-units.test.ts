@@ -19,7 +19,10 @@ import { kernels, type BackendName } from "../src/kernels/index.js";
 import { evaluate, parsePipeline, referencesByPopularity, sortByPopularity, packageName } from "../src/pipeline/index.js";
 import type { Value } from "../src/pipeline/values.js";
 import type { GraphOps } from "../src/pipeline/ops/graph-ops.js";
-import { hasShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 
 interface UnitCase {
   name: string;
@@ -68,7 +71,7 @@ function canonical(raw: unknown): unknown {
   return raw;
 }
 
-const cases: UnitCase[] = hasShared() ? listJson(sharedPath("compat", "flatten-units")).map((f) => readJsonFile(f) as UnitCase) : [];
+const cases: UnitCase[] = listJson(sharedPath("compat", "flatten-units")).map((f) => readJsonFile(f) as UnitCase);
 const byName = (n: string) => {
   const c = cases.find((x) => x.name === n);
   if (c === undefined) throw new Error(`missing case ${n}`);
@@ -76,7 +79,7 @@ const byName = (n: string) => {
 };
 
 for (const backend of ["ts", "wasm"] as BackendName[]) {
-  describe.skipIf(!hasShared())(`flatten-units (${backend} kernels)`, () => {
+  describe(`flatten-units (${backend} kernels)`, () => {
     const k = kernels(backend);
 
     const pipelineCases = cases.filter((c) => c.input.pipeline !== undefined);

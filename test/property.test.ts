@@ -26,8 +26,6 @@ import { minPullLayers } from "../src/strategies/min-pull/index.js";
 import { envSeed, fuzzScale, nixLikeClosure, Rng, scaledTimeout, shuffledKeysJson } from "./helpers/fuzz.js";
 import { randomPipeline } from "./helpers/fuzz-pipelines.js";
 
-type Entries = ReturnType<typeof nixLikeClosure>;
-
 /**
  * fast-check parameters: STRATA_SEED (and optionally STRATA_FC_PATH, both as
  * fast-check prints them) replay a failure; STRATA_FUZZ_SCALE runs more.
@@ -141,7 +139,7 @@ describe("properties: every strategy", () => {
       }),
       params(200),
     );
-  });
+  }, scaledTimeout(60_000));
 });
 
 describe("properties: determinism", () => {

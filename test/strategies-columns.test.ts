@@ -9,7 +9,7 @@ import { readClosureDocument, type ClosureDocument } from "../src/graph/document
 import { parseClosureBytes } from "../src/io/stream-json.js";
 import { tsKernels } from "../src/kernels/index.js";
 import { autoLayerStrategy, graphFromColumns, graphFromEntries, nameOrder } from "../src/strategies/auto-layer/index.js";
-import { radixSortByKey } from "../src/strategies/auto-layer/radix.js";
+import { radixSortByKey } from "../src/util/radix.js";
 import { groupLayers, nixeryLayers, popcount, popcountColumns, popularityOf, readPopularityMap } from "../src/strategies/nixery/index.js";
 import { mulberry32 } from "./helpers/random-dag.js";
 

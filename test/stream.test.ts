@@ -13,7 +13,10 @@ import { parseJsonText, readClosureDocument, type ClosureDocument } from "../src
 import { ClosureStreamParser, parseClosureBytes, type StreamReadOptions } from "../src/io/stream-json.js";
 import { readClosureStream } from "../src/io/stream-node.js";
 import { readClosureInput } from "../src/io/node.js";
-import { hasShared, sharedPath } from "./helpers/shared.js";
+import { requireShared, sharedPath } from "./helpers/shared.js";
+
+// Fails the file when ../shared is missing (no silent skips).
+requireShared();
 // @ts-expect-error plain ESM helper without types
 import { generateClosure, closureJsonPieces } from "../bench/gen-closure.mjs";
 
@@ -110,7 +113,7 @@ function dataFiles(): string[] {
   return out;
 }
 
-describe.runIf(hasShared())("every closure in shared/data", () => {
+describe("every closure in shared/data", () => {
   for (const file of dataFiles()) {
     it(file.slice(sharedPath("data").length + 1), async () => {
       const viaStream = await readClosureStream(file, { smallInputBytes: 0, chunkBytes: 4099 }).then(

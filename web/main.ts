@@ -5,7 +5,7 @@
 import { createWebWorker } from "../src/worker/web.js";
 import type { StrataWorker } from "../src/worker/client.js";
 import type { ClosureInfo, LayerRequest, LayerResult, StrategyInfo } from "../src/worker/service.js";
-import type { Explanation } from "../src/worker/explain.js";
+import { explanationRows, type Explanation } from "../src/explain/index.js";
 import { formatBytes } from "../src/report/format.js";
 import { layerChart } from "./chart.js";
 import { paintMarks, validatePipelineText, type EditorState } from "./editor.js";
@@ -128,8 +128,9 @@ function recover(e: unknown, where: HTMLElement): void {
 
 // --- 1. closure input --------------------------------------------------------
 
-async function openBytes(bytes: ArrayBuffer, name: string): Promise<void> {
-  setStatus(ui.closureStatus, `Reading ${name} (${formatBytes(bytes.byteLength)})…`, "busy");
+/** A closure file (read by the worker piece by piece, never as one buffer) or fetched bytes. */
+async function openBytes(bytes: Blob | ArrayBuffer, name: string): Promise<void> {
+  setStatus(ui.closureStatus, `Reading ${name} (${formatBytes(bytes instanceof Blob ? bytes.size : bytes.byteLength)})…`, "busy");
   ui.run.disabled = true;
   try {
     if (state.closure !== undefined) await state.worker.release(state.closure.id);
@@ -152,7 +153,7 @@ async function openBytes(bytes: ArrayBuffer, name: string): Promise<void> {
 
 ui.file.addEventListener("change", async () => {
   const f = ui.file.files?.[0];
-  if (f) await openBytes(await f.arrayBuffer(), f.name);
+  if (f) await openBytes(f, f.name);
   ui.file.value = "";
 });
 ui.drop.addEventListener("dragover", (e) => {
@@ -164,7 +165,7 @@ ui.drop.addEventListener("drop", async (e) => {
   e.preventDefault();
   ui.drop.classList.remove("over");
   const f = e.dataTransfer?.files[0];
-  if (f) await openBytes(await f.arrayBuffer(), f.name);
+  if (f) await openBytes(f, f.name);
 });
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {
@@ -187,7 +188,7 @@ function selectedStrategy(): StrategyInfo | undefined {
 }
 
 function updateRunButton(): void {
-  const usesPipeline = ui.strategy.value === "pipeline";
+  const usesPipeline = selectedStrategy()?.takesPipeline === true;
   ui.pipelineBox.hidden = !usesPipeline;
   const customPipeline = usesPipeline && state.editor.value !== undefined;
   // nixpkgs ignores maxLayers when a pipeline is set: limit_layers goes in the pipeline.
@@ -237,7 +238,8 @@ function numberField(input: HTMLInputElement): number | undefined {
 function layerRequest(): LayerRequest {
   const strategy = ui.strategy.value;
   const request: { -readonly [K in keyof LayerRequest]: LayerRequest[K] } = { strategy, format: "nixpkgs" };
-  if (strategy === "pipeline" && state.editor.value !== undefined) request.pipeline = state.editor.value;
+  const takesPipeline = selectedStrategy()?.takesPipeline === true;
+  if (takesPipeline && state.editor.value !== undefined) request.pipeline = state.editor.value;
   const maxLayers = numberField(ui.maxLayers);
   const fromImageLayers = numberField(ui.fromImageLayers);
   if (maxLayers !== undefined) request.maxLayers = maxLayers;
@@ -407,14 +409,7 @@ function renderExplanation(ex: Explanation): void {
     dd.dataset.fact = label;
     dl.append(dt, dd);
   };
-  add("layer", ex.layer === null ? "none (excluded)" : `${ex.layer + 1} of ${ex.layerCount} (bottom first), position ${ex.positionInLayer! + 1}`);
-  add("layer size", `${formatBytes(ex.layerBytes)}, ${ex.layerPaths} path${ex.layerPaths === 1 ? "" : "s"}`);
-  add("path size", formatBytes(ex.narSize));
-  add("closure", `${formatBytes(ex.closureBytes)}, ${ex.closurePaths} path${ex.closurePaths === 1 ? "" : "s"}`);
-  add("referenced by", `${ex.referrers} path${ex.referrers === 1 ? "" : "s"}${ex.referrers === 0 ? " (a root)" : ""}`);
-  add("references", String(ex.references));
-  add("popularity", `${ex.popularity} (rank ${ex.popularityRank} in popularity_contest order)`);
-  for (const f of ex.facts) add(f.label, f.value);
+  for (const [label, value] of explanationRows(ex)) add(label, value);
   box.append(title, why, dl);
   ui.explanation.replaceChildren(box);
 }
@@ -491,8 +486,8 @@ async function start(): Promise<void> {
   );
   ui.seriesStrategies.append(
     ...state.strategies
-      .filter((s) => s.name !== "pipeline")
-      .flatMap((s) => [s.name, ...(s.name === "min-pull" ? ["min-pull+previous"] : [])])
+      .filter((s) => !s.takesPipeline)
+      .flatMap((s) => [s.name, ...(s.takesPrevious ? [`${s.name}+previous`] : [])])
       .map((name) => {
         const label = document.createElement("label");
         const box = document.createElement("input");

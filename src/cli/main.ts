@@ -1,50 +1,55 @@
 #!/usr/bin/env node
 // strata's command line: dispatches to one module per command.
 // Exit codes: 0 success, 2 bad input or usage, 1 anything else (a bug).
-import { readFileSync } from "node:fs";
+//
+// Start-up is most of a small run's time, so this module loads almost nothing
+// by itself: the commands (and through them every strategy and kernel) are
+// imported only when one is run. The build bundles the CLI (scripts/bundle-cli.mjs)
+// and inlines the version and the main help text, so `--version` and `--help`
+// read no other file; run from source, they are computed on demand.
 import { isStrataError, UsageError } from "../errors.js";
 import type { CliIo, Command } from "./command.js";
-import { commands } from "./commands/index.js";
+import { lazyCommands } from "./commands/lazy.js";
+import { helpText } from "./help.js";
 import { palette } from "./messages.js";
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+// Replaced by the bundler (scripts/bundle-cli.mjs) with string literals; absent when run from source.
+declare const __STRATA_VERSION__: string | undefined;
+declare const __STRATA_HELP__: string | undefined;
+
+async function version(): Promise<string> {
+  if (typeof __STRATA_VERSION__ === "string") return __STRATA_VERSION__;
+  const { readFile } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }
 
-function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  return [
-    "strata: plan container-image layers for Nix closures",
-    "",
-    "Usage: strata <command> [options]",
-    "",
-    "Commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    "Options:",
-    "  -h, --help     show help (also 'strata <command> --help')",
-    "  -V, --version  print the version",
-    "",
-    "Exit codes: 0 success, 2 bad input or usage, 1 internal error.",
-    "",
-  ].join("\n");
+async function loadCommands(): Promise<readonly Command[]> {
+  return (await import("./commands/index.js")).commands;
+}
+
+async function mainHelp(): Promise<string> {
+  if (typeof __STRATA_HELP__ === "string") return __STRATA_HELP__;
+  return helpText(await loadCommands());
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
     if (name === "help" && rest[0]) return runCli([rest[0], "--help"], io);
-    io.out(mainHelp());
+    io.out(await mainHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === "-V" || name === "--version") {
-    io.out(`strata ${version()}\n`);
+    io.out(`strata ${await version()}\n`);
     return 0;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
   try {
-    if (command === undefined) throw new UsageError(`unknown command "${name}". Commands: ${commands.map((c) => c.name).join(", ")}`);
+    const load = Object.hasOwn(lazyCommands, name) ? lazyCommands[name] : undefined;
+    const command: Command | undefined = load !== undefined ? await load() : (await loadCommands()).find((c) => c.name === name);
+    if (command === undefined) {
+      throw new UsageError(`unknown command "${name}". Commands: ${(await loadCommands()).map((c) => c.name).join(", ")}`);
+    }
     if (rest.includes("--help") || rest.includes("-h")) {
       io.out(command.help);
       return 0;

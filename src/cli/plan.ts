@@ -1,44 +1,36 @@
 // What layer, explain, dot and report share: the strategy options, the layer
 // budget arithmetic, pinned groups, layer order, and running the plan.
 import { UsageError } from "../errors.js";
+import { Closure } from "../graph/closure.js";
 import { parseJsonText, type ClosureDocument } from "../graph/document.js";
 import { readClosureInput, readTextInput } from "../io/node.js";
 import { kernels } from "../kernels/index.js";
 import type { Kernels } from "../kernels/types.js";
-import { assertPipelineValid, parsePipeline, pipelineExtensions } from "../pipeline/index.js";
-import { formatBytes } from "../report/format.js";
 import { parseGroupArgument, planWithGroups, type GroupedPlan, type GroupSpec } from "../strategies/groups.js";
-import { defaultStrategyName, findStrategy, strategies } from "../strategies/index.js";
-import type { ChangeModelOptions } from "../strategies/min-pull/model.js";
+import { defaultStrategyName, strategyRegistry, type StrategyRegistry } from "../strategies/index.js";
+import type { ChangeModelOptions } from "../model/change.js";
+import { parseSize, readLayersList } from "../strategies/min-pull/index.js";
 import { orderStableFirst } from "../strategies/order.js";
-import type { Layers, Strategy, StrategyOptions, StrategyResult } from "../strategies/types.js";
+import type { AnyStrategy, Layers, OptionContext, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { parseIntegerOption, type CliIo, type ParsedArgs } from "./command.js";
 import { messages, type Messages } from "./messages.js";
 import { createProgress, type ProgressSink } from "./progress.js";
 
 type Options = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
 
-/** parseArgs options every planning command accepts. */
-export const planOptionSpecs: Options = {
+/** The common options every planning command accepts (strategies add their own). */
+const commonOptionSpecs: Options = {
   strategy: { type: "string" },
-  pipeline: { type: "string" },
   exclude: { type: "string", multiple: true },
-  lenient: { type: "boolean" },
   "max-layers": { type: "string" },
   "from-image-layers": { type: "string" },
   runtime: { type: "string" },
   reserve: { type: "string" },
   budget: { type: "string" },
-  root: { type: "string", multiple: true },
-  popularity: { type: "string" },
   strict: { type: "boolean" },
-  "drop-unreachable": { type: "boolean" },
-  previous: { type: "string" },
   volatility: { type: "string" },
   history: { type: "string", multiple: true },
   "changes-per-update": { type: "string" },
-  "min-layer-size": { type: "string" },
-  "max-layer-size": { type: "string" },
   group: { type: "string", multiple: true },
   heavy: { type: "string" },
   order: { type: "string" },
@@ -47,16 +39,37 @@ export const planOptionSpecs: Options = {
   quiet: { type: "boolean", short: "q" },
 };
 
-/** The help text block for planOptionSpecs. */
-export const planOptionsHelp = `Strategy:
-  --strategy NAME         ${strategies.map((s) => s.name).join(", ")} (default: ${defaultStrategyName})
-  --pipeline P            (pipeline) run pipeline P: inline JSON or a file (a
-                          pipeline list, or a document with a "pipeline" key)
-  --exclude PATH          leave PATH out of the image (repeatable; replaces the
+/** parseArgs options of the planning commands: the common ones and every registered strategy's. */
+export function planOptionSpecsFor(registry: StrategyRegistry = strategyRegistry, command?: string): Options {
+  const specs: Options = { ...commonOptionSpecs };
+  for (const { option } of registry.optionDescriptors()) {
+    if (command !== undefined && option.commands !== undefined && !option.commands.includes(command)) continue;
+    specs[option.flag] = option.multiple ? { type: option.type, multiple: true } : { type: option.type };
+  }
+  return specs;
+}
+
+/** parseArgs options every planning command accepts (the built-in strategies'; see planOptionSpecsFor). */
+export const planOptionSpecs: Options = planOptionSpecsFor();
+
+/** The help text block for the planning options, from the registry's descriptors. */
+export function planOptionsHelpText(registry: StrategyRegistry = strategyRegistry): string {
+  const descriptors = registry.optionDescriptors();
+  // Options of strategies without a section title join the common block after the option they name.
+  const after = (flag: string) =>
+    descriptors.filter(({ strategy, option }) => strategy.help?.title === undefined && option.helpAfter === flag).map(({ option }) => option.help + "\n").join("");
+  const sections = registry
+    .all()
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.help?.title !== undefined && (s.options?.length ?? 0) > 0)
+    .sort((a, b) => (a.s.help?.position ?? 0) - (b.s.help?.position ?? 0) || a.i - b.i)
+    .map(({ s }) => `${s.help!.title}:\n${s.options!.map((o: { help: string }) => o.help + "\n").join("")}${s.help!.footer === undefined ? "" : s.help!.footer + "\n"}\n`)
+    .join("");
+  return `Strategy:
+  --strategy NAME         ${registry.names().join(", ")} (default: ${defaultStrategyName})
+${after("strategy")}  --exclude PATH          leave PATH out of the image (repeatable; replaces the
                           document's exclude_paths)
-  --lenient               (pipeline) "over" on a key the data lacks passes the
-                          data through (nixpkgs: KeyError)
-  --backend wasm|ts       graph kernels (default wasm)
+${after("exclude")}  --backend wasm|ts       graph kernels (default wasm)
 
 Layer budget (store-path layers = limit - 1 customisation layer - base - reserve):
   --max-layers M          image layer limit, as dockerTools' maxLayers (default 100)
@@ -67,27 +80,7 @@ Layer budget (store-path layers = limit - 1 customisation layer - base - reserve
   --budget N              store-path layers, directly (instead of the above)
   --verbose, -v           print the arithmetic and planning details on stderr
 
-Nixery (--strategy nixery):
-  --root PATH             root of the image (repeatable; default: the
-                          document's roots, else the paths nothing references)
-  --popularity FILE       Nixery popularity JSON ({"name": count}); default:
-                          counts over the closure itself
-  --strict                fail when the roots do not reach every path
-  --drop-unreachable      leave unreachable paths out, as Nixery does
-
-min-pull (--strategy min-pull):
-  --previous PLAN.json    the previous build's layers (a layers JSON list):
-                          layers still valid are kept byte-identical
-  --volatility FILE       JSON {"package-name": multiplier} of change rates
-  --history FILE          an earlier closure of this image (repeatable, oldest
-                          first): change rates learned from it
-  --changes-per-update X  expected package changes per update (default 4)
-  --min-layer-size SIZE   no layer below SIZE (e.g. 5M), when it can be helped
-  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped
-  (--volatility, --history and --changes-per-update also drive --order
-  stable-first and explain's change cost for any strategy)
-
-Pinned groups (any strategy; the strategy plans the rest in the layers left):
+${sections}Pinned groups (any strategy; the strategy plans the rest in the layers left):
   --group NAME=PATTERN[:each][:deps]
                           paths whose store name (no hash) matches PATTERN
                           (glob with | alternatives, or re:REGEX) get one layer
@@ -106,6 +99,10 @@ Messages:
 
 SIZE: bytes, or a number with K/M/G/T (powers of 1024, also KiB/MiB/GiB/TiB)
 or KB/MB/GB/TB (powers of 1000).`;
+}
+
+/** The help text block for planOptionSpecs (the built-in strategies; see planOptionsHelpText). */
+export const planOptionsHelp = planOptionsHelpText();
 
 export const RUNTIMES: Readonly<Record<string, { readonly maxLayers: number; readonly why: string }>> = {
   docker: { maxLayers: 125, why: "moby's maxLayerDepth" },
@@ -114,31 +111,8 @@ export const RUNTIMES: Readonly<Record<string, { readonly maxLayers: number; rea
   ecr: { maxLayers: 500, why: "AWS ECR's 500 layers per image" },
 };
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-};
-
-/** "500M" -> 524288000, "2GiB", "1.5GB", "123". */
-export function parseSize(option: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`--${option} expects a size such as 500M, 2GiB or 1048576, got "${text}"`);
-  return Math.round(Number(m[1]) * unit);
-}
+/** "500M" -> 524288000, "2GiB", "1.5GB", "123" (defined with min-pull's size options). */
+export { parseSize };
 
 export interface Budget {
   /** Store-path layers. */
@@ -150,7 +124,8 @@ export interface Budget {
 }
 
 export function computeBudget(
-  strategy: string,
+  /** The strategy (or its name): its default budget applies when the user sets no limit. */
+  strategy: string | AnyStrategy,
   o: { maxLayers?: number; runtime?: string; fromImageLayers?: number; reserve?: number; budget?: number },
 ): Budget {
   for (const [name, v] of [["from-image-layers", o.fromImageLayers], ["reserve", o.reserve]] as const) {
@@ -168,8 +143,9 @@ export function computeBudget(
   }
   if (o.maxLayers !== undefined && o.runtime !== undefined) throw new UsageError("--max-layers and --runtime exclude each other (--runtime is a preset for --max-layers)");
   const explicit = o.maxLayers !== undefined || o.runtime !== undefined || o.fromImageLayers !== undefined || o.reserve !== undefined;
-  if (!explicit && strategy === "nixery") {
-    return { layers: 94, explicit: false, explanation: ["94 store-path layers (Nixery's LayerBudget; Nixery adds 1 symlink layer)"] };
+  const own = (typeof strategy === "string" ? strategyRegistry.get(strategy) : strategy)?.defaultBudget;
+  if (!explicit && own !== undefined) {
+    return { layers: own.layers, explicit: false, explanation: [`${own.layers} store-path layers (${own.why})`] };
   }
   const preset = o.runtime === undefined ? undefined : RUNTIMES[o.runtime];
   const limit = o.maxLayers ?? preset?.maxLayers ?? 100;
@@ -193,7 +169,7 @@ export function computeBudget(
 }
 
 export interface PlanSetup {
-  readonly strategy: Strategy;
+  readonly strategy: AnyStrategy;
   readonly budget: Budget;
   readonly options: StrategyOptions;
   readonly groups: readonly GroupSpec[];
@@ -226,22 +202,24 @@ const str = (v: ParsedArgs["values"][string]): string | undefined => (typeof v =
 const list = (v: ParsedArgs["values"][string]): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
 
 /** Reads the options (and their files) before the closure, so bad options fail fast. */
-export async function setupPlan(command: string, values: ParsedArgs["values"], io: CliIo): Promise<PlanSetup> {
+export async function setupPlan(command: string, values: ParsedArgs["values"], io: CliIo, registry: StrategyRegistry = strategyRegistry): Promise<PlanSetup> {
   const quiet = values.quiet === true;
   const verbose = values.verbose === true && !quiet;
   const msg = messages(io, quiet);
   const strategyName = str(values.strategy) ?? defaultStrategyName;
-  const strategy = findStrategy(strategyName);
-  if (strategy === undefined) throw new UsageError(`${command}: unknown strategy "${strategyName}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
-  const only = (names: string[], flags: string[]) => {
-    for (const f of flags) {
-      if (values[f] !== undefined && !names.includes(strategy.name)) throw new UsageError(`${command}: --${f} applies to --strategy ${names.join(" or ")}, not ${strategy.name}`);
+  const strategy = registry.named(strategyName, `${command}: `);
+  const descriptors = registry.optionDescriptors();
+  // A strategy's own flag given with another strategy: name the strategies that take it.
+  const checked = new Set<string>();
+  for (const { option } of descriptors) {
+    if (option.shared === true || checked.has(option.flag)) continue;
+    checked.add(option.flag);
+    const owners = registry.accepting(option.flag);
+    if (values[option.flag] !== undefined && !owners.includes(strategy)) {
+      throw new UsageError(`${command}: --${option.flag} applies to --strategy ${owners.map((s) => s.name).join(" or ")}, not ${strategy.name}`);
     }
-  };
-  only(["pipeline"], ["pipeline", "lenient"]);
-  only(["nixery"], ["root", "popularity", "drop-unreachable"]);
-  only(["min-pull"], ["previous", "min-layer-size", "max-layer-size"]);
-  const budget = computeBudget(strategy.name, {
+  }
+  const budget = computeBudget(strategy, {
     maxLayers: parseIntegerOption(command, "max-layers", str(values["max-layers"])),
     runtime: str(values.runtime),
     fromImageLayers: parseIntegerOption(command, "from-image-layers", str(values["from-image-layers"])),
@@ -266,22 +244,8 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
   }
   const exclude = list(values.exclude);
   if (exclude !== undefined) options.exclude = exclude;
-  if (pipelineArg !== undefined) {
-    // Read and checked first: a broken pipeline fails before the closure is read.
-    const json = await readPipelineArgument(pipelineArg, "--pipeline");
-    assertPipelineValid(parsePipeline(json, { extensions: pipelineExtensions }), { lenient: values.lenient === true });
-    options.pipeline = json;
-  }
-  if (values.lenient === true) options.lenient = true;
+  const cx: OptionContext = { command, readJson: readJsonFile, readPipeline: readPipelineArgument, values };
   const strict = values.strict === true;
-  if (strategy.name === "nixery") {
-    const roots = list(values.root);
-    if (roots !== undefined) options.roots = roots;
-    const pop = str(values.popularity);
-    if (pop !== undefined) options.popularity = await readJsonFile(pop, "--popularity");
-    if (strict) options.strict = true;
-    if (values["drop-unreachable"] === true) options.dropUnreachable = true;
-  }
   const model: { -readonly [K in keyof ChangeModelOptions]: ChangeModelOptions[K] } = {};
   const rate = str(values["changes-per-update"]);
   if (rate !== undefined) {
@@ -304,18 +268,16 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
     model.history = docs;
   }
   Object.assign(options, model);
-  if (strategy.name === "min-pull") {
-    const prev = str(values.previous);
-    if (prev !== undefined) options.previous = readLayersList(await readJsonFile(prev, "--previous"), `--previous ${prev}`);
-    const minSize = parseSize("min-layer-size", str(values["min-layer-size"]));
-    const maxSize = parseSize("max-layer-size", str(values["max-layer-size"]));
-    if (minSize !== undefined) options.minLayerSize = minSize;
-    if (maxSize !== undefined) options.maxLayerSize = maxSize;
+  // The chosen strategy's own options (files read in help order), after the common ones.
+  for (const { strategy: s, option } of descriptors) {
+    const value = values[option.flag];
+    if (s === strategy && value !== undefined) Object.assign(options, await option.parse(value, cx));
   }
   const groups = (list(values.group) ?? []).map(parseGroupArgument);
   const heavyBytes = parseSize("heavy", str(values.heavy));
-  if (strict && strategy.name !== "nixery" && groups.length === 0 && heavyBytes === undefined) {
-    throw new UsageError(`${command}: --strict applies to --strategy nixery or to --group`);
+  if (strict && !registry.accepting("strict").includes(strategy) && groups.length === 0 && heavyBytes === undefined) {
+    const takers = registry.accepting("strict").map((s) => `--strategy ${s.name}`);
+    throw new UsageError(`${command}: --strict applies to ${[...takers, "--group"].join(" or to ")}`);
   }
   if (pipelineArg !== undefined && (groups.length > 0 || heavyBytes !== undefined)) {
     throw new UsageError(`${command}: --group/--heavy plan the rest with the layers left, which a fixed --pipeline cannot honour; use the default pipeline or another strategy`);
@@ -349,6 +311,11 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
   const base: Record<string, unknown> = { ...setup.options };
   if (doc.roots !== undefined && base.roots === undefined) base.roots = doc.roots;
   const excluded = (base.exclude as string[] | undefined) ?? doc.excludePaths ?? [];
+  // One Closure of the document per plan, built when first needed and passed along
+  // (groups, stable-first order, and a strategy that needs one).
+  let built: Closure | undefined;
+  const closureOf = () => (built ??= Closure.fromDocument(doc));
+  if (setup.order === "stable-first") base.closure = closureOf();
   let result: StrategyResult | undefined;
   let grouped: GroupedPlan | undefined;
   let layers: Layers;
@@ -357,12 +324,13 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
     grouped = planWithGroups(doc, { groups: setup.groups, heavyBytes: setup.heavyBytes, budget: setup.budget.layers, strict: setup.strict }, (rest, restBudget) => {
       const restPaths = new Set(rest.entries.map((e) => e.path));
       const o: Record<string, unknown> = { ...base, maxLayers: restBudget + 1, fromImageLayers: 0, budget: restBudget, exclude: excluded };
+      delete o.closure; // the rest is another document
       if (Array.isArray(base.roots)) o.roots = (base.roots as string[]).filter((p) => restPaths.has(p));
       if (Array.isArray(o.roots) && o.roots.length === 0) delete o.roots;
-      const r = callStrategy(strategy, rest, o);
-      warnDetail(r, msg);
+      const r = strategy.plan(rest, o);
+      warnDetail(strategy, r, msg);
       return r.layers;
-    });
+    }, closureOf());
     for (const w of grouped.warnings) msg.warn(w);
     layers = grouped.layers.map((l) => l.paths.filter((p) => !out.has(p))).filter((l) => l.length > 0);
     if (setup.verbose) {
@@ -370,56 +338,34 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
       msg.info(`groups and heavy paths: ${pinned} layer${pinned === 1 ? "" : "s"}; ${strategy.name} planned the rest in at most ${grouped.restBudget}`);
     }
   } else {
-    result = callStrategy(strategy, doc, base);
-    warnDetail(result, msg);
+    result = strategy.plan(doc, base);
+    warnDetail(strategy, result, msg);
     layers = result.layers;
   }
-  const detail = result?.detail as { expectedBytes?: unknown; lowerBoundBytes?: unknown; lowerBoundExact?: unknown; keptLayers?: unknown } | undefined;
-  if (strategy.name === "min-pull" && result !== undefined && typeof detail?.expectedBytes === "number") {
-    const lb = detail.lowerBoundBytes as number;
-    msg.note(
-      `min-pull: expected ${formatBytes(detail.expectedBytes)} pulled per update (${Math.round(detail.expectedBytes)} B); lower bound ${formatBytes(lb)}${detail.lowerBoundExact ? " (exact)" : ""}` +
-        (typeof detail.keptLayers === "number" && setup.options.previous !== undefined ? `; ${detail.keptLayers} layers kept from --previous` : ""),
-    );
-  }
+  const note = result === undefined ? undefined : strategy.note?.(result, setup.options);
+  if (note !== undefined) msg.note(note);
   if (setup.budget.explicit && layers.length > setup.budget.layers) {
     msg.warn(`the plan has ${layers.length} store-path layers, more than the budget of ${setup.budget.layers}`);
   }
   let composite = grouped !== undefined;
   if (setup.order === "stable-first") {
-    layers = orderStableFirst(doc, layers, setup.model);
+    layers = orderStableFirst(closureOf(), layers, setup.model);
     composite = true;
   }
   if (setup.verbose) msg.info(`${strategy.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"}, ${layers.reduce((a, l) => a + l.length, 0)} paths`);
   return { doc, setup, result, grouped, layers, composite, excluded };
 }
 
-function callStrategy(strategy: Strategy, doc: ClosureDocument, options: StrategyOptions): StrategyResult {
-  try {
-    return strategy.plan(doc, options);
-  } catch (e) {
-    // Strategies signal impossible option values with RangeError (budget, rates, previous plans).
-    if (e instanceof RangeError) throw new UsageError(`${strategy.name}: ${e.message.replace(/^[a-z-]+: /, "")}`);
-    throw e;
-  }
-}
-
-function warnDetail(result: StrategyResult, msg: Messages): void {
-  const d = result.detail as { warnings?: unknown } | undefined;
-  if (Array.isArray(d?.warnings)) for (const w of d.warnings) if (typeof w === "string") msg.warn(w);
+function warnDetail(strategy: AnyStrategy, result: StrategyResult, msg: Messages): void {
+  for (const w of strategy.warnings?.(result) ?? []) msg.warn(w);
 }
 
 async function readJsonFile(file: string, what: string): Promise<unknown> {
   return parseJsonText(await readTextInput(file), `${what} ${file}`);
 }
 
-/** A layers JSON list ([["path", ...], ...]), as `strata layer` prints it. */
-export function readLayersList(value: unknown, what: string): Layers {
-  if (!Array.isArray(value) || !value.every((l) => Array.isArray(l) && l.every((p) => typeof p === "string"))) {
-    throw new UsageError(`${what}: expected a layers JSON list ([["/nix/store/...", ...], ...]) as 'strata layer' prints it`);
-  }
-  return value as Layers;
-}
+/** A layers JSON list ([["path", ...], ...]), as `strata layer` prints it (defined with min-pull's --previous). */
+export { readLayersList };
 
 /**
  * A pipeline given on the command line: a file (JSON, gzip allowed) or inline

@@ -6,6 +6,7 @@
 // holds version k-1 pulls every layer of version k whose identity it does not
 // have. Example: v0 = [[a], [b, c]], v1 = [[a], [c, b]] -> the second layer
 // is new (same paths, other order), so v1 pulls size(b) + size(c).
+import { UsageError } from "../errors.js";
 import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
 
@@ -152,7 +153,7 @@ export function updateCost(
  * use) and prices each update k-1 -> k.
  */
 export function evaluateSeries(versions: readonly NamedClosure[], planners: readonly Planner[]): SeriesEvaluation {
-  if (versions.length < 2) throw new RangeError("evaluateSeries: a series needs at least two versions");
+  if (versions.length < 2) throw new UsageError("evaluateSeries: a series needs at least two versions");
   const sizes = versions.map((v) => sizeTable(v.doc));
   const strategies = planners.map((planner): StrategySeries => {
     const plans: Layers[] = [];
@@ -209,7 +210,7 @@ export interface ImagesEvaluation {
 
 /** Layer sharing across images of one package-set revision. */
 export function evaluateImages(images: readonly NamedClosure[], planners: readonly Planner[]): ImagesEvaluation {
-  if (images.length === 0) throw new RangeError("evaluateImages: no images given");
+  if (images.length === 0) throw new UsageError("evaluateImages: no images given");
   const strategies = planners.map((planner): StrategyImages => {
     const layerUse = new Map<string, { bytes: number; users: Set<number> }>();
     const summaries = images.map((img, i) => {

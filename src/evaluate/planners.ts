@@ -7,7 +7,7 @@
 import type { Planner } from "./evaluate.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { UsageError } from "../errors.js";
-import { findStrategy, strategies } from "../strategies/index.js";
+import { strategyRegistry } from "../strategies/index.js";
 import type { StrategyOptions } from "../strategies/types.js";
 import { orderStableFirst } from "../strategies/order.js";
 
@@ -17,10 +17,7 @@ export function strategyPlanner(spec: string, base: StrategyOptions): Planner {
   if (stableFirst) name = name.slice(0, -"@stable-first".length);
   const stateful = name.endsWith("+previous");
   if (stateful) name = name.slice(0, -"+previous".length);
-  const strategy = findStrategy(name);
-  if (strategy === undefined) {
-    throw new UsageError(`unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
-  }
+  const strategy = strategyRegistry.named(name);
   const history: ClosureDocument[] = [];
   return {
     name: spec,
@@ -35,7 +32,7 @@ export function strategyPlanner(spec: string, base: StrategyOptions): Planner {
 
 /** A pipeline compared as a planner (`strata evaluate --pipeline P`). */
 export function pipelinePlanner(name: string, pipeline: unknown, base: StrategyOptions = {}): Planner {
-  const strategy = findStrategy("pipeline");
-  if (strategy === undefined) throw new UsageError("the pipeline strategy is not registered");
+  const strategy = strategyRegistry.all().find((s) => s.takesPipeline === true);
+  if (strategy === undefined) throw new UsageError("no strategy that runs pipelines is registered");
   return { name, plan: (doc) => strategy.plan(doc, { ...base, pipeline }).layers };
 }

@@ -140,7 +140,7 @@ function readEntry(raw: unknown, where: string, requireNarSize: boolean): Closur
  * in JavaScript, so such sizes are rejected rather than silently rounded
  * (no real store path is 9 PB).
  */
-function readSize(v: unknown, where: string, path: string): number {
+export function readSize(v: unknown, where: string, path: string): number {
   if (typeof v !== "number") {
     throw new InputError("bad-nar-size", `${where} ("${path}") must be a number of bytes, got ${describe(v)}`, path);
   }
@@ -152,7 +152,7 @@ function readSize(v: unknown, where: string, path: string): number {
   return v;
 }
 
-function readPathList(v: unknown, where: string): string[] {
+export function readPathList(v: unknown, where: string): string[] {
   if (!Array.isArray(v)) throw new InputError("unsupported-shape", `${where} must be a list of paths, got ${describe(v)}`);
   for (let i = 0; i < v.length; i++) {
     if (typeof v[i] !== "string") throw new InputError("bad-path", `${where}[${i}] must be a string, got ${describe(v[i])}`);
@@ -160,7 +160,7 @@ function readPathList(v: unknown, where: string): string[] {
   return v as string[];
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -190,9 +190,34 @@ export async function imageSpecFromConfFile(file: string, options: { repoTag?: s
 export type BuildOutput = string | NodeJS.WritableStream;
 
 async function writeToStream(stream: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  // A failed write (e.g. EPIPE: the reader closed the pipe) is reported on the stream's
+  // "error" event; turn it into a BuildError instead of an unhandled error.
+  let failed: Error | undefined;
+  const onError = (e: Error): void => {
+    failed = e;
+  };
+  stream.on("error", onError);
+  try {
+    await writeAll(stream, chunks, () => failed);
+  } catch (e) {
+    const err = failed ?? (e as Error);
+    if ((err as NodeJS.ErrnoException).code !== undefined) {
+      throw new BuildError("output", `cannot write the image: ${(err as NodeJS.ErrnoException).code === "EPIPE" ? "the reader closed the pipe" : err.message}`);
+    }
+    throw err;
+  } finally {
+    stream.off("error", onError);
+  }
+}
+
+async function writeAll(stream: NodeJS.WritableStream, chunks: AsyncIterable<Uint8Array>, failed: () => Error | undefined): Promise<void> {
   for await (const c of chunks) {
+    const f = failed();
+    if (f !== undefined) throw f;
     if (!stream.write(c)) {
       await new Promise<void>((resolve, reject) => {
+        const already = failed();
+        if (already !== undefined) return reject(already);
         const onDrain = (): void => {
           stream.off("error", onError);
           resolve();
@@ -215,7 +240,9 @@ export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => 
   try {
     fh = await open(tmp, "wx");
   } catch (e) {
-    throw new BuildError("output", `cannot write ${path}: ${(e as Error).message}`, path);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? `no directory ${dirname(path)}` : code === "EACCES" || code === "EPERM" ? `permission denied in ${dirname(path)}` : (e as Error).message;
+    throw new BuildError("output", `cannot write ${path}: ${why}`, path);
   }
   try {
     const result = await fill(fh);

@@ -1,6 +1,5 @@
 // Node-only input and output: files, stdin, gzip through zlib, atomic writes.
 import { readFile, rename, writeFile, unlink } from "node:fs/promises";
-import { gunzipSync } from "node:zlib";
 import { InputError } from "../errors.js";
 import { decodeUtf8, isGzip } from "./decode.js";
 import { parseJsonText, type ClosureDocument, type ReadOptions } from "../graph/document.js";
@@ -24,6 +23,7 @@ export async function readTextInput(source: string): Promise<string> {
     throw new InputError("unsupported-shape", `cannot read ${source}: ${why}`);
   }
   if (isGzip(bytes)) {
+    const { gunzipSync } = await import("node:zlib"); // loaded only for gzip input
     try {
       bytes = gunzipSync(bytes);
     } catch (e) {

@@ -1,19 +1,22 @@
 // Node side of the streaming closure reader: file or stdin chunks, gunzipped
 // by zlib when the first bytes say gzip, fed to the platform-neutral parser.
-// Inputs that turn out small take the plain JSON.parse path instead (it is as
-// fast for them and keeps V8's exact syntax-error wording); the switch happens
-// on the decompressed byte count, so nothing is read twice.
+// Every input streams (the columns it builds are faster to plan from and far
+// smaller than JSON.parse's objects). Inputs that turn out small also keep
+// their bytes until the end: if they hold an error, the whole-text path
+// (JSON.parse + readClosureDocument) reports it, so small inputs keep V8's
+// exact syntax-error wording.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { InputError } from "../errors.js";
-import { parseJsonText, readClosureDocument, type ClosureDocument } from "../graph/document.js";
-import { decodeUtf8, isGzip } from "./decode.js";
-import { ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
+import type { ClosureDocument } from "../graph/document.js";
+import { isGzip } from "./decode.js";
+import { defaultSmallInputBytes, readClosureChunks, type ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
+
+export { defaultSmallInputBytes };
 
 export interface NodeStreamReadOptions extends StreamReadOptions {
-  /** Decompressed inputs up to this many bytes use JSON.parse (default 16 MiB; 0 streams everything). */
+  /** See ChunkReadOptions.smallInputBytes (default 16 MiB; 0: every invalid-json message names a byte offset). */
   readonly smallInputBytes?: number;
   /** Read chunk size (default 1 MiB). */
   readonly chunkBytes?: number;
@@ -21,8 +24,6 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-// Measured crossover (bench/results/scale.md): JSON.parse + entries wins at 6 MB, streaming + columns at 40 MB.
-export const defaultSmallInputBytes = 16 * 1024 * 1024;
 
 function openError(source: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -51,6 +52,8 @@ async function* inputChunks(source: string, chunkBytes: number, counter: { raw: 
       yield r.value;
     }
   }
+  // zlib is loaded only for gzip input (start-up time of every other run).
+  const { createGunzip } = await import("node:zlib");
   const gunzip = createGunzip({ chunkSize: Math.max(64, chunkBytes) });
   // Feeds the compressed bytes with back-pressure; errors surface through the gunzip iterator.
   const feed = (async () => {
@@ -94,48 +97,37 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
     }
   }
   const counter = { raw: 0 };
-  const held: Uint8Array[] = [];
-  let heldBytes = 0;
   let parser: ClosureStreamParser | undefined;
   const report = (stage: ReadProgress["stage"]) => {
     if (onProgress === undefined) return;
-    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser?.bytes ?? heldBytes, entries: parser?.entries ?? 0, compressedBytes: counter.raw };
+    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser?.bytes ?? 0, entries: parser?.entries ?? 0, compressedBytes: counter.raw };
     if (totalBytes !== undefined) p.totalBytes = totalBytes;
     onProgress(p);
   };
-  for await (const chunk of inputChunks(source, options.chunkBytes ?? 1 << 20, counter)) {
-    if (parser === undefined) {
-      held.push(chunk);
-      heldBytes += chunk.length;
-      if (heldBytes <= small) {
-        report("reading");
-        continue;
-      }
-      parser = new ClosureStreamParser({ ...options, what });
-      for (const c of held) parser.push(c);
-      held.length = 0;
-    } else parser.push(chunk);
-    report("parsing");
-  }
-  if (parser === undefined) {
-    // Small input: the original whole-text path, byte for byte.
-    const bytes = held.length === 1 ? held[0] : concat(held, heldBytes);
-    let text: string;
-    try {
-      text = decodeUtf8(bytes, source);
-    } catch (e) {
-      throw new InputError("invalid-json", (e as Error).message);
-    }
-    const doc = readClosureDocument(parseJsonText(text, what), options);
-    report("done");
-    return doc;
-  }
-  const doc = parser.end();
+  const doc = await readClosureChunks(inputChunks(source, options.chunkBytes ?? 1 << 20, counter), {
+    ...options,
+    what,
+    source,
+    smallInputBytes: small,
+    // A file is read again for an error's message rather than held while it streams; stdin is held.
+    reread: source === "-" ? undefined : () => wholeInput(source, options.chunkBytes ?? 1 << 20),
+    onChunk: (p) => {
+      parser = p;
+      report("parsing");
+    },
+  });
   report("done");
   return doc;
 }
 
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+/** The whole (decompressed) input of a file, for the rare second read. */
+async function wholeInput(source: string, chunkBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of inputChunks(source, chunkBytes, { raw: 0 })) {
+    chunks.push(c);
+    total += c.length;
+  }
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {

@@ -9,29 +9,21 @@
 // to the run, so that an input on which nixpkgs succeeds still succeeds.
 // Likewise limit_layers fails on non-graph elements only when it has to merge.
 import type { ExtensionRegistry } from "./extensions.js";
-import { PipelineError } from "../errors.js";
+import { PipelineError, type StrataErrorCode } from "../errors.js";
 import { assertNever, parsePipeline, pipelineToJson, type Pipeline, type Step } from "./model.js";
-import { describeKindFound, kindMismatch, type Expected } from "./messages.js";
+import { describeKindFound, kindMismatch, type Expected, type Kind } from "./messages.js";
 import { runCo, type Co } from "./co.js";
 
-export type Kind =
-  | { readonly k: "graph" }
-  | { readonly k: "dict"; readonly keys: readonly DictKey[] }
-  | { readonly k: "list"; readonly of: Kind }
-  | { readonly k: "any" };
-
-export interface DictKey {
-  readonly key: string;
-  readonly kind: Kind;
-  /** False when the producer may omit the key (split_paths omits empty parts). */
-  readonly sure: boolean;
-}
+export type { DictKey, Kind } from "./messages.js";
 
 export type Severity = "error" | "conditional" | "warning";
 
+/** An issue's code: a PipelineError's, or one of the warnings only the checker gives. */
+export type IssueCode = StrataErrorCode | "string-spec" | "paths-vanish" | "maybe-missing-key" | "absent-path";
+
 export interface Issue {
   readonly severity: Severity;
-  readonly code: string;
+  readonly code: IssueCode;
   readonly location: string;
   /** Full text, starting with the location. */
   readonly message: string;
@@ -59,7 +51,7 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
   const lenient = options.lenient ?? false;
   const extensions = options.extensions;
 
-  const report = (severity: Severity, code: string, location: string, message: string) =>
+  const report = (severity: Severity, code: IssueCode, location: string, message: string) =>
     issues.push({ severity, code, location, message: `${location}: ${message}` });
 
   // `certain`: the step surely runs when the pipeline gets this far.

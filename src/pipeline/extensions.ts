@@ -10,8 +10,8 @@
 // (edges are the graph's own: a sub-graph after split_paths lacks edges into
 // split paths, a merged graph has no edges between its parts).
 //
-// To add one (one line in the wiring module, by whoever owns the strategy):
-//   pipelineExtensions.register({ name: "auto_layer", ... });
+// Strategies contribute theirs through their `step` descriptor; the one
+// composition root (src/strategies/index.ts) registers them here.
 import type { Closure } from "../graph/closure.js";
 import type { GraphRef, Kernels } from "../kernels/types.js";
 

@@ -11,7 +11,7 @@ export { pipeline, PipelineBuilder } from "./builder.js";
 export { checkPipeline, type CheckResult, type Issue, type Kind } from "./check.js";
 export { runPipeline, evaluate, finalLayers, assertPipelineValid, type RunOptions } from "./interpret.js";
 export { ExtensionRegistry, pipelineExtensions, type PipelineExtension, type ExtensionGraph } from "./extensions.js";
-export { packageName, compareCodePoints, sortByPopularity } from "./package-name.js";
+export { packageName, popularityTieKey, compareCodePoints, sortByPopularity } from "./package-name.js";
 
 export interface DocumentRunOptions extends RunOptions {
   /** Overrides the document's pipeline: a parsed model or nixpkgs JSON. */

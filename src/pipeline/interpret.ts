@@ -6,7 +6,7 @@
 // (a missing dict key, a kind mismatch inside map over a non-empty list) is
 // raised when met, naming the step's location. Nothing here recurses on the
 // data: nesting depth is bounded by the pipeline's own nesting.
-import { PipelineError } from "../errors.js";
+import { PipelineError, type PipelineErrorCode } from "../errors.js";
 import type { Closure } from "../graph/closure.js";
 import { kernels as getKernels, type Kernels } from "../kernels/index.js";
 import { checkPipeline, type Issue } from "./check.js";
@@ -41,7 +41,8 @@ export interface RunOptions {
 export function assertPipelineValid(pipeline: Pipeline, options: RunOptions = {}): readonly Issue[] {
   const { issues } = checkPipeline(pipeline, { lenient: options.lenient, extensions: options.extensions ?? pipelineExtensions });
   const first = issues.find((i) => i.severity === "error");
-  if (first !== undefined) throw new PipelineError(first.code, first.message, first.location);
+  // Errors carry PipelineError codes; the checker's own codes are warnings only.
+  if (first !== undefined) throw new PipelineError(first.code as PipelineErrorCode, first.message, first.location);
   return issues;
 }
 

@@ -1,6 +1,19 @@
 // Error texts shared by the static checker and the interpreter, so a mismatch
 // reads the same whether it is found before or during the run.
-import type { Kind } from "./check.js";
+
+/** What a pipeline value is, as the static checker infers it. */
+export type Kind =
+  | { readonly k: "graph" }
+  | { readonly k: "dict"; readonly keys: readonly DictKey[] }
+  | { readonly k: "list"; readonly of: Kind }
+  | { readonly k: "any" };
+
+export interface DictKey {
+  readonly key: string;
+  readonly kind: Kind;
+  /** False when the producer may omit the key (split_paths omits empty parts). */
+  readonly sure: boolean;
+}
 
 export type Expected = "graph" | "list" | "dict";
 

@@ -9,7 +9,7 @@
 // Parsing checks everything that can be known from the pipeline alone: names,
 // arity, argument types and ranges. Each error names the step by its location
 // in the JSON (`pipeline[1][2]` = the third element of the second step).
-import { PipelineError } from "../errors.js";
+import { PipelineError, type PipelineErrorCode } from "../errors.js";
 import { describe } from "../graph/document.js";
 import type { ExtensionRegistry } from "./extensions.js";
 import { runCo, type Co } from "./co.js";
@@ -72,7 +72,7 @@ export interface ParseOptions {
   readonly location?: string;
 }
 
-function fail(location: string, code: string, message: string): never {
+function fail(location: string, code: PipelineErrorCode, message: string): never {
   throw new PipelineError(code, `${location}: ${message}`, location);
 }
 

@@ -12,7 +12,7 @@
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument, ClosureEntry } from "../graph/document.js";
 import { UsageError } from "../errors.js";
-import { storeName } from "./min-pull/names.js";
+import { storeName } from "../graph/store-name.js";
 import type { Layers } from "./types.js";
 import { reachTs } from "../kernels/ts/reach.js";
 
@@ -99,8 +99,9 @@ export function planWithGroups(
   doc: ClosureDocument,
   options: GroupOptions,
   planRest: (rest: ClosureDocument, budget: number) => Layers,
+  /** The document's closure when the caller has it already (one closure per plan). */
+  closure: Closure = Closure.fromDocument(doc),
 ): GroupedPlan {
-  const closure = Closure.fromDocument(doc);
   const n = closure.n;
   const owner = new Int32Array(n).fill(-1); // index into `specs`, or specs.length for heavy
   const specs = options.groups ?? [];

@@ -1,22 +1,32 @@
-// The strategy registry `strata layer --strategy NAME` picks from. Each
-// strategy adds itself with one line here.
-import type { Strategy } from "./types.js";
-import { registerStrategySteps } from "./pipeline-steps.js";
-import { pipelineStrategy, popularityStrategy } from "./popularity.js";
-import { minPullStrategy } from "./min-pull/index.js";
-import { autoLayerStrategy } from "./auto-layer/index.js";
-import { nixeryStrategy } from "./nixery/index.js";
+// The composition root of strategies: the registry every front end (CLI,
+// workers, the web page, evaluate) reads, with the strategies' pipeline steps
+// derived from it into the shared extension registry. Nothing else registers
+// steps; importing registry.ts, types.ts or a strategy has no side effect.
+import { pipelineExtensions } from "../pipeline/extensions.js";
+import { builtinStrategies } from "./builtin.js";
+import { groupsStep, strategySteps } from "./pipeline-steps.js";
+import { StrategyRegistry } from "./registry.js";
+import type { AnyStrategy } from "./types.js";
 
-export type { Strategy, StrategyOptions, StrategyResult, Layers } from "./types.js";
+export type { Strategy, StrategyOptions, StrategyResult, Layers, AnyStrategy, OptionDescriptor } from "./types.js";
+export { StrategyRegistry } from "./registry.js";
 
-export const strategies: Strategy[] = [pipelineStrategy, popularityStrategy, minPullStrategy, autoLayerStrategy, nixeryStrategy];
+/** The shared registry: the built-in strategies; `strategyRegistry.register(s)` adds one. */
+export const strategyRegistry = new StrategyRegistry(builtinStrategies, pipelineExtensions, strategySteps);
+pipelineExtensions.register(groupsStep(strategyRegistry));
+
+/** The extension registry with the strategies' steps (the one to parse pipelines with). */
+export { pipelineExtensions };
+
+/** The registered strategies (a live view: strategies registered later appear too). */
+export const strategies: readonly AnyStrategy[] = strategyRegistry.all();
 
 /** The strategy `layer` uses without --strategy: the document's pipeline, else nixpkgs' default. */
 export const defaultStrategyName = "pipeline";
 
-export function findStrategy(name: string): Strategy | undefined {
-  return strategies.find((s) => s.name === name);
-}
+/** nixpkgs' default, the baseline reports compare against. */
+export const baselineStrategyName = "popularity";
 
-// The strategies are also pipeline steps: ["auto_layer", N], ["nixery", N], ["min_pull", N].
-registerStrategySteps();
+export function findStrategy(name: string): AnyStrategy | undefined {
+  return strategyRegistry.get(name);
+}

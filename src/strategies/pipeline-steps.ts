@@ -5,14 +5,10 @@
 // The step sees only its sub-graph: the paths and the edges the graph still
 // has (after split_paths, edges into split paths are gone).
 import type { ClosureDocument, ClosureEntry } from "../graph/document.js";
-import { pipelineExtensions, type ArgumentProblem, type ExtensionGraph } from "../pipeline/extensions.js";
-import type { Strategy, StrategyOptions } from "./types.js";
-import { autoLayerStrategy } from "./auto-layer/index.js";
-import { nixeryStrategy } from "./nixery/index.js";
-import { minPullStrategy } from "./min-pull/index.js";
+import type { ArgumentProblem, ExtensionGraph, PipelineExtension } from "../pipeline/extensions.js";
+import type { AnyStrategy } from "./types.js";
+import type { StrategyRegistry } from "./registry.js";
 import { compileMatcher, planWithGroups, type GroupSpec } from "./groups.js";
-// Circular with ./index.js, which is fine: the lookup runs only when a step is checked or applied.
-import { findStrategy as findStrategyByName } from "./index.js";
 
 /** The sub-graph as a closure document, entries in the closure's input order. */
 export function subDocument(g: ExtensionGraph): ClosureDocument {
@@ -43,18 +39,24 @@ function integerArg(args: readonly unknown[], step: string, what: string, min: n
   return undefined;
 }
 
-function strategyStep(name: string, strategy: Strategy, what: string, min: number, options: (n: number) => StrategyOptions) {
-  return {
-    name,
-    summary: `["${name}", ${what}]: graph -> list of graphs (${strategy.name}; a strata extension)`,
-    output: "list" as const,
-    checkArgs: (args: readonly unknown[]) => integerArg(args, name, what, min),
-    apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
-      const doc = subDocument(graph);
-      const { layers } = strategy.plan(doc, { ...options(args[0] as number), kernels: graph.kernels });
-      return toLocal(graph, layers);
+/** The strategy's own step (its `step` descriptor), if it has one. */
+export function strategySteps(strategy: AnyStrategy): PipelineExtension[] {
+  const step = strategy.step;
+  if (step === undefined) return [];
+  const { name, argument: what, min } = step;
+  return [
+    {
+      name,
+      summary: `["${name}", ${what}]: graph -> list of graphs (${strategy.name}; a strata extension)`,
+      output: "list" as const,
+      checkArgs: (args: readonly unknown[]) => integerArg(args, name, what, min),
+      apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
+        const doc = subDocument(graph);
+        const { layers } = strategy.plan(doc, { ...step.options(args[0] as number), kernels: graph.kernels });
+        return toLocal(graph, layers);
+      },
     },
-  };
+  ];
 }
 
 /**
@@ -62,15 +64,18 @@ function strategyStep(name: string, strategy: Strategy, what: string, min: numbe
  *   "strategy"?: name (default "min-pull"), "budget": layers}]: pinned groups and
  * heavy paths in their own layers, the rest planned by the named strategy.
  */
-function checkGroupsArg(args: readonly unknown[]): ArgumentProblem | undefined {
+function checkGroupsArg(registry: StrategyRegistry, args: readonly unknown[]): ArgumentProblem | undefined {
   if (args.length !== 1) return { message: `expects one object argument {groups, budget, heavy?, strategy?}, got ${args.length} arguments` };
   const o = args[0];
   if (typeof o !== "object" || o === null || Array.isArray(o)) return { message: "expects an object {groups, budget, heavy?, strategy?}", index: 0 };
   const { groups, budget, heavy, strategy } = o as Record<string, unknown>;
-  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1) return { message: `"budget" must be a whole number of layers >= 1, got ${JSON.stringify(budget)}`, index: 0 };
-  if (heavy !== undefined && (typeof heavy !== "number" || !(heavy >= 0))) return { message: `"heavy" must be a size in bytes, got ${JSON.stringify(heavy)}`, index: 0 };
-  if (strategy !== undefined && (typeof strategy !== "string" || findStrategyByName(strategy) === undefined || strategy === "pipeline")) {
-    return { message: `"strategy" must name a strategy (popularity, auto-layer, nixery, min-pull), got ${JSON.stringify(strategy)}`, index: 0 };
+  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1)
+    return { message: `"budget" must be a whole number of layers >= 1, got ${JSON.stringify(budget)}`, index: 0 };
+  if (heavy !== undefined && (typeof heavy !== "number" || !(heavy >= 0)))
+    return { message: `"heavy" must be a size in bytes, got ${JSON.stringify(heavy)}`, index: 0 };
+  const comparable = registry.comparable();
+  if (strategy !== undefined && (typeof strategy !== "string" || !comparable.some((s) => s.name === strategy))) {
+    return { message: `"strategy" must name a strategy (${comparable.map((s) => s.name).join(", ")}), got ${JSON.stringify(strategy)}`, index: 0 };
   }
   if (!Array.isArray(groups)) return { message: `"groups" must be a list of {name, match, each?, deps?}`, index: 0 };
   for (const [i, g] of groups.entries()) {
@@ -87,32 +92,27 @@ function checkGroupsArg(args: readonly unknown[]): ArgumentProblem | undefined {
   return undefined;
 }
 
-const groupsStep = {
-  name: "layer_groups",
-  summary: '["layer_groups", {groups, budget, heavy?, strategy?}]: graph -> list of graphs (pinned groups; a strata extension)',
-  output: "list" as const,
-  checkArgs: checkGroupsArg,
-  apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
-    const o = args[0] as { groups: { name: string; match: string; each?: boolean; deps?: boolean }[]; budget: number; heavy?: number; strategy?: string };
-    const rest = findStrategyByName(o.strategy ?? "min-pull")!;
-    const groups: GroupSpec[] = o.groups.map((g) => ({ name: g.name, match: g.match, each: g.each === true, withDeps: g.deps === true }));
-    const doc = subDocument(graph);
-    const plan = planWithGroups(doc, { groups, heavyBytes: o.heavy, budget: o.budget }, (restDoc, budget) =>
-      rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
-    );
-    return toLocal(graph, plan.layers.map((l) => l.paths));
-  },
-};
-
-let registered = false;
-
-/** Adds the steps to the shared registry (idempotent). */
-export function registerStrategySteps(): void {
-  if (registered) return;
-  registered = true;
-  // auto_layer takes auto-layer.py's raw LAYER_LIMIT (0 and negatives behave like 1, as there).
-  pipelineExtensions.register(strategyStep("auto_layer", autoLayerStrategy, "layer limit", -Infinity, (n) => ({ layerLimit: n })));
-  pipelineExtensions.register(strategyStep("nixery", nixeryStrategy, "layer budget", 1, (n) => ({ budget: n })));
-  pipelineExtensions.register(strategyStep("min_pull", minPullStrategy, "layer budget", 1, (n) => ({ budget: n })));
-  pipelineExtensions.register(groupsStep);
+/** ["layer_groups", ...]: the rest is planned by a strategy of the registry. */
+export function groupsStep(registry: StrategyRegistry): PipelineExtension {
+  return {
+    name: "layer_groups",
+    summary: '["layer_groups", {groups, budget, heavy?, strategy?}]: graph -> list of graphs (pinned groups; a strata extension)',
+    output: "list" as const,
+    checkArgs: (args: readonly unknown[]) => checkGroupsArg(registry, args),
+    apply(graph: ExtensionGraph, args: readonly unknown[]): number[][] {
+      const o = args[0] as { groups: { name: string; match: string; each?: boolean; deps?: boolean }[]; budget: number; heavy?: number; strategy?: string };
+      const rest = registry.get(o.strategy ?? "min-pull")!;
+      const groups: GroupSpec[] = o.groups.map((g) => ({ name: g.name, match: g.match, each: g.each === true, withDeps: g.deps === true }));
+      const doc = subDocument(graph);
+      const plan = planWithGroups(
+        doc,
+        { groups, heavyBytes: o.heavy, budget: o.budget },
+        (restDoc, budget) => rest.plan(restDoc, { budget, maxLayers: budget + 1, kernels: graph.kernels }).layers,
+      );
+      return toLocal(
+        graph,
+        plan.layers.map((l) => l.paths),
+      );
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { releaseProxy, transfer, wrap, type Endpoint, type Remote } from "comlin
 import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
 import { WorkerCrashedError } from "./errors.js";
-import type { Explanation } from "./explain.js";
+import type { Explanation } from "../explain/index.js";
 import type {
   ClosureInfo,
   ClosureInput,
@@ -85,6 +85,8 @@ export class StrataWorker {
   /**
    * Loads a closure. Bytes are transferred, not copied: afterwards the given
    * ArrayBuffer is detached (a view over part of a larger buffer is copied first).
+   * A Blob or File crosses by reference and the worker reads it piece by piece,
+   * so a closure larger than one buffer (or one string) can load.
    */
   load(input: ClosureInput, name?: string): Promise<ClosureInfo> {
     if (typeof input !== "string" && (input instanceof ArrayBuffer || ArrayBuffer.isView(input))) {

@@ -2,6 +2,7 @@
 // worker runs one task at a time; tasks wait in order for a free worker.
 // A worker that dies rejects its task with a WorkerCrashedError and is
 // replaced by a fresh one, so the rest of the queue carries on.
+import { UsageError } from "../errors.js";
 import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
 import { StrataWorker, type WorkerHost } from "./client.js";
@@ -32,7 +33,7 @@ export class StrataPool {
   private closed = false;
 
   constructor(private readonly options: PoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`pool size must be a whole number >= 1, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1) throw new UsageError(`pool size must be a whole number >= 1, got ${options.size}`);
     this.size = options.size;
   }
 

@@ -5,23 +5,27 @@
 //
 // Results are plain data (structured-clonable); layers come back as string
 // arrays the caller owns.
-import { InputError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { evaluateImages, evaluateSeries, layerBytes, sizeTable, type ImagesEvaluation, type Planner, type SeriesEvaluation } from "../evaluate/evaluate.js";
 import { imagesHtml, seriesHtml } from "../evaluate/render.js";
 import { formatLayersIndented } from "../format/python-json.js";
 import { Closure } from "../graph/closure.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument, type ClosureFormat } from "../graph/document.js";
-import { decodeUtf8, gunzipWeb, isGzip } from "../io/decode.js";
+import { readClosureWeb } from "../io/stream-web.js";
 import { kernels as sharedKernels, tsKernels, WasmKernels, type BackendName, type Kernels } from "../kernels/index.js";
-import { assertPipelineValid, packageName, parsePipeline, pipelineExtensions, sortByPopularity } from "../pipeline/index.js";
-import { defaultStrategyName, findStrategy, strategies } from "../strategies/index.js";
-import type { Layers, StrategyOptions, StrategyResult } from "../strategies/types.js";
+import { assertPipelineValid, parsePipeline } from "../pipeline/index.js";
+import { defaultStrategyName, pipelineExtensions, strategyRegistry } from "../strategies/index.js";
+import type { AnyStrategy, Layers, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { instantiateKernels } from "../wasm/load.js";
-import { explainPath, type Explanation } from "./explain.js";
+import { explainPath, popularityRanks, type Explanation } from "../explain/index.js";
 import { pipelinePlanner, strategyPlanner } from "../evaluate/planners.js";
 
-/** Closure input: JSON or gzipped JSON bytes (gzip detected by content), JSON text, or a parsed value. */
-export type ClosureInput = ArrayBuffer | ArrayBufferView | string | { readonly json: unknown };
+/**
+ * Closure input: JSON or gzipped JSON bytes (gzip detected by content), a Blob
+ * or File of them (read piece by piece), JSON text, or a parsed value. Bytes and
+ * Blobs go through the streaming reader (src/io/stream-web.ts), as files do in the CLI.
+ */
+export type ClosureInput = ArrayBuffer | ArrayBufferView | Blob | string | { readonly json: unknown };
 
 export interface InitOptions {
   /** A compiled kernels module (compile once, post to every worker). */
@@ -33,6 +37,10 @@ export interface StrategyInfo {
   readonly name: string;
   readonly summary: string;
   readonly formats: readonly string[];
+  /** It keeps a previous build's layers: evaluations offer "NAME+previous". */
+  readonly takesPrevious: boolean;
+  /** It runs a given pipeline (LayerRequest.pipeline); evaluations compare pipelines instead. */
+  readonly takesPipeline: boolean;
 }
 
 export interface ClosureInfo {
@@ -116,7 +124,7 @@ interface Loaded {
   closure?: Closure;
   popularity?: { readonly values: readonly bigint[]; readonly rank: Uint32Array };
   /** The latest plan, for explain. */
-  last?: { readonly request: LayerRequest; readonly strategy: string; readonly result: StrategyResult };
+  last?: { readonly request: LayerRequest; readonly strategy: AnyStrategy; readonly result: StrategyResult };
 }
 
 export class StrataService {
@@ -132,14 +140,19 @@ export class StrataService {
   }
 
   strategies(): StrategyInfo[] {
-    return strategies.map((s) => ({ name: s.name, summary: s.summary, formats: ["nixpkgs", ...Object.keys(s.formats ?? {})] }));
+    return strategyRegistry.all().map((s) => ({
+      name: s.name,
+      summary: s.summary,
+      formats: ["nixpkgs", ...Object.keys(s.formats ?? {})],
+      takesPrevious: s.takesPrevious === true,
+      takesPipeline: s.takesPipeline === true,
+    }));
   }
 
   /** Decodes (gzip by content), parses and validates a closure; keeps it until `release`. */
   async load(input: ClosureInput, name = "closure"): Promise<ClosureInfo> {
     const start = now();
-    const value = await decodeInput(input, name);
-    const doc = readClosureDocument(value);
+    const doc = await readInput(input, name);
     // Build the graph once now: duplicate paths, dangling references and
     // cycles surface at load time, not on the first plan.
     const closure = Closure.fromDocument(doc, { exclude: doc.excludePaths });
@@ -175,19 +188,12 @@ export class StrataService {
       throw new UsageError(`strategy ${strategy.name} has no format "${format}". Formats: ${["nixpkgs", ...Object.keys(strategy.formats ?? {})].join(", ")}`);
     }
     const start = now();
-    let result: StrategyResult;
-    try {
-      result = strategy.plan(loaded.doc, options);
-    } catch (e) {
-      if (e instanceof RangeError && /no layer left/.test(e.message)) throw new UsageError(e.message);
-      throw e;
-    }
+    const result: StrategyResult = strategy.plan(loaded.doc, options);
     const planMs = now() - start;
-    loaded.last = { request, strategy: strategy.name, result };
+    loaded.last = { request, strategy, result };
     const sizes = sizeTable(loaded.doc);
     const bytes = result.layers.map((l) => layerBytes(l, sizes));
-    const detail = result.detail as { warnings?: unknown } | undefined;
-    const warnings = Array.isArray(detail?.warnings) ? detail.warnings.filter((w): w is string => typeof w === "string") : [];
+    const warnings = [...(strategy.warnings?.(result) ?? [])];
     const out: LayerResult = {
       closure: id,
       strategy: strategy.name,
@@ -212,7 +218,7 @@ export class StrataService {
       const closure = loaded.closure;
       const k = this.k;
       const values = k.scope(() => k.popularity(k.load(closure)));
-      loaded.popularity = { values, rank: rankOf(values, closure) };
+      loaded.popularity = { values, rank: popularityRanks(values, closure) };
     }
     return explainPath({
       doc: loaded.doc,
@@ -275,7 +281,7 @@ export class StrataService {
     const fromImageLayers = request.fromImageLayers ?? 0;
     const base: StrategyOptions = { maxLayers, fromImageLayers, budget: maxLayers - 1 - fromImageLayers, kernels: this.k };
     const pipelines = request.pipelines ?? [];
-    const specs = request.strategies ?? (pipelines.length > 0 ? [] : strategies.filter((s) => s.name !== "pipeline").map((s) => s.name));
+    const specs = request.strategies ?? (pipelines.length > 0 ? [] : strategyRegistry.comparable().map((s) => s.name));
     const planners = specs.map((s) => strategyPlanner(s, base));
     pipelines.forEach((p, i) => planners.push(pipelinePlanner(pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`, p, { kernels: this.k })));
     return planners;
@@ -284,12 +290,11 @@ export class StrataService {
   /** The CLI's option handling (src/cli/commands/layer.ts), minus files. */
   private strategyOptions(doc: ClosureDocument, request: LayerRequest) {
     const name = request.strategy ?? defaultStrategyName;
-    const strategy = findStrategy(name);
-    if (strategy === undefined) throw new UsageError(`unknown strategy "${name}". Strategies: ${strategies.map((s) => s.name).join(", ")}`);
+    const strategy = strategyRegistry.named(name);
     if (request.pipeline !== undefined && (request.maxLayers !== undefined || request.fromImageLayers !== undefined)) {
       throw new UsageError("a pipeline and maxLayers/fromImageLayers exclude each other (nixpkgs ignores maxLayers when a layeringPipeline is set; put limit_layers in the pipeline)");
     }
-    if (request.pipeline !== undefined && strategy.name !== "pipeline") {
+    if (request.pipeline !== undefined && strategy.takesPipeline !== true) {
       throw new UsageError(`a pipeline applies to the pipeline strategy, not to ${strategy.name}`);
     }
     if (request.fromImageLayers !== undefined && request.fromImageLayers < 0) {
@@ -298,7 +303,7 @@ export class StrataService {
     if (request.pipeline !== undefined) {
       assertPipelineValid(parsePipeline(request.pipeline, { extensions: pipelineExtensions }), { lenient: request.lenient });
     }
-    const options: { -readonly [K in keyof StrategyOptions]: StrategyOptions[K] } = { ...request.options, kernels: this.k };
+    const options: Record<string, unknown> = { ...request.options, kernels: this.k };
     if (request.maxLayers !== undefined) options.maxLayers = request.maxLayers;
     if (request.fromImageLayers !== undefined) options.fromImageLayers = request.fromImageLayers;
     if (request.exclude !== undefined) options.exclude = request.exclude;
@@ -334,32 +339,12 @@ export class StrataService {
   }
 }
 
-async function decodeInput(input: ClosureInput, name: string): Promise<unknown> {
-  if (typeof input === "string") return parseJsonText(input, name);
-  if (!(input instanceof ArrayBuffer) && !ArrayBuffer.isView(input)) return input.json;
-  let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (isGzip(bytes)) {
-    try {
-      bytes = await gunzipWeb(bytes);
-    } catch (e) {
-      throw new InputError("invalid-json", `${name} looks gzip-compressed but does not decompress: ${(e as Error).message}`);
-    }
+async function readInput(input: ClosureInput, name: string): Promise<ClosureDocument> {
+  if (typeof input === "string") return readClosureDocument(parseJsonText(input, name));
+  if (input instanceof ArrayBuffer || ArrayBuffer.isView(input) || (typeof Blob !== "undefined" && input instanceof Blob)) {
+    return readClosureWeb(input, { what: name });
   }
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, name);
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
-  return parseJsonText(text, name);
-}
-
-/** Rank of each vertex in popularity_contest's order (1 = most popular, ties by package name). */
-function rankOf(values: readonly bigint[], closure: Closure): Uint32Array {
-  const order = sortByPopularity(closure.n, values, (v) => packageName(closure.paths[v]));
-  const rank = new Uint32Array(closure.n);
-  order.forEach((v, i) => (rank[v] = i + 1));
-  return rank;
+  return readClosureDocument((input as { readonly json: unknown }).json);
 }
 
 function now(): number {

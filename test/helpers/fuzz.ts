@@ -2,8 +2,10 @@
 // can be replayed, Nix-like closure generators, and mutators for JSON text and
 // parsed values.
 //
-// Seeds. Every randomised test draws a run seed (STRATA_SEED when set, else a
-// fresh one, printed) and derives case i's seed as runSeed + i. A failing case
+// Seeds. Every randomised test draws a run seed and derives case i's seed as
+// runSeed + i. The run seed is STRATA_FUZZ_SEED (or STRATA_SEED) when set;
+// otherwise FIXED_SEED, so `npm test` is deterministic; `npm run fuzz`
+// (STRATA_FUZZ_RANDOM=1) draws a fresh one per run and prints it. A failing case
 // reports its own seed; `STRATA_SEED=<that seed>` makes it case 0 of the next
 // run, so it fails first. fast-check properties take the same variable as
 // their `seed` (fast-check prints the seed it used on failure).
@@ -13,18 +15,27 @@ import { mulberry32, randomDag } from "./random-dag.js";
 
 export { mulberry32 };
 
-/** STRATA_SEED as a u32 (decimal or 0x hex), or undefined. */
+/** The seed of `npm test` when no seed is given (any fixed value; this one has no meaning). */
+export const FIXED_SEED = 0x5eed0018;
+
+/** STRATA_FUZZ_SEED (else STRATA_SEED) as a u32 (decimal or 0x hex), or undefined. */
 export function envSeed(): number | undefined {
-  const raw = process.env.STRATA_SEED;
+  const name = process.env.STRATA_FUZZ_SEED !== undefined && process.env.STRATA_FUZZ_SEED !== "" ? "STRATA_FUZZ_SEED" : "STRATA_SEED";
+  const raw = process.env[name];
   if (raw === undefined || raw === "") return undefined;
   const v = Number(raw);
-  if (!Number.isSafeInteger(v)) throw new Error(`STRATA_SEED must be an integer, got ${raw}`);
+  if (!Number.isSafeInteger(v)) throw new Error(`${name} must be an integer, got ${raw}`);
   return v >>> 0;
 }
 
-/** The run seed: STRATA_SEED, else random. */
+/** Whether this run explores fresh seeds (`npm run fuzz`) instead of the fixed one. */
+export function randomSeeds(): boolean {
+  return process.env.STRATA_FUZZ_RANDOM === "1";
+}
+
+/** The run seed: the given one, else fresh under `npm run fuzz`, else FIXED_SEED. */
 export function runSeed(): number {
-  return envSeed() ?? randomBytes(4).readUInt32LE(0);
+  return envSeed() ?? (randomSeeds() ? randomBytes(4).readUInt32LE(0) : FIXED_SEED);
 }
 
 /** Multiplies case counts: 1 in `npm test`, larger under `npm run fuzz` (STRATA_FUZZ_SCALE). */

@@ -11,8 +11,15 @@ export function sharedPath(...parts: string[]): string {
   return join(sharedRoot, ...parts);
 }
 
-export function hasShared(): boolean {
-  return existsSync(sharedPath("compat"));
+/**
+ * The shared reference material (../shared) the compat, kernel and CLI suites
+ * need. Missing material fails the suite (never a silent skip): this throws,
+ * naming what is missing.
+ */
+export function requireShared(): void {
+  if (!existsSync(sharedPath("compat")) || !existsSync(sharedPath("data"))) {
+    throw new Error(`the shared reference material is missing: expected ${sharedRoot}/compat and ${sharedRoot}/data (see ../shared/README.md)`);
+  }
 }
 
 /** Reads a JSON file, gunzipping .gz files. */

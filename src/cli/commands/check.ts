@@ -1,6 +1,6 @@
 // `strata check`: validates a pipeline without running it, a closure input,
 // or both (a pipeline against a closure; an .attrs.json with its pipeline).
-import { isStrataError, UsageError } from "../../errors.js";
+import { isStrataError, PipelineError, UsageError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument } from "../../graph/document.js";
 import { readClosureInput, readTextInput } from "../../io/node.js";
@@ -150,7 +150,7 @@ export const checkCommand: Command = {
         }
         lines.push(`pipeline: ${steps} step${steps === 1 ? "" : "s"}, result ${describeResult(result)}`);
       } catch (e) {
-        if (!isStrataError(e) || e.name !== "PipelineError") throw e;
+        if (!(e instanceof PipelineError)) throw e;
         issues.push({ severity: "error", code: e.code, location: "", message: e.message });
       }
     }

@@ -5,10 +5,10 @@ import { UsageError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import { writeFileAtomic } from "../../io/node.js";
 import { formatBytes } from "../../report/format.js";
-import { storeName } from "../../strategies/min-pull/names.js";
+import { storeName } from "../../graph/store-name.js";
 import type { Layers } from "../../strategies/types.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from "../command.js";
-import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";
+import { planOptionSpecsFor, planOptionsHelpText, runPlan, setupPlan } from "../plan.js";
 
 /** Paths above which the collapsed view is the default. */
 export const FULL_GRAPH_LIMIT = 300;
@@ -81,7 +81,7 @@ export function collapsedDot(closure: Closure, layers: Layers, title: string): s
   return out.join("\n") + "\n";
 }
 
-const help = `Usage: strata dot INPUT [options]
+const help = () => `Usage: strata dot INPUT [options]
 
 Prints the closure and its layer plan as Graphviz DOT: each layer a cluster
 labelled with its path count and size, each path a node labelled with its
@@ -94,7 +94,7 @@ Options:
   --collapsed             one node per layer, however small the closure
   --full-limit N          paths up to which the full graph is the default (${FULL_GRAPH_LIMIT})
   -o, --output FILE       write to FILE atomically instead of stdout
-${planOptionsHelp}
+${planOptionsHelpText()}
 
 Examples:
   strata dot .attrs.json | dot -Tsvg > layers.svg
@@ -107,10 +107,12 @@ Exit codes: 0 written, 2 bad input or options, 1 internal error.
 export const dotCommand: Command = {
   name: "dot",
   summary: "Graphviz DOT of the closure with layers as clusters",
-  help,
+  get help() {
+    return help();
+  },
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs("dot", args, {
-      ...planOptionSpecs,
+      ...planOptionSpecsFor(undefined, "dot"),
       full: { type: "boolean" },
       collapsed: { type: "boolean" },
       "full-limit": { type: "string" },

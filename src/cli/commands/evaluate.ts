@@ -5,14 +5,14 @@ import { UsageError } from "../../errors.js";
 import { readClosureInput, writeFileAtomic } from "../../io/node.js";
 import { evaluateImages, evaluateSeries, type NamedClosure, type Planner } from "../../evaluate/evaluate.js";
 import { htmlPage, imagesHtml, imagesTable, seriesHtml, seriesTable } from "../../evaluate/render.js";
-import { strategies } from "../../strategies/index.js";
+import { strategyRegistry } from "../../strategies/index.js";
 import { availableLayers, type StrategyOptions } from "../../strategies/types.js";
 import { readPipelineArgument, stringOption } from "./layer.js";
 import { pipelinePlanner, strategyPlanner } from "../../evaluate/planners.js";
 import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
 import type { PlannerSpec } from "../../worker/service.js";
 
-const help = `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
+const help = () => `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
 
 Prices layer plans the same way for every strategy.
@@ -28,7 +28,7 @@ dedup ratio.
 
 Options:
   --strategy NAME         a strategy to compare (repeatable); default: all of
-                          ${strategies.filter((s) => s.name !== "pipeline").map((s) => s.name).join(", ")}.
+                          ${strategyRegistry.comparable().map((s) => s.name).join(", ")}.
                           NAME+previous shows a stateful strategy (min-pull)
                           its previous plan and the history of the series;
                           NAME@stable-first reorders its layers least likely
@@ -51,7 +51,9 @@ Examples:
 export const evaluateCommand: Command = {
   name: "evaluate",
   summary: "bytes pulled between versions / shared across images, per strategy",
-  help,
+  get help() {
+    return help();
+  },
   async run(args, io) {
     const { values, positionals } = parseCommandArgs("evaluate", args, {
       series: { type: "boolean" },
@@ -70,12 +72,7 @@ export const evaluateCommand: Command = {
     if (images && positionals.length < 1) throw new UsageError("evaluate: --images needs at least one closure file");
     const maxLayers = parseIntegerOption("evaluate", "max-layers", stringOption(values["max-layers"])) ?? 100;
     const fromImageLayers = parseIntegerOption("evaluate", "from-image-layers", stringOption(values["from-image-layers"])) ?? 0;
-    let budget: number;
-    try {
-      budget = availableLayers(maxLayers, fromImageLayers);
-    } catch (e) {
-      throw new UsageError(`evaluate: ${(e as Error).message}`);
-    }
+    const budget = availableLayers(maxLayers, fromImageLayers, "evaluate");
     const base: StrategyOptions = { maxLayers, fromImageLayers, budget };
     const specs = (values.strategy as string[] | undefined) ?? [];
     const pipelines = (values.pipeline as string[] | undefined) ?? [];
@@ -87,7 +84,7 @@ export const evaluateCommand: Command = {
       planners.push(pipelinePlanner(pipelines.length === 1 ? "pipeline" : `pipeline ${i + 1}`, pipeline));
     }
     if (planners.length === 0) {
-      for (const s of strategies) if (s.name !== "pipeline") planners.push(strategyPlanner(s.name, base));
+      for (const s of strategyRegistry.comparable()) planners.push(strategyPlanner(s.name, base));
       workerSpecs.push(...planners.map((p) => ({ name: p.name }))); // issue 8
     }
     const closures: NamedClosure[] = [];

@@ -9,16 +9,16 @@ import { Closure } from "../../graph/closure.js";
 import { writeFileAtomic } from "../../io/node.js";
 import type { BackendName } from "../../kernels/index.js";
 import { layersForDocument } from "../../pipeline/index.js";
-import { strategies } from "../../strategies/index.js";
+import { strategyRegistry } from "../../strategies/index.js";
 import { parseCommandArgs, type CliIo, type Command } from "../command.js";
-import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan, type Planned } from "../plan.js";
+import { planOptionSpecsFor, planOptionsHelpText, runPlan, setupPlan, type Planned } from "../plan.js";
 
 export { readPipelineArgument } from "../plan.js";
 
 /** Formats every strategy has; a strategy's own formats come on top (auto-layer's debug wins for auto-layer). */
 export const commonFormats = ["nixpkgs", "nix2container", "pipeline", "debug"] as const;
 
-const help = `Usage: strata layer INPUT [options]
+const help = () => `Usage: strata layer INPUT [options]
 
 Plans the store-path layers of an image. By default byte-identical to nixpkgs'
 flatten_references_graph (dockerTools' layeringPipeline). INPUT is a closure
@@ -43,10 +43,10 @@ Output:
                             Nixery's {contents, mergeRating, hash} list
   -o, --output FILE       write to FILE atomically (no partial file on failure)
 
-${planOptionsHelp}
+${planOptionsHelpText()}
 
 Strategies:
-${strategies.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join("\n")}
+${strategyRegistry.all().map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join("\n")}
 
 Examples:
   strata layer .attrs.json
@@ -65,10 +65,12 @@ format cannot express (nothing on stdout, no file), 1 internal error.
 export const layerCommand: Command = {
   name: "layer",
   summary: "plan image layers (nixpkgs layeringPipeline byte for byte, or another strategy)",
-  help,
+  get help() {
+    return help();
+  },
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs("layer", args, {
-      ...planOptionSpecs,
+      ...planOptionSpecsFor(undefined, "layer"),
       format: { type: "string" },
       output: { type: "string", short: "o" },
     });

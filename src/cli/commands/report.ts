@@ -7,13 +7,13 @@ import { htmlPage, seriesHtml } from "../../evaluate/render.js";
 import { readClosureInput, writeFileAtomic } from "../../io/node.js";
 import { escapeHtml, formatBytes } from "../../report/format.js";
 import { groupedBarChart } from "../../report/svg.js";
-import { findStrategy } from "../../strategies/index.js";
-import { storeName } from "../../strategies/min-pull/names.js";
+import { baselineStrategyName, strategyRegistry } from "../../strategies/index.js";
+import { storeName } from "../../graph/store-name.js";
 import { parseCommandArgs, type CliIo, type Command } from "../command.js";
 import { messages } from "../messages.js";
-import { planDocument, planOptionSpecs, planOptionsHelp, runPlan, setupPlan, type Planned, type PlanSetup } from "../plan.js";
+import { planDocument, planOptionSpecsFor, planOptionsHelpText, runPlan, setupPlan, type Planned, type PlanSetup } from "../plan.js";
 
-const help = `Usage: strata report INPUT [--series V0 V1 ...] [options] -o report.html
+const help = () => `Usage: strata report INPUT [--series V0 V1 ...] [options] -o report.html
 
 Writes one self-contained HTML file (inline SVG charts, no scripts, no network
 requests): the plan's layers with their sizes, a chart of the layer sizes, the
@@ -28,7 +28,7 @@ Options:
                           the image, oldest first
   --top N                 biggest paths to list (default 25)
   -o, --output FILE       write to FILE atomically (default: stdout)
-${planOptionsHelp}
+${planOptionsHelpText()}
 
 Examples:
   strata report .attrs.json -o report.html
@@ -40,10 +40,12 @@ Exit codes: 0 written, 2 bad input or options, 1 internal error.
 export const reportCommand: Command = {
   name: "report",
   summary: "a self-contained HTML report of a plan (and of an update series)",
-  help,
+  get help() {
+    return help();
+  },
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs("report", args, {
-      ...planOptionSpecs,
+      ...planOptionSpecsFor(undefined, "report"),
       series: { type: "boolean" },
       top: { type: "string" },
       output: { type: "string", short: "o" },
@@ -78,12 +80,12 @@ function seriesPlanners(setup: PlanSetup): Planner[] {
   const own: Planner = {
     name: describeSetup(setup),
     plan(doc, previous) {
-      const s = setup.strategy.name === "min-pull" && previous ? { ...silent, options: { ...silent.options, previous: previous.layers } } : silent;
+      const s = setup.strategy.takesPrevious === true && previous ? { ...silent, options: { ...silent.options, previous: previous.layers } } : silent;
       return planDocument(doc, s).layers;
     },
   };
-  if (setup.strategy.name === "popularity" || setup.groups.length > 0) return [own];
-  const popularity = findStrategy("popularity")!;
+  const popularity = strategyRegistry.get(baselineStrategyName)!;
+  if (setup.strategy === popularity || setup.groups.length > 0) return [own];
   const baseline: Planner = {
     name: "popularity (nixpkgs default)",
     plan: (doc) => popularity.plan(doc, { maxLayers: setup.budget.layers + 1, fromImageLayers: 0, kernels: setup.kernels }).layers,

@@ -4,7 +4,7 @@
 import type { Closure } from "../../graph/closure.js";
 import type { GraphRef, Kernels } from "../../kernels/types.js";
 import type { SplitSpec } from "../model.js";
-import { codeUnitOrderIsCodePointOrder, nameKeys, packageName, sortByPopularity } from "../package-name.js";
+import { codeUnitOrderIsCodePointOrder, nameKeys, popularityTieKey, sortByPopularity } from "../package-name.js";
 import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
 
 export class GraphOps {
@@ -179,7 +179,7 @@ export class GraphOps {
   }
 
   private packageNames(): string[] {
-    return (this.names ??= this.closure.paths.map(packageName));
+    return (this.names ??= this.closure.paths.map(popularityTieKey));
   }
 
   /** nameKeys of every closure vertex's package name, interleaved, computed once per run. */

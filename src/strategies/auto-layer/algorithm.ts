@@ -37,11 +37,12 @@
 //
 // The core works on any acyclic graph with input positions (AutoLayerGraph),
 // so it can run on sub-graphs as a pipeline step.
-import { InputError } from "../../errors.js";
+import { InputError, PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
-import { radixSortByKey, sortByKey } from "./radix.js";
+import { comparePythonStr } from "../../graph/store-name.js";
+import { radixSortByKey, sortByKey } from "../../util/radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {
@@ -95,19 +96,6 @@ function splitPath(path: string): [hash: string, name: string] {
     );
   }
   return [path.slice(0, dash), path.slice(dash + 1)];
-}
-
-/** Python str comparison (by code point); JS `<` compares UTF-16 units, which differs only around surrogates. */
-function comparePy(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 /** A growable Int32 array (reference counts, per-label scratch). */
@@ -357,7 +345,7 @@ export function nameOrder(paths: readonly string[]): Uint32Array {
   for (let v = 0; v < n; v++) order[v] = v;
   if (!ascii) {
     const split = paths.map(splitPath);
-    return order.sort((a, b) => comparePy(split[a][1], split[b][1]) || comparePy(split[a][0], split[b][0]));
+    return order.sort((a, b) => comparePythonStr(split[a][1], split[b][1]) || comparePythonStr(split[a][0], split[b][0]));
   }
   const keys = new Float64Array(n);
   // Ranges of `order` still to sort, with the key offset (in characters).
@@ -397,7 +385,7 @@ function keyChunk(path: string, dash: number, at: number): number {
 /** Runs auto-layer on a graph: the CLI result and the DEBUG info. */
 export function autoLayerGraph(g: AutoLayerGraph, options: AutoLayerOptions): AutoLayerResult {
   const n = g.n;
-  if (!Number.isInteger(options.limit)) throw new RangeError(`auto-layer: the layer limit must be an integer, got ${options.limit}`);
+  if (!Number.isInteger(options.limit)) throw new PipelineError("bad-option", `auto-layer: the layer limit must be an integer, got ${options.limit}`);
   // The reference splits every path before it sorts anything, so it fails on any path without '-'.
   const byName = nameOrder(g.paths);
   const namePos = new Int32Array(n);

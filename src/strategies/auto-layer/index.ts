@@ -5,13 +5,13 @@
 import { PipelineError } from "../../errors.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
 import { pyJsonDumps, pyJsonString } from "../../format/python-json.js";
-import { availableLayers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
-import { graphFromEntries, graphOf } from "./graph.js";
+import { availableLayers, defineStrategy, type ExplainContext, type StrategyOptions, type StrategyResult } from "../types.js";
+import { graphFromEntries, graphOf } from "../../graph/input-order.js";
 import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
 
 export { autoLayerGraph, candidateOrder, nameOrder } from "./algorithm.js";
-export { graphFromColumns, graphFromEntries, graphOf } from "./graph.js";
-export type { InputGraph } from "./graph.js";
+export { graphFromColumns, graphFromEntries, graphOf } from "../../graph/input-order.js";
+export type { InputGraph } from "../../graph/input-order.js";
 export type { AutoLayerGraph, AutoLayerInfo, AutoLayerOptions, AutoLayerResult } from "./algorithm.js";
 export { cpythonSetOrder, frozensetHash, frozensetHashFromHashes } from "./cpython-set-order.js";
 export { cpythonStrHash, siphash13 } from "./siphash.js";
@@ -35,12 +35,7 @@ export interface AutoLayerParams {
  * layers; an error when no layer is left, as the Nix build fails then.
  */
 export function autoLayerLimit(maxLayers = 100, fromImageLayers = 0): number {
-  try {
-    return availableLayers(maxLayers, fromImageLayers);
-  } catch (e) {
-    if (e instanceof RangeError) throw new PipelineError("no-layers-left", `auto-layer: ${e.message}`);
-    throw e;
-  }
+  return availableLayers(maxLayers, fromImageLayers, "auto-layer");
 }
 
 /**
@@ -86,8 +81,16 @@ export function formatAutoLayerStdout(layers: readonly (readonly string[])[]): s
   return "[" + parts.join(", ") + "]\n";
 }
 
-function optionalInteger(options: StrategyOptions, key: string): number | undefined {
-  const v = options[key];
+/** The auto-layer strategy's options. */
+export interface AutoLayerStrategyOptions extends StrategyOptions {
+  /** auto-layer.py's raw LAYER_LIMIT (compat cases, the pipeline step); otherwise nixpkgs' arithmetic. */
+  readonly layerLimit?: number;
+  /** Same as layerLimit. */
+  readonly limit?: number;
+}
+
+function optionalInteger(options: AutoLayerStrategyOptions, key: "layerLimit" | "limit"): number | undefined {
+  const v: unknown = options[key];
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v)) {
     throw new PipelineError("bad-option", `auto-layer: option ${key} must be a whole number, got ${String(v)}`);
@@ -95,10 +98,32 @@ function optionalInteger(options: StrategyOptions, key: string): number | undefi
   return v;
 }
 
-export const autoLayerStrategy: Strategy = {
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+function explainAutoLayer(detail: AutoLayerDetail | undefined, cx: ExplainContext): void {
+  const primaries = Array.isArray(detail?.primaries) ? detail.primaries : [];
+  const info = Array.isArray(detail?.info) ? detail.info : [];
+  const entry = info.find((l) => l.paths.includes(cx.path));
+  const isPrimary = primaries.includes(cx.path);
+  cx.fact("primary", isPrimary ? "yes" : "no");
+  cx.fact("primaries in the plan", String(primaries.length));
+  if (typeof detail?.limit === "number") cx.fact("layer limit", String(detail.limit));
+  if (entry !== undefined) {
+    cx.fact("used by primaries", entry.usedBy.length === 0 ? "(none)" : entry.usedBy.map(baseName).join(", "));
+    cx.why(
+      isPrimary
+        ? "auto-layer picked it as a primary: it labels its own layer, and every path only it uses joins it."
+        : `auto-layer groups paths by the set of primaries whose closure contains them; this one is used by ${entry.usedBy.length} primar${entry.usedBy.length === 1 ? "y" : "ies"}.`,
+    );
+  }
+}
+
+export const autoLayerStrategy = defineStrategy<AutoLayerStrategyOptions, AutoLayerDetail>({
   name: "auto-layer",
   summary: "nixpkgs' auto-layer (streamLayeredImage's default): one layer per set of large primaries using a path",
-  plan(doc: ClosureDocument, options: StrategyOptions): StrategyResult {
+  plan(doc: ClosureDocument, options: AutoLayerStrategyOptions): StrategyResult<AutoLayerDetail> {
     // `layerLimit` is the raw LAYER_LIMIT (compat cases, sub-graph use); otherwise nixpkgs' arithmetic.
     const raw = optionalInteger(options, "layerLimit") ?? optionalInteger(options, "limit");
     const limit = raw ?? autoLayerLimit(options.maxLayers, options.fromImageLayers);
@@ -127,6 +152,9 @@ export const autoLayerStrategy: Strategy = {
       return pyJsonDumps(detail.info, 2) + "\n";
     },
   },
-};
+  explain: explainAutoLayer,
+  // auto_layer takes auto-layer.py's raw LAYER_LIMIT (0 and negatives behave like 1, as there).
+  step: { name: "auto_layer", argument: "layer limit", min: -Infinity, options: (n) => ({ layerLimit: n }) },
+});
 
 export default autoLayerStrategy;

@@ -3,8 +3,10 @@
 import { PipelineError } from "../../errors.js";
 import { Closure } from "../../graph/closure.js";
 import type { ClosureDocument } from "../../graph/document.js";
-import { availableLayers, type Layers, type Strategy, type StrategyOptions, type StrategyResult } from "../types.js";
-import { buildChangeModel, type ChangeModelOptions } from "./model.js";
+import { formatBytes } from "../../report/format.js";
+import { availableLayers, defineStrategy, type ExplainContext, type Layers, type OptionContext, type OptionValue, type StrategyOptions } from "../types.js";
+import { UsageError } from "../../errors.js";
+import { buildChangeModel, type ChangeModelOptions } from "../../model/change.js";
 import { planMinPull, type Plan } from "./plan.js";
 
 export interface MinPullOptions extends ChangeModelOptions {
@@ -34,7 +36,7 @@ export interface MinPullResult {
 
 export function minPullLayers(doc: ClosureDocument | Closure, options: MinPullOptions = {}): MinPullResult {
   const closure = doc instanceof Closure ? doc : Closure.fromDocument(doc);
-  const budget = options.budget ?? availableLayers(options.maxLayers ?? 100, options.fromImageLayers ?? 0);
+  const budget = options.budget ?? availableLayers(options.maxLayers ?? 100, options.fromImageLayers ?? 0, "min-pull");
   const model = buildChangeModel(closure.paths, closure.narSize, options);
   const keep: number[][] = [];
   for (const layer of options.previous ?? []) {
@@ -84,27 +86,136 @@ function checkDisjoint(keep: readonly number[][], closure: Closure): void {
   }
 }
 
-function numberOption(options: StrategyOptions, name: string): number | undefined {
-  const v = options[name];
-  return typeof v === "number" ? v : undefined;
+/** The min-pull strategy's options: the library's, plus the common ones. */
+export interface MinPullStrategyOptions extends StrategyOptions {
+  readonly minLayerSize?: number;
+  readonly maxLayerSize?: number;
+  readonly maxSources?: number;
 }
 
-export const minPullStrategy: Strategy = {
+function explainMinPull(detail: MinPullResult | undefined, cx: ExplainContext): void {
+  const info = Array.isArray(detail?.layerInfo) ? detail.layerInfo : [];
+  const own = cx.layer === null ? undefined : info[cx.layer];
+  if (own !== undefined) {
+    cx.fact("change probability per update", `${(own.changeProbability * 100).toFixed(1)}%`);
+    cx.fact("kept from previous plan", own.kept ? "yes" : "no");
+    cx.why(
+      `min-pull minimises the expected bytes pulled per update; this layer changes with probability ${(own.changeProbability * 100).toFixed(1)}% per update (expected ${formatBytes(own.changeProbability * own.bytes)} pulled).`,
+    );
+  }
+  if (typeof detail?.expectedBytes === "number") cx.fact("plan's expected bytes per update", formatBytes(detail.expectedBytes));
+}
+
+/** "500M" -> 524288000, "2GiB", "1.5GB", "123" (powers of 1024 for K/M/G/T and KiB..., of 1000 for KB...). */
+export function parseSize(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new UsageError(`--${option} expects a size such as 500M, 2GiB or 1048576, got "${text}"`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+};
+
+/** A layers JSON list ([["path", ...], ...]), as `strata layer` prints it. */
+export function readLayersList(value: unknown, what: string): Layers {
+  if (!Array.isArray(value) || !value.every((l) => Array.isArray(l) && l.every((p) => typeof p === "string"))) {
+    throw new UsageError(`${what}: expected a layers JSON list ([["/nix/store/...", ...], ...]) as 'strata layer' prints it`);
+  }
+  return value as Layers;
+}
+
+/** The change-model options are common (they also drive --order stable-first and explain); min-pull documents them. */
+const documentedHere = (flag: string, type: "string", help: string, multiple = false) => ({
+  flag,
+  type,
+  multiple,
+  shared: true,
+  help,
+  parse: () => ({}),
+});
+
+export const minPullStrategy = defineStrategy<MinPullStrategyOptions, MinPullResult>({
   name: "min-pull",
   summary: "strata's optimizer: minimises the expected bytes pulled per update (stable with --previous)",
-  plan(doc, options): StrategyResult {
-    const result = minPullLayers(doc, {
+  plan(doc, options) {
+    const closure = options.closure;
+    const result = minPullLayers(closure !== undefined && closure.n === doc.entries.length ? closure : doc, {
       maxLayers: options.maxLayers,
       fromImageLayers: options.fromImageLayers,
-      budget: numberOption(options, "budget"),
-      minLayerSize: numberOption(options, "minLayerSize"),
-      maxLayerSize: numberOption(options, "maxLayerSize"),
-      changesPerUpdate: numberOption(options, "changesPerUpdate"),
-      volatility: options.volatility as Record<string, number> | undefined,
+      budget: options.budget,
+      minLayerSize: options.minLayerSize,
+      maxLayerSize: options.maxLayerSize,
+      changesPerUpdate: options.changesPerUpdate,
+      volatility: options.volatility,
       history: options.history as ClosureDocument[] | undefined,
-      previous: options.previous as Layers | undefined,
+      previous: options.previous,
       exclude: options.exclude,
     });
     return { layers: result.layers, detail: result };
   },
-};
+  takesPrevious: true,
+  detailByLayer: true,
+  help: {
+    title: "min-pull (--strategy min-pull)",
+    position: 2,
+    footer: `  (--volatility, --history and --changes-per-update also drive --order
+  stable-first and explain's change cost for any strategy)`,
+  },
+  options: [
+    {
+      flag: "previous",
+      type: "string",
+      help: `  --previous PLAN.json    the previous build's layers (a layers JSON list):
+                          layers still valid are kept byte-identical`,
+      parse: async (v: OptionValue, cx: OptionContext) => ({ previous: readLayersList(await cx.readJson(v as string, "--previous"), `--previous ${v as string}`) }),
+    },
+    documentedHere("volatility", "string", `  --volatility FILE       JSON {"package-name": multiplier} of change rates`),
+    documentedHere(
+      "history",
+      "string",
+      `  --history FILE          an earlier closure of this image (repeatable, oldest
+                          first): change rates learned from it`,
+      true,
+    ),
+    documentedHere("changes-per-update", "string", "  --changes-per-update X  expected package changes per update (default 4)"),
+    {
+      flag: "min-layer-size",
+      type: "string",
+      help: "  --min-layer-size SIZE   no layer below SIZE (e.g. 5M), when it can be helped",
+      parse: (v: OptionValue) => ({ minLayerSize: parseSize("min-layer-size", v as string) }),
+    },
+    {
+      flag: "max-layer-size",
+      type: "string",
+      help: "  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped",
+      parse: (v: OptionValue) => ({ maxLayerSize: parseSize("max-layer-size", v as string) }),
+    },
+  ],
+  explain: explainMinPull,
+  note(result, options) {
+    const detail = result.detail;
+    if (detail === undefined) return undefined;
+    const lb = detail.lowerBoundBytes;
+    return (
+      `min-pull: expected ${formatBytes(detail.expectedBytes)} pulled per update (${Math.round(detail.expectedBytes)} B); lower bound ${formatBytes(lb)}${detail.lowerBoundExact ? " (exact)" : ""}` +
+      (options.previous !== undefined ? `; ${detail.keptLayers} layers kept from --previous` : "")
+    );
+  },
+  step: { name: "min_pull", argument: "layer budget", min: 1, options: (n) => ({ budget: n }) },
+});

@@ -12,9 +12,12 @@
 // surfaces (lazy greedy).
 //
 // Closures are bitsets over "sources": every path when the closure is small,
-// otherwise the heaviest paths by weight (they carry nearly all of it), so a
-// union costs a few hundred word operations. The objective printed with a
-// plan is then recomputed exactly over every path.
+// otherwise the heaviest paths by weight (they carry nearly all of it). A
+// summary per row marks the non-zero words. With integer weights the bits
+// follow a depth-first post-order, so a closure's bits cluster in few words,
+// and the weight of a union is the denser group's weight plus the set bits
+// the sparser one adds (fractional weights keep a fixed order of summation).
+// The objective printed with a plan is then recomputed exactly over every path.
 //
 // Example (sizes = weights, one change per update, W = 111): a (100) -> b (10)
 // -> c (1). Singletons: P(a) = 1-e^(-111/111), P(b) = 1-e^(-11/111), P(c) =
@@ -22,7 +25,7 @@
 // {b, c} (c gains b's risk: +0.09) rather than {a, b} (b gains a's: +5.4).
 import { PipelineError } from "../../errors.js";
 import type { CsrGraph } from "../../graph/csr.js";
-import type { ChangeModel } from "./model.js";
+import { exactClosureWeights, type ChangeModel } from "../../model/change.js";
 
 export interface PlanInput {
   readonly graph: CsrGraph;
@@ -65,26 +68,30 @@ export interface Plan {
   readonly lowerBoundExact: boolean;
 }
 
-/** A binary min-heap of candidate pairs keyed by price. */
+/**
+ * A binary min-heap of candidate pairs keyed by price, in typed arrays (one
+ * entry: key, the two paths, the two group stamps when it was priced).
+ */
 class PairHeap {
-  private keys: number[] = [];
-  private a: number[] = [];
-  private b: number[] = [];
-  private stampA: number[] = [];
-  private stampB: number[] = [];
-  get size(): number {
-    return this.keys.length;
+  private keys = new Float64Array(1024);
+  /** Per entry: path a, path b, stamp of a's group, stamp of b's group. */
+  private data = new Int32Array(4096);
+  size = 0;
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const data = new Int32Array(this.data.length * 2);
+    data.set(this.data);
+    this.data = data;
   }
   push(key: number, a: number, b: number, sa: number, sb: number): void {
-    let i = this.keys.length;
-    this.keys.push(key);
-    this.a.push(a);
-    this.b.push(b);
-    this.stampA.push(sa);
-    this.stampB.push(sb);
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys;
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (this.keys[p] <= key) break;
+      if (keys[p] <= key) break;
       this.move(p, i);
       i = p;
     }
@@ -92,43 +99,49 @@ class PairHeap {
   }
   /** Removes the top; returns [key, a, b, stampA, stampB]. */
   pop(out: number[]): void {
-    out[0] = this.keys[0];
-    out[1] = this.a[0];
-    out[2] = this.b[0];
-    out[3] = this.stampA[0];
-    out[4] = this.stampB[0];
-    const last = this.keys.length - 1;
-    const key = this.keys[last];
-    const a = this.a[last];
-    const b = this.b[last];
-    const sa = this.stampA[last];
-    const sb = this.stampB[last];
-    this.keys.pop();
-    this.a.pop();
-    this.b.pop();
-    this.stampA.pop();
-    this.stampB.pop();
+    const keys = this.keys;
+    const data = this.data;
+    out[0] = keys[0];
+    out[1] = data[0];
+    out[2] = data[1];
+    out[3] = data[2];
+    out[4] = data[3];
+    const last = --this.size;
     if (last === 0) return;
+    const key = keys[last];
+    const at = last << 2;
+    const a = data[at];
+    const b = data[at + 1];
+    const sa = data[at + 2];
+    const sb = data[at + 3];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
-      if (c + 1 < last && this.keys[c + 1] < this.keys[c]) c++;
-      if (this.keys[c] >= key) break;
+      if (c + 1 < last && keys[c + 1] < keys[c]) c++;
+      if (keys[c] >= key) break;
       this.move(c, i);
       i = c;
     }
     this.set(i, key, a, b, sa, sb);
   }
   private move(from: number, to: number): void {
-    this.set(to, this.keys[from], this.a[from], this.b[from], this.stampA[from], this.stampB[from]);
+    this.keys[to] = this.keys[from];
+    const f = from << 2;
+    const t = to << 2;
+    const data = this.data;
+    data[t] = data[f];
+    data[t + 1] = data[f + 1];
+    data[t + 2] = data[f + 2];
+    data[t + 3] = data[f + 3];
   }
   private set(i: number, key: number, a: number, b: number, sa: number, sb: number): void {
     this.keys[i] = key;
-    this.a[i] = a;
-    this.b[i] = b;
-    this.stampA[i] = sa;
-    this.stampB[i] = sb;
+    const t = i << 2;
+    this.data[t] = a;
+    this.data[t + 1] = b;
+    this.data[t + 2] = sa;
+    this.data[t + 3] = sb;
   }
 }
 
@@ -148,41 +161,107 @@ export function planMinPull(input: PlanInput): Plan {
   let sources: number[];
   if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
   else sources = Array.from({ length: n }, (_, i) => i).sort((x, y) => w[y] - w[x] || x - y).slice(0, maxSources);
+  // Integer weights (the default: sizes) sum exactly in any order, so the
+  // sums may be taken in whatever order is fastest and the plans stay the
+  // same. Fractional weights (a history, a volatility map) keep one fixed
+  // order of summation (weight order, byte tables), so their plans do not
+  // depend on this file's speed tricks either.
+  let integral = model.totalWeight <= Number.MAX_SAFE_INTEGER;
+  for (let v = 0; v < n && integral; v++) if (!Number.isInteger(w[v])) integral = false;
+  // With integer weights the bits follow a depth-first post-order of the
+  // graph (dependencies first), so a closure's bits cluster in few words.
+  if (integral) {
+    const rank = postOrder(graph, topo);
+    sources.sort((x, y) => rank[x] - rank[y]);
+  }
   const S = sources.length;
   const words = (S + 31) >>> 5;
   const bitOf = new Int32Array(n).fill(-1);
   sources.forEach((v, i) => (bitOf[v] = i));
   const bits = new Uint32Array(n * words);
+  // Most closures are sparse over the sources (a few hundred of thousands of
+  // paths), so each row has a summary: bit k set when word k is non-zero.
+  // Unions and prices visit only the non-zero words, in the same order (the
+  // sums, and so the plans, are the same as a dense walk's).
+  const sw = (words + 31) >>> 5;
+  const summary = new Uint32Array(n * sw);
   // Dependencies before their referrers: walk the topological order backwards.
   for (let t = n - 1; t >= 0; t--) {
     const v = topo[t];
     const row = v * words;
-    if (bitOf[v] >= 0) bits[row + (bitOf[v] >>> 5)] |= 1 << (bitOf[v] & 31);
+    const srow = v * sw;
+    const bit = bitOf[v];
+    if (bit >= 0) {
+      bits[row + (bit >>> 5)] |= 1 << (bit & 31);
+      summary[srow + (bit >>> 10)] |= 1 << ((bit >>> 5) & 31);
+    }
     for (let e = graph.offsets[v], end = graph.offsets[v + 1]; e < end; e++) {
-      const c = graph.targets[e] * words;
-      for (let k = 0; k < words; k++) bits[row + k] |= bits[c + k];
+      const c = graph.targets[e];
+      orRow(bits, summary, words, sw, row, srow, c * words, c * sw);
     }
   }
-  // Weighted popcount by bytes: table[(byte position) * 256 + byte value].
-  const table = new Float64Array(words * 4 * 256);
-  for (let j = 0; j < words * 4; j++) {
-    for (let b = 0; b < 8; b++) {
-      const s = j * 8 + b;
-      if (s >= S) break;
-      const ws = w[sources[s]];
-      const base = j * 256;
-      for (let val = 0; val < 256; val++) if (val & (1 << b)) table[base + val] += ws;
+  // Fractional weights: weighted popcount by bytes,
+  // table[(byte position) * 256 + byte value], summed in word order.
+  const table = new Float64Array(integral ? 0 : words * 4 * 256);
+  if (!integral) {
+    for (let j = 0; j < words * 4; j++) {
+      for (let b = 0; b < 8; b++) {
+        const s = j * 8 + b;
+        if (s >= S) break;
+        const ws = w[sources[s]];
+        const base = j * 256;
+        for (let val = 0; val < 256; val++) if (val & (1 << b)) table[base + val] += ws;
+      }
     }
   }
-  const unionWeight = (ra: number, rb: number): number => {
+  /** Weight of rows a | b, summed by byte tables in word order (fractional weights). */
+  const tableWeight = (a: number, b: number): number => {
     let sum = 0;
-    for (let k = 0; k < words; k++) {
-      const x = bits[ra + k] | bits[rb + k];
-      if (x === 0) continue;
-      const j = k * 1024;
-      sum += table[j + (x & 255)] + table[j + 256 + ((x >>> 8) & 255)] + table[j + 512 + ((x >>> 16) & 255)] + table[j + 768 + (x >>> 24)];
+    const ra = a * words;
+    const rb = b * words;
+    const sa = a * sw;
+    const sb = b * sw;
+    for (let s = 0; s < sw; s++) {
+      let m = summary[sa + s] | summary[sb + s];
+      while (m !== 0) {
+        const k = (s << 5) + 31 - Math.clz32(m & -m);
+        m &= m - 1;
+        const x = bits[ra + k] | bits[rb + k];
+        const j = k * 1024;
+        sum += table[j + (x & 255)] + table[j + 256 + ((x >>> 8) & 255)] + table[j + 512 + ((x >>> 16) & 255)] + table[j + 768 + (x >>> 24)];
+      }
     }
     return sum;
+  };
+  // Integer weights: weights by source bit; closures are sparse, so sums walk set bits.
+  const srcW = new Float64Array(words * 32);
+  for (let i = 0; i < S; i++) srcW[i] = w[sources[i]];
+  /** Weight of the sources in row b and not in row a (a < 0: none there). */
+  const extraWeight = (a: number, b: number): number => {
+    let sum = 0;
+    const ra = a * words;
+    const rb = b * words;
+    const sb = b * sw;
+    for (let s = 0; s < sw; s++) {
+      let m = summary[sb + s];
+      while (m !== 0) {
+        const k = (s << 5) + 31 - Math.clz32(m & -m);
+        m &= m - 1;
+        let x = a < 0 ? bits[rb + k] : bits[rb + k] & ~bits[ra + k];
+        const base = k << 5;
+        while (x !== 0) {
+          sum += srcW[base + 31 - Math.clz32(x & -x)];
+          x &= x - 1;
+        }
+      }
+    }
+    return sum;
+  };
+  /** Non-zero words of row a (the bits of its summary). */
+  const rowWords = (a: number): number => {
+    let c = 0;
+    for (let s = 0; s < sw; s++) c += popcount(summary[a * sw + s]);
+    return c;
   };
 
   // --- groups ----------------------------------------------------------------
@@ -200,9 +279,16 @@ export function planMinPull(input: PlanInput): Plan {
   // Closure weight of each single path (exact when every path is a source),
   // then of each group's closure.
   const singleWeight = new Float64Array(n);
-  for (let v = 0; v < n; v++) singleWeight[v] = unionWeight(v * words, v * words);
+  const gWords = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    singleWeight[v] = integral ? extraWeight(-1, v) : tableWeight(v, v);
+    gWords[v] = rowWords(v);
+  }
   const gWeight = singleWeight.slice();
-  const gStamp = new Uint32Array(n); // bumps on every merge (prices go stale)
+  /** Closure weight of groups a and b together: the denser one's plus what the sparser adds. */
+  const unionWeight = (a: number, b: number): number =>
+    !integral ? tableWeight(a, b) : gWords[a] >= gWords[b] ? gWeight[a] + extraWeight(a, b) : gWeight[b] + extraWeight(b, a);
+  const gStamp = new Int32Array(n); // bumps on every merge (prices go stale)
   const gFrozen = new Uint8Array(n); // a kept previous layer
   const next = new Int32Array(n).fill(-1); // member lists, in order
   const tail = new Int32Array(n);
@@ -217,10 +303,10 @@ export function planMinPull(input: PlanInput): Plan {
     next[tail[ra]] = rb;
     tail[ra] = tail[rb];
     gSize[ra] += gSize[rb];
-    const a = ra * words;
-    const b = rb * words;
-    for (let k = 0; k < words; k++) bits[a + k] |= bits[b + k];
-    gWeight[ra] = unionWeight(a, a);
+    if (integral) gWeight[ra] = unionWeight(ra, rb);
+    orRow(bits, summary, words, sw, ra * words, ra * sw, rb * words, rb * sw);
+    if (!integral) gWeight[ra] = tableWeight(ra, ra);
+    gWords[ra] = rowWords(ra);
     gFrozen[ra] = 0;
     gStamp[ra]++;
     gStamp[rb]++;
@@ -236,7 +322,7 @@ export function planMinPull(input: PlanInput): Plan {
   const price = (ra: number, rb: number): number => {
     const sa = gSize[ra];
     const sb = gSize[rb];
-    const union = unionWeight(ra * words, rb * words);
+    const union = unionWeight(ra, rb);
     let delta = (sa + sb) * P(union) - sa * P(gWeight[ra]) - sb * P(gWeight[rb]);
     // Breaking up a kept layer means pulling its bytes again now.
     if (gFrozen[ra]) delta += sa;
@@ -277,7 +363,9 @@ export function planMinPull(input: PlanInput): Plan {
   // Neighbours in order of closure weight: paths that change about as often.
   // The free paths get their own chain, so free merges never run out while
   // two free groups remain (unless the maximum layer size forbids them).
-  const byWeight = Array.from({ length: n }, (_, i) => i).sort((x, y) => gWeight[find(x)] - gWeight[find(y)] || x - y);
+  const groupWeight = new Float64Array(n);
+  for (let v = 0; v < n; v++) groupWeight[v] = gWeight[find(v)];
+  const byWeight = Array.from({ length: n }, (_, i) => i).sort((x, y) => groupWeight[x] - groupWeight[y] || x - y);
   let lastFree = -1;
   for (let i = 0; i < n; i++) {
     const v = byWeight[i];
@@ -415,33 +503,55 @@ export function planMinPull(input: PlanInput): Plan {
   return { layers, expectedBytes: expected, lowerBoundBytes: lowerBound, lowerBoundExact: S === n };
 }
 
-/**
- * Exact own-change weight of each layer's closure: propagate, referrers
- * first, the set of layers that reach each vertex (a bitset of layer ids),
- * then add each vertex's weight to every layer in its set.
- */
-export function exactClosureWeights(g: CsrGraph, topo: Uint32Array, w: ArrayLike<number>, layerOf: Int32Array, layers: number): Float64Array {
-  const words = (layers + 31) >>> 5;
-  const reach = new Uint32Array(g.n * words);
-  for (let v = 0; v < g.n; v++) reach[v * words + (layerOf[v] >>> 5)] |= 1 << (layerOf[v] & 31);
-  for (let t = 0; t < g.n; t++) {
-    const v = topo[t];
-    const row = v * words;
-    for (let e = g.offsets[v], end = g.offsets[v + 1]; e < end; e++) {
-      const c = g.targets[e] * words;
-      for (let k = 0; k < words; k++) reach[c + k] |= reach[row + k];
-    }
-  }
-  const out = new Float64Array(layers);
-  for (let v = 0; v < g.n; v++) {
-    for (let k = 0; k < words; k++) {
-      let x = reach[v * words + k];
-      while (x !== 0) {
-        const bit = 31 - Math.clz32(x & -x);
-        out[k * 32 + bit] += w[v];
-        x &= x - 1;
+/** Depth-first post-order rank of every vertex, from the roots in `topo` order. */
+function postOrder(g: CsrGraph, topo: Uint32Array): Int32Array {
+  const n = g.n;
+  const rank = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n);
+  const edge = new Uint32Array(n);
+  let next = 0;
+  for (let t = 0; t < n; t++) {
+    const root = topo[t];
+    if (rank[root] !== -1) continue;
+    let top = 0;
+    stack[0] = root;
+    edge[0] = g.offsets[root];
+    rank[root] = -2; // on the stack
+    while (top >= 0) {
+      const v = stack[top];
+      const e = edge[top];
+      if (e < g.offsets[v + 1]) {
+        edge[top] = e + 1;
+        const c = g.targets[e];
+        if (rank[c] === -1) {
+          rank[c] = -2;
+          stack[++top] = c;
+          edge[top] = g.offsets[c];
+        }
+      } else {
+        rank[v] = next++;
+        top--;
       }
     }
   }
-  return out;
+  return rank;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Row `to` |= row `from`, over the non-zero words of `from` only; summaries too. */
+function orRow(bits: Uint32Array, summary: Uint32Array, words: number, sw: number, to: number, sto: number, from: number, sfrom: number): void {
+  for (let s = 0; s < sw; s++) {
+    let m = summary[sfrom + s];
+    summary[sto + s] |= m;
+    while (m !== 0) {
+      const k = (s << 5) + 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      bits[to + k] |= bits[from + k];
+    }
+  }
 }

@@ -23,7 +23,8 @@ import type { CsrGraph } from "../../graph/csr.js";
 import type { Kernels } from "../../kernels/types.js";
 import { popularityOf, type PopularityMap } from "./popularity.js";
 import { sha1Hex } from "./sha1.js";
-import { radixSortByKey } from "../auto-layer/radix.js";
+import { compareCodePoints } from "../../graph/store-name.js";
+import { radixSortByKey } from "../../util/radix.js";
 
 /** One layer as Nixery's layers.Layer: contents, MergeRating (uint64), Hash(). */
 export interface NixeryLayer {
@@ -34,7 +35,7 @@ export interface NixeryLayer {
 
 /**
  * The graph GroupLayers runs on: a strata Closure, or the input-order graph
- * of src/strategies/auto-layer/graph.ts (cheaper to build). Acyclic, no self
+ * of src/graph/input-order.ts (cheaper to build). Acyclic, no self
  * references; repeated edges are harmless. The result does not depend on the
  * vertex numbering: lists reported in vertex order (unreachable, attached
  * roots) are put in Closure order, narSize ascending then input position.
@@ -411,22 +412,5 @@ export function manifestOrder(layers: readonly NixeryLayer[]): number[] {
   return idx;
 }
 
-/**
- * Go's sort.Strings order: bytewise on UTF-8, i.e. code point order. JS
- * compares UTF-16 code units, which differs only between surrogates and
- * U+E000..U+FFFF; those are remapped before comparing.
- */
-export function compareBytewise(a: string, b: string): number {
-  const len = Math.min(a.length, b.length);
-  for (let i = 0; i < len; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
-}
+/** Go's sort.Strings order: bytewise on UTF-8, i.e. code point order of well-formed strings. */
+export const compareBytewise = compareCodePoints;

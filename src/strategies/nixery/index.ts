@@ -11,7 +11,7 @@ import { describe, type ClosureDocument, type ClosureEntry } from "../../graph/d
 import { kernels as kernelsFor } from "../../kernels/index.js";
 import type { BackendName, Kernels } from "../../kernels/types.js";
 import { pyJsonDumps } from "../../format/python-json.js";
-import type { Strategy, StrategyOptions, StrategyResult } from "../types.js";
+import { defineStrategy, type ExplainContext, type StrategyOptions, type StrategyResult } from "../types.js";
 import {
   groupLayers,
   makeLayer,
@@ -25,7 +25,7 @@ import {
   type UnreachablePolicy,
 } from "./group.js";
 import { popcount, popcountColumns, readPopularityMap, type PopularityMap } from "./popularity.js";
-import { graphFromColumns, graphFromEntries, type InputGraph } from "../auto-layer/graph.js";
+import { graphFromColumns, graphFromEntries, type InputGraph } from "../../graph/input-order.js";
 
 export { groupLayers, compareBytewise, manifestOrder, makeLayer } from "./group.js";
 export type { NixeryLayer, NixeryGraph, GroupOptions, GroupResult, UnreachablePolicy } from "./group.js";
@@ -228,18 +228,75 @@ export function formatNixeryJson(layers: readonly NixeryLayer[]): string {
   return pyJsonDumps(value, 2) + "\n";
 }
 
-export const nixeryStrategy: Strategy = {
+/** The nixery strategy's options, as callers pass them (numbers may come as decimal strings). */
+export interface NixeryStrategyOptions extends StrategyOptions {
+  readonly popularity?: PopularityMap | Readonly<Record<string, number>> | null;
+  readonly bigClosureSize?: number | string;
+  readonly popularThreshold?: number | string;
+  readonly strict?: boolean;
+  readonly dropUnreachable?: boolean;
+  readonly duplicates?: NixeryOptions["duplicates"];
+}
+
+function explainNixery(detail: NixeryDetail | undefined, cx: ExplainContext): void {
+  const layers = Array.isArray(detail?.layers) ? detail.layers : [];
+  const own = layers.find((l) => l.contents.includes(cx.path));
+  if (own !== undefined) {
+    cx.fact("merge rating", String(own.mergeRating));
+    cx.why(
+      `Nixery gives each dominator subtree of the popular or big paths a layer and merges the lowest-rated ones (rating = popularity x size) until the budget holds; this layer is rated ${String(own.mergeRating)}.`,
+    );
+  }
+  if (typeof detail?.popularityFrom === "string") cx.fact("popularity from", detail.popularityFrom);
+}
+
+export const nixeryStrategy = defineStrategy<NixeryStrategyOptions, NixeryDetail>({
   name: "nixery",
   summary: "Nixery's dominator-tree layering (budget 94, popularity-weighted), reproduced exactly",
-  plan(doc: ClosureDocument, options: StrategyOptions): StrategyResult {
+  plan(doc: ClosureDocument, options: NixeryStrategyOptions): NixeryResult {
     return nixeryLayers(doc, strategyOptions(options));
   },
   formats: {
-    nixery: (result) => formatNixeryJson((result.detail as NixeryDetail).layers),
+    nixery: (result) => formatNixeryJson(result.detail!.layers),
   },
-};
+  defaultBudget: { layers: NIXERY_LAYER_BUDGET, why: "Nixery's LayerBudget; Nixery adds 1 symlink layer" },
+  help: { title: "Nixery (--strategy nixery)", position: 1 },
+  options: [
+    {
+      flag: "root",
+      type: "string",
+      multiple: true,
+      help: `  --root PATH             root of the image (repeatable; default: the
+                          document's roots, else the paths nothing references)`,
+      parse: (v) => ({ roots: v as string[] }),
+    },
+    {
+      flag: "popularity",
+      type: "string",
+      help: `  --popularity FILE       Nixery popularity JSON ({"name": count}); default:
+                          counts over the closure itself`,
+      parse: async (v, cx) => ({ popularity: (await cx.readJson(v as string, "--popularity")) as NixeryStrategyOptions["popularity"] }),
+    },
+    {
+      flag: "strict",
+      type: "boolean",
+      shared: true,
+      help: "  --strict                fail when the roots do not reach every path",
+      parse: (v) => (v === true ? { strict: true } : {}),
+    },
+    {
+      flag: "drop-unreachable",
+      type: "boolean",
+      help: "  --drop-unreachable      leave unreachable paths out, as Nixery does",
+      parse: (v) => (v === true ? { dropUnreachable: true } : {}),
+    },
+  ],
+  explain: explainNixery,
+  warnings: (result) => result.detail?.warnings ?? [],
+  step: { name: "nixery", argument: "layer budget", min: 1, options: (n) => ({ budget: n }) },
+});
 
-function strategyOptions(o: StrategyOptions): NixeryOptions {
+function strategyOptions(o: NixeryStrategyOptions): NixeryOptions {
   const out: { -readonly [K in keyof NixeryOptions]: NixeryOptions[K] } = {};
   if (o.budget !== undefined) out.budget = toNumber(o.budget, "budget");
   if (o.popularity !== undefined && o.popularity !== null) out.popularity = readPopularityMap(o.popularity);
@@ -248,7 +305,7 @@ function strategyOptions(o: StrategyOptions): NixeryOptions {
   if (o.popularThreshold !== undefined) out.popularThreshold = toNumber(o.popularThreshold, "popularThreshold");
   if (o.strict !== undefined) out.strict = Boolean(o.strict);
   if (o.dropUnreachable !== undefined) out.dropUnreachable = Boolean(o.dropUnreachable);
-  if (o.duplicates !== undefined) out.duplicates = o.duplicates as NixeryOptions["duplicates"];
+  if (o.duplicates !== undefined) out.duplicates = o.duplicates;
   if (o.exclude !== undefined) out.exclude = o.exclude;
   if (o.kernels !== undefined) out.kernels = o.kernels;
   return out;

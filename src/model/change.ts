@@ -12,9 +12,10 @@
 // Default weights follow the size (each byte equally likely to change). A
 // volatility map scales the weight of a package by name; a history of earlier
 // closures of the image scales it by how often the package really changed.
-import { PipelineError } from "../../errors.js";
-import type { ClosureDocument } from "../../graph/document.js";
-import { packageName, parseName, storeName } from "./names.js";
+import { PipelineError } from "../errors.js";
+import type { CsrGraph } from "../graph/csr.js";
+import type { ClosureDocument } from "../graph/document.js";
+import { packageName, parseName, storeName } from "../graph/store-name.js";
 
 export const DEFAULT_CHANGES_PER_UPDATE = 4;
 
@@ -107,5 +108,36 @@ export function learnFromHistory(history: readonly ClosureDocument[]): Map<strin
   const mean = counts.size > 0 ? sum / counts.size : 0;
   const out = new Map<string, number>();
   for (const [name, c] of counts) out.set(name, (c + 0.5) / (mean + 0.5));
+  return out;
+}
+
+/**
+ * Exact own-change weight of each layer's closure: propagate, referrers
+ * first, the set of layers that reach each vertex (a bitset of layer ids),
+ * then add each vertex's weight to every layer in its set.
+ */
+export function exactClosureWeights(g: CsrGraph, topo: Uint32Array, w: ArrayLike<number>, layerOf: Int32Array, layers: number): Float64Array {
+  const words = (layers + 31) >>> 5;
+  const reach = new Uint32Array(g.n * words);
+  for (let v = 0; v < g.n; v++) reach[v * words + (layerOf[v] >>> 5)] |= 1 << (layerOf[v] & 31);
+  for (let t = 0; t < g.n; t++) {
+    const v = topo[t];
+    const row = v * words;
+    for (let e = g.offsets[v], end = g.offsets[v + 1]; e < end; e++) {
+      const c = g.targets[e] * words;
+      for (let k = 0; k < words; k++) reach[c + k] |= reach[row + k];
+    }
+  }
+  const out = new Float64Array(layers);
+  for (let v = 0; v < g.n; v++) {
+    for (let k = 0; k < words; k++) {
+      let x = reach[v * words + k];
+      while (x !== 0) {
+        const bit = 31 - Math.clz32(x & -x);
+        out[k * 32 + bit] += w[v];
+        x &= x - 1;
+      }
+    }
+  }
   return out;
 }

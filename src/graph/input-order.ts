@@ -4,10 +4,10 @@
 // without its narSize re-sort, topological order and path Map, which neither
 // auto-layer nor Nixery needs: on 100k paths this is several times cheaper.
 // Both strategies build their graph here (graphOf).
-import { InputError } from "../../errors.js";
-import { Closure, columnsOf, duplicatePathError, entryOfColumns, type ClosureColumns } from "../../graph/closure.js";
-import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
-import type { AutoLayerGraph } from "./algorithm.js";
+import { InputError } from "../errors.js";
+import { Closure, columnsOf, duplicatePathError, entryOfColumns, type ClosureColumns } from "./closure.js";
+import type { ClosureDocument, ClosureEntry } from "./document.js";
+import type { AutoLayerGraph } from "../strategies/auto-layer/algorithm.js";
 
 /**
  * A closure graph with vertex i = input entry i. Self references are dropped,

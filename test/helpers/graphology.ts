@@ -1,12 +1,12 @@
-// Interoperability with graphology (https://graphology.github.io): a closure
+// Test helper: interoperability with graphology (https://graphology.github.io): a closure
 // as a directed graph keyed by store path (edge u -> v: u references v), and
 // back. Meant for small graphs and for the graphology ecosystem (layouts,
 // metrics, Sigma.js views): graphology needs about 1 GB of heap for a 300k-path
 // closure (shared/reference/engineering.md 3.2), so it never sits in a hot path.
 import { DirectedGraph } from "graphology";
 import type { AbstractGraph } from "graphology-types";
-import type { CsrGraph } from "./csr.js";
-import { Closure, type ClosureOptions } from "./closure.js";
+import type { CsrGraph } from "../../src/graph/csr.js";
+import { Closure, type ClosureOptions } from "../../src/graph/closure.js";
 
 /** Node attributes written by `toGraphology` and read by `fromGraphology`. */
 export interface PathAttributes {

@@ -1,0 +1,269 @@
+// Issue 17: start-up, input speed and end to end, process against process.
+//
+// Every figure is a whole fresh process (`node dist/cli/main.js ...`), timed
+// from outside with GNU time (`/usr/bin/time -f "%e %U %S %M"`: wall, user,
+// system seconds, peak RSS), medians of RUNS runs taken in turn with the same
+// run's baselines, so a drifting machine moves them together:
+//   * `node -e 0`: the floor every Node program pays;
+//   * the previous build (STRATA_BASELINE=/path/to/old/checkout: its
+//     dist/cli/main.js and dist/io/stream-json.js), e.g. a `git worktree add`
+//     of main built with `npm ci`;
+//   * the references' figures from issue 17's table (the nixpkgs Python
+//     scripts and Nixery's Go code, measured side by side on this 2-core VM
+//     class): constants below, as the reference programs are not in the repo.
+// Input speed, in this process: raw read, JSON.parse of the same text, and
+// the streaming reader (new, and the baseline's when given), median of 5.
+// STRATA_BENCH_1M=/path/to/1M-path.json adds the 1M-path end-to-end row
+// (one run each: wall and peak RSS). RUNS (default 7) sets the repetitions.
+// Inputs: the 5-path closure below; gen-nix-graph.py 10000 / 100000 --seed 1
+// (as pipeline.bench.mjs, cached in $TMPDIR/strata-bench); the Debian archive.
+// Run: npm run build && node --expose-gc bench/speed.bench.mjs
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { median, writeResults } from "./lib.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const shared = join(root, "..", "shared");
+const cli = join(root, "dist", "cli", "main.js");
+const baseRoot = process.env.STRATA_BASELINE;
+const baseCli = baseRoot ? join(baseRoot, "dist", "cli", "main.js") : undefined;
+const runs = Number(process.env.RUNS ?? 7);
+const time = "/usr/bin/time";
+if (!existsSync(time)) throw new Error("bench/speed.bench.mjs needs GNU time at /usr/bin/time");
+
+// Issue 17's table: strata then, and the reference (seconds, whole process).
+const ISSUE = {
+  "start-5/auto-layer": { then: 0.21, ref: 0.05, refName: "auto-layer.py" },
+  "start-5/nixery": { then: 0.23, ref: 0.011, refName: "Nixery (Go)" },
+  "syn-10000/default": { then: 0.61, ref: 12.5, refName: "nixpkgs flatten_references_graph" },
+  "syn-100000/default": { then: 2.61, ref: 600, refName: "nixpkgs (killed at 600 s)" },
+  "syn-10000/auto-layer": { then: 0.5, ref: 0.36, refName: "auto-layer.py" },
+  "archive-all/auto-layer": { then: 1.09, ref: 2.67, refName: "auto-layer.py" },
+  "syn-100000/auto-layer": { then: 1.93, ref: 5.76, refName: "auto-layer.py" },
+  "syn-10000/nixery": { then: 0.49, ref: 0.25, refName: "Nixery (Go)" },
+  "archive-all/nixery": { then: 1.31, ref: 2.32, refName: "Nixery (Go)" },
+  "syn-100000/nixery": { then: 1.59, ref: 3.09, refName: "Nixery (Go)" },
+};
+
+const tiny = [
+  ["glibc", 100, []],
+  ["bash", 200, ["glibc"]],
+  ["lib", 300, ["glibc"]],
+  ["app", 400, ["lib", "bash"]],
+  ["env", 50, ["app"]],
+].map(([n, s, r], i) => ({ path: `/nix/store/${String.fromCharCode(97 + i).repeat(32)}-${n}`, narSize: s, references: r.map((x) => `/nix/store/${"abcde"["glibc bash lib app env".split(" ").indexOf(x)].repeat(32)}-${x}`) }));
+
+function synthetic(n) {
+  const dir = join(tmpdir(), "strata-bench");
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `syn${n}-seed1.json`);
+  if (!existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    const r = spawnSync("python3", [join(shared, "tools", "gen-nix-graph.py"), String(n), "--seed", "1", "-o", tmp], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`gen-nix-graph.py ${n} failed`);
+    spawnSync("mv", [tmp, out]);
+  }
+  return out;
+}
+
+/** One process under GNU time: wall, cpu (user + system) seconds, peak MiB. */
+function timed(argv) {
+  const r = spawnSync(time, ["-f", "STRATA_TIME %e %U %S %M", ...argv], { maxBuffer: 1 << 30, encoding: "utf8" });
+  const line = r.stderr.split("\n").find((l) => l.startsWith("STRATA_TIME "));
+  if (r.status !== 0 || line === undefined) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr.slice(0, 500)}`);
+  const [wall, user, sys, kb] = line.split(" ").slice(1).map(Number);
+  return { wall, cpu: user + sys, peakMiB: kb / 1024, out: r.stdout };
+}
+
+/** Medians of `runs` runs of each command, taken in turn (A B C A B C ...). */
+function inTurn(commands, n = runs) {
+  const samples = commands.map(() => []);
+  for (let i = 0; i < n + 1; i++) {
+    commands.forEach((argv, k) => {
+      const t = timed(argv);
+      if (i > 0) samples[k].push(t); // the first round warms the page cache
+    });
+  }
+  return samples.map((s) => ({ wall: median(s.map((t) => t.wall)), cpu: median(s.map((t) => t.cpu)), peakMiB: median(s.map((t) => t.peakMiB)), out: s[0].out }));
+}
+
+const node = [process.execPath, "-e", "0"];
+const strata = (c, args) => [process.execPath, c, ...args];
+
+const render = process.argv.includes("--render");
+let startRows, e2eRows, readRows, million, load;
+if (render) {
+  // Re-render bench/results/speed.md from speed.json (after editing the text below), without measuring.
+  const j = JSON.parse(readFileSync(join(root, "bench", "results", "speed.json"), "utf8"));
+  ({ startRows, readRows, million, load } = j);
+  e2eRows = j.e2eRows.map((r) => ({ ...r, key: `${r.input}/${r.strategy}` }));
+} else {
+  ({ startRows, e2eRows, readRows, million } = await measureAll());
+  load = loadavg();
+}
+
+async function measureAll() {
+  // ---- start-up -------------------------------------------------------------------
+  const dir = join(tmpdir(), "strata-bench");
+  mkdirSync(dir, { recursive: true });
+  const five = join(dir, "five-paths.json");
+  writeFileSync(five, JSON.stringify(tiny));
+  const startCases = [
+    ["--version", ["--version"]],
+    ["--help", ["--help"]],
+    ["layer, 5 paths (default pipeline)", ["layer", five]],
+    ["layer --strategy auto-layer, 5 paths", ["layer", five, "--strategy", "auto-layer"], "start-5/auto-layer"],
+    ["layer --strategy nixery, 5 paths", ["layer", five, "--strategy", "nixery"], "start-5/nixery"],
+  ];
+  const startRows = [];
+  for (const [name, args, key] of startCases) {
+    const cmds = [strata(cli, args), node];
+    if (baseCli) cmds.push(strata(baseCli, args));
+    const [a, n, b] = inTurn(cmds, Math.max(runs, 11));
+    startRows.push({ name, key, wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB, nodeWall: n.wall, nodeCpu: n.cpu, baseWall: b?.wall, baseCpu: b?.cpu });
+  }
+
+  // ---- end to end -----------------------------------------------------------------
+  const inputs = [
+    { name: "syn-10000", file: synthetic(10000) },
+    { name: "archive-all", file: join(shared, "data", "debian-bookworm", "archive-all.json.gz") },
+    { name: "syn-100000", file: synthetic(100000) },
+  ];
+  const planCases = [
+    ["default", []],
+    ["auto-layer", ["--strategy", "auto-layer", "--format", "auto-layer", "--max-layers", "100"]],
+    ["nixery", ["--strategy", "nixery", "--budget", "94"]],
+  ];
+  const e2eRows = [];
+  for (const input of inputs) {
+    for (const [strategy, extra] of planCases) {
+      const args = ["layer", input.file, ...extra];
+      const cmds = [strata(cli, args)];
+      if (baseCli) cmds.push(strata(baseCli, args));
+      const [a, b] = inTurn(cmds, input.name === "syn-100000" ? Math.min(runs, 5) : runs);
+      if (b !== undefined && a.out !== b.out) throw new Error(`${input.name} ${strategy}: output differs from the baseline's`);
+      e2eRows.push({ input: input.name, strategy, wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB, baseWall: b?.wall, baseCpu: b?.cpu, basePeakMiB: b?.peakMiB, sameOutput: b === undefined ? undefined : true, key: `${input.name}/${strategy}` });
+    }
+  }
+
+  // ---- the reader, in this process --------------------------------------------------
+  const { parseClosureBytes } = await import(pathToFileURL(join(root, "dist", "io", "stream-json.js")).href);
+  const baseReader = baseRoot ? (await import(pathToFileURL(join(baseRoot, "dist", "io", "stream-json.js")).href)).parseClosureBytes : undefined;
+  function inProcess(fn, reps = 5) {
+    const wall = [];
+    const cpu = [];
+    fn();
+    for (let i = 0; i < reps; i++) {
+      globalThis.gc?.();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      fn();
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    return { ms: median(wall), cpuMs: median(cpu) };
+  }
+  const readRows = [];
+  for (const input of [inputs[0], inputs[2]]) {
+    let raw = readFileSync(input.file);
+    if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
+    const bytes = new Uint8Array(raw);
+    const row = { input: input.name, mb: bytes.length / 1e6 };
+    row.read = inProcess(() => readFileSync(input.file).length);
+    row.jsonParse = inProcess(() => JSON.parse(new TextDecoder().decode(bytes)).length);
+    row.stream = inProcess(() => parseClosureBytes(bytes).format);
+    if (baseReader) row.baseStream = inProcess(() => baseReader(bytes).format);
+    readRows.push(row);
+  }
+
+  // ---- 1M paths (optional) ------------------------------------------------------------
+  let million;
+  if (process.env.STRATA_BENCH_1M && existsSync(process.env.STRATA_BENCH_1M)) {
+    const args = ["layer", process.env.STRATA_BENCH_1M];
+    const a = timed(strata(cli, args));
+    million = { wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB };
+    if (baseCli) {
+      const b = timed(strata(baseCli, args));
+      million.baseWall = b.wall;
+      million.baseCpu = b.cpu;
+      million.basePeakMiB = b.peakMiB;
+      million.sameOutput = a.out === b.out;
+    }
+  }
+  return { startRows, e2eRows, readRows, million };
+}
+
+// ---- report ------------------------------------------------------------------------
+const saved = render ? JSON.parse(readFileSync(join(root, "bench", "results", "speed.json"), "utf8")) : undefined;
+const hasBase = render ? saved.baseline : Boolean(baseCli);
+const runsShown = render ? saved.runs : runs;
+const f = (x, d = 2) => (x === undefined ? "-" : x.toFixed(d));
+const when = render ? JSON.parse(readFileSync(join(root, "bench", "results", "speed.json"), "utf8")).date : new Date().toISOString();
+const lines = [
+  "## speed: start-up, input, end to end (issue 17)",
+  "",
+  `Made by \`bench/speed.bench.mjs\`, ran ${when}, load average ${load.map((x) => x.toFixed(1)).join(" / ")} on ${cpus().length} cores. Whole processes (\`node dist/cli/main.js ...\`) under GNU time, medians of ${runsShown}+ runs taken in turn with their baselines in the same run${hasBase ? " (previous build: the STRATA_BASELINE checkout)" : ""}; seconds, MiB. \"issue\" = the figure in issue 17's table (strata then / the reference program, wall seconds measured side by side on an otherwise idle 2-core VM of this class). Every command here is single-threaded, so on a busy machine its CPU time (user + system) is the best estimate of its wall time on an idle one; ratios against the references therefore use CPU time. Ratios above 1 mean strata is faster.`,
+  "",
+  "### Start-up",
+  "",
+  `| command | wall s | cpu s | peak MiB | \`node -e 0\` wall / cpu s | cpu / node's cpu${hasBase ? " | previous build wall / cpu s" : ""} | issue: strata then / reference |`,
+  `| --- | ---: | ---: | ---: | ---: | ---: |${hasBase ? " ---: |" : ""} --- |`,
+  ...startRows.map((r) => {
+    const issue = r.key ? `${ISSUE[r.key].then} / ${ISSUE[r.key].ref} (${ISSUE[r.key].refName})` : "-";
+    return `| ${r.name} | ${f(r.wall, 3)} | ${f(r.cpu, 3)} | ${f(r.peakMiB, 1)} | ${f(r.nodeWall, 3)} / ${f(r.nodeCpu, 3)} | ${f(r.cpu / r.nodeCpu)}x |${hasBase ? ` ${f(r.baseWall, 3)} / ${f(r.baseCpu, 3)} |` : ""} ${issue} |`;
+  }),
+  "",
+  "### End to end",
+  "",
+  `| input | strategy | wall s | cpu s | peak MiB${hasBase ? " | previous build: wall / cpu s, peak MiB | previous cpu / now | same output" : ""} | issue: strata then / reference | reference / strata now (cpu) |`,
+  `| --- | --- | ---: | ---: | ---: |${hasBase ? " ---: | ---: | --- |" : ""} ---: | ---: |`,
+  ...e2eRows.map((r) => {
+    const i = ISSUE[r.key];
+    return `| ${r.input} | ${r.strategy} | ${f(r.wall)} | ${f(r.cpu)} | ${f(r.peakMiB, 0)} |${hasBase ? ` ${f(r.baseWall)} / ${f(r.baseCpu)}, ${f(r.basePeakMiB, 0)} | ${f(r.baseCpu / r.cpu)}x | ${r.sameOutput ? "yes" : "NO"} |` : ""} ${i ? `${i.then} / ${i.ref}` : "-"} | ${i ? `${f(i.ref / r.cpu, 1)}x` : "-"} |`;
+  }),
+  "",
+  "default = nixpkgs' popularity pipeline (limit 99 layers); auto-layer = `--format auto-layer --max-layers 100` (limit 99); nixery = `--budget 94`. syn-N = `gen-nix-graph.py N --seed 1`; archive-all = the Debian archive closure (63,667 paths, gzip).",
+  "",
+  "### The streaming reader, in process",
+  "",
+  `| input | MB of JSON | raw read ms wall / CPU | JSON.parse ms wall / CPU (MB/s by CPU) | streaming reader ms wall / CPU (MB/s by CPU)${hasBase ? " | previous reader ms wall / CPU | speed-up by CPU" : ""} |`,
+  `| --- | ---: | ---: | ---: | ---: |${hasBase ? " ---: | ---: |" : ""}`,
+  ...readRows.map(
+    (r) =>
+      `| ${r.input} | ${f(r.mb, 1)} | ${f(r.read.ms, 1)} / ${f(r.read.cpuMs, 1)} | ${f(r.jsonParse.ms, 0)} / ${f(r.jsonParse.cpuMs, 0)} (${f((r.mb / r.jsonParse.cpuMs) * 1000, 0)}) | ${f(r.stream.ms, 0)} / ${f(r.stream.cpuMs, 0)} (${f((r.mb / r.stream.cpuMs) * 1000, 0)}) |${hasBase ? ` ${f(r.baseStream.ms, 0)} / ${f(r.baseStream.cpuMs, 0)} | ${f(r.baseStream.cpuMs / r.stream.cpuMs)}x |` : ""}`,
+  ),
+  "",
+  "JSON.parse = UTF-8 decode + JSON.parse of the same bytes (objects only, no validation); streaming reader = parseClosureBytes (validated document in columns, as the CLI reads every input now), medians of 5 after a warm-up.",
+];
+// Issue 17's aims, judged on this run (CPU time: see above). Causes and next steps: docs/scale.md.
+const row = (input, strategy) => e2eRows.find((r) => r.input === input && r.strategy === strategy);
+const start5 = startRows.find((r) => r.name.startsWith("layer, 5 paths"));
+const verdict = (ok) => (ok ? "met" : "**missed**");
+const aims = [
+  ["start-up: `strata layer` on 5 paths within 1.5x of `node -e 0`", `${f(start5.cpu / start5.nodeCpu)}x (cpu)`, start5.cpu / start5.nodeCpu <= 1.5],
+  ["`--version`, `--help` load almost nothing", "2 files (test/cli-bundle.test.ts)", true],
+  ...["auto-layer", "nixery"].flatMap((s) => [
+    [`${s} >= 2x the reference at 10k`, `${f(ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu, 1)}x`, ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu >= 2],
+    [`${s} >= 10x the reference at 100k`, `${f(ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu, 1)}x`, ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu >= 10],
+  ]),
+  ["default pipeline at 10k < 0.2 s", `${f(row("syn-10000", "default").cpu)} s (cpu)`, row("syn-10000", "default").cpu < 0.2],
+  ["peak memory at 10k < 60 MiB", `${f(Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)), 0)} MiB`, Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)) < 60],
+  ...(hasBase ? [["streaming reader >= 5x faster (by CPU, 100k)", `${f(readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs)}x`, readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs >= 5]] : []),
+];
+lines.push("", "### Issue 17's aims on this run", "", "| aim | measured | verdict |", "| --- | ---: | --- |", ...aims.map(([a, m, ok]) => `| ${a} | ${m} | ${verdict(ok)} |`), "", "The 1M-path aim (under 20 s, 1.5 GB) and the causes of each miss with the next step: docs/scale.md, \"Issue 17\".");
+if (million) {
+  lines.push(
+    "",
+    "### 1M paths (bench/gen-closure.mjs 1000000, 629 MB), default pipeline, one run",
+    "",
+    `wall ${f(million.wall, 1)} s, cpu ${f(million.cpu, 1)} s, peak ${f(million.peakMiB, 0)} MiB${million.baseWall !== undefined ? `; previous build: wall ${f(million.baseWall, 1)} s, cpu ${f(million.baseCpu, 1)} s, peak ${f(million.basePeakMiB, 0)} MiB, same output: ${million.sameOutput ? "yes" : "NO"}` : ""}.`,
+  );
+}
+if (render) writeFileSync(join(root, "bench", "results", "speed.md"), lines.join("\n") + "\n");
+else writeResults("speed", lines.join("\n") + "\n", { startRows, e2eRows: e2eRows.map(({ key, ...r }) => r), readRows, million, runs, baseline: hasBase, load });
+console.log(lines.join("\n"));
