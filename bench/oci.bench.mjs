@@ -48,7 +48,10 @@ function timed(command) {
 }
 
 const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-const tarOf = (v) => `tar -cf - -C / ${paths(v).map((p) => q(p.slice(1))).join(" ")}`;
+const tarOf = (v) =>
+  `tar -cf - -C / ${paths(v)
+    .map((p) => q(p.slice(1)))
+    .join(" ")}`;
 const strata = (v, out, extra) => `node ${q(cli)} build ${q(closure(v))} --format oci -o ${q(out)} --jobs ${jobs} ${extra}`;
 
 const runs = { pigz: [], zstdTool: [], gzipNoCache: [], zstdNoCache: [], cold: [], warmV1: [], warmSame: [] };
@@ -69,7 +72,11 @@ const s = Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k, summary(x
 const size = (dir) => Number(spawnSync("du", ["-sb", join(work, dir, "blobs")], { encoding: "utf8" }).stdout.split("\t")[0]);
 const gzipBytes = size("a");
 const zstdBytes = size("z");
-const hitsLine = runs.warmV1.at(-1).stderr.split("\n").find((l) => l.includes("OCI layout")) ?? "";
+const hitsLine =
+  runs.warmV1
+    .at(-1)
+    .stderr.split("\n")
+    .find((l) => l.includes("OCI layout")) ?? "";
 rmSync(work, { recursive: true, force: true });
 
 const f1 = (x) => x.toFixed(1);

@@ -82,7 +82,8 @@ export interface EncoderInfo extends CompressionSpec {
 
 export function encoderInfo(spec: CompressionSpec): EncoderInfo {
   const s = checkCompression(spec);
-  const [encoder, encoderVersion, block] = s.algorithm === "gzip" ? ["fflate", FFLATE_VERSION, GZIP_BLOCK] : ["@bokuweb/zstd-wasm", ZSTD_WASM_VERSION, ZSTD_FRAME];
+  const [encoder, encoderVersion, block] =
+    s.algorithm === "gzip" ? ["fflate", FFLATE_VERSION, GZIP_BLOCK] : ["@bokuweb/zstd-wasm", ZSTD_WASM_VERSION, ZSTD_FRAME];
   return {
     algorithm: s.algorithm,
     level: s.level,

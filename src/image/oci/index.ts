@@ -58,7 +58,11 @@ export async function writeOciImage(spec: ImageSpec, outDir: string, o: OciImage
       onProgress: o.onProgress,
       tag: spec.repoTag,
       // History comments name the layer's paths (the customisation layer: its label; a base layer: its member), as in the docker-archive.
-      config: (diffIds) => imageConfigBytes(configSpec, diffIds.map((d, i) => ({ digest: d.replace(/^sha256:/, ""), paths: layers[i].paths ?? [] }))),
+      config: (diffIds) =>
+        imageConfigBytes(
+          configSpec,
+          diffIds.map((d, i) => ({ digest: d.replace(/^sha256:/, ""), paths: layers[i].paths ?? [] })),
+        ),
     });
   } finally {
     base?.close();
@@ -81,7 +85,12 @@ export interface OciBuildOptions {
 
 /** writeOciImage with the cache opened and the compression parsed (the library's entry, used by buildImage). */
 export async function writeOciImageTo(spec: ImageSpec, o: OciBuildOptions): Promise<OciLayoutResult> {
-  const compression = o.compression === undefined ? defaultCompression : typeof o.compression === "string" ? parseCompression(o.compression, "compression") : checkCompression(o.compression);
+  const compression =
+    o.compression === undefined
+      ? defaultCompression
+      : typeof o.compression === "string"
+        ? parseCompression(o.compression, "compression")
+        : checkCompression(o.compression);
   const cache = o.cache === false ? undefined : await LayerCache.open(o.cache ?? defaultCacheDir());
   return writeOciImage(spec, o.outDir, { compression, cache, narHashes: o.narHashes, workers: o.workers, onProgress: o.onProgress });
 }

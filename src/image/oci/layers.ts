@@ -21,7 +21,11 @@ export type LayerSource =
   | { readonly tarFile: string; readonly paths?: readonly string[] }
   | { readonly tarDir: string; readonly paths?: readonly string[] }
   /** a layer tar stored in a byte range of an open file (a base image's member), keyed by `identity` */
-  | { readonly fdRange: { readonly fd: number; readonly offset: number; readonly length: number }; readonly identity: string; readonly paths?: readonly string[] };
+  | {
+      readonly fdRange: { readonly fd: number; readonly offset: number; readonly length: number };
+      readonly identity: string;
+      readonly paths?: readonly string[];
+    };
 
 export interface BuildLayersOptions {
   readonly layers: readonly LayerSource[];
@@ -206,7 +210,17 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
 
   return planned.map((p) => {
     const r = results.get(p.key)!;
-    return { digest: r.entry.digest, size: r.entry.size, diffId: r.entry.diffId, tarSize: r.entry.tarSize, mediaType: encoder.mediaType, encoder, paths: p.paths, cached: r.cached, key: p.key };
+    return {
+      digest: r.entry.digest,
+      size: r.entry.size,
+      diffId: r.entry.diffId,
+      tarSize: r.entry.tarSize,
+      mediaType: encoder.mediaType,
+      encoder,
+      paths: p.paths,
+      cached: r.cached,
+      key: p.key,
+    };
   });
 }
 
@@ -237,7 +251,9 @@ export interface LayerSize {
  * anything (a layer not in the cache has only its key). To fill the cache,
  * run buildLayers (or `strata build --format oci`) once.
  */
-export async function layerSizes(o: Omit<BuildLayersOptions, "cache" | "workers" | "onProgress" | "sizeOf"> & { readonly cache: LayerCache }): Promise<LayerSize[]> {
+export async function layerSizes(
+  o: Omit<BuildLayersOptions, "cache" | "workers" | "onProgress" | "sizeOf"> & { readonly cache: LayerCache },
+): Promise<LayerSize[]> {
   const planned = await plan(o, encoderInfo(o.compression));
   const out: LayerSize[] = [];
   for (const p of planned) {
