@@ -19,6 +19,8 @@
 // whatever the chunks the tar writer yields. Encoder, version, level and block
 // size form the encoder id recorded in each layer's annotation and in the
 // layer cache key.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { Gzip } from "fflate";
 import { BuildError } from "../../errors.js";
 
@@ -95,7 +97,7 @@ export function encoderInfo(spec: CompressionSpec): EncoderInfo {
   };
 }
 
-/** A streaming compressor: push input, compressed bytes go to the sink given at creation. */
+/** A streaming compressor: push input, compressed bytes go to the sink given at creation (a view valid only during the call: copy to keep). */
 export interface Compressor {
   push(chunk: Uint8Array): void;
   /** Flushes the last block and the trailer. */
@@ -150,30 +152,55 @@ function gzipCompressor(level: number, sink: Sink): Compressor {
   return { push: (c) => blocks.push(c), end: () => blocks.end() };
 }
 
-interface ZstdModule {
-  init(): Promise<void>;
-  compress(buf: Uint8Array, level?: number): Uint8Array;
+/** The parts of zstd-wasm's Emscripten module used here (its own `compress` allocates a fresh output per call). */
+interface ZstdWasm {
+  _malloc(n: number): number;
+  _ZSTD_compress(dst: number, dstCapacity: number, src: number, srcSize: number, level: number): number;
+  _ZSTD_compressBound(n: number): number;
+  _ZSTD_isError(code: number): number;
+  /** Re-created by Emscripten when memory grows: read it on every use. */
+  HEAPU8: Uint8Array;
 }
 
-let zstd: Promise<ZstdModule> | undefined;
+interface ZstdState {
+  readonly mod: ZstdWasm;
+  /** Input and output buffers in Wasm memory, shared by every compressor of this thread: each frame is compressed in one synchronous call. */
+  readonly src: number;
+  readonly dst: number;
+  readonly bound: number;
+}
 
-async function loadZstd(): Promise<ZstdModule> {
+let zstd: Promise<ZstdState> | undefined;
+
+async function loadZstd(): Promise<ZstdState> {
   zstd ??= (async () => {
-    const m = (await import("@bokuweb/zstd-wasm")) as unknown as ZstdModule & { default?: ZstdModule };
-    const mod = typeof m.compress === "function" ? m : (m.default as ZstdModule);
-    await mod.init();
-    return mod;
+    const m = (await import("@bokuweb/zstd-wasm")) as unknown as { init?: () => Promise<void>; default?: { init(): Promise<void> } };
+    await (m.init ?? m.default!.init)();
+    // The package exports only one-shot helpers; its Emscripten module (the
+    // same instance, loaded by path) gives the C API, so the input and output
+    // buffers are allocated once per worker and reused for every frame.
+    const require = createRequire(import.meta.url);
+    const main = require.resolve("@bokuweb/zstd-wasm");
+    const mod = (require(join(dirname(main), "module.js")) as { Module: ZstdWasm }).Module;
+    const bound = mod._ZSTD_compressBound(ZSTD_FRAME);
+    const src = mod._malloc(ZSTD_FRAME);
+    const dst = mod._malloc(bound);
+    if (src === 0 || dst === 0) throw new Error("zstd-wasm: out of memory for the frame buffers");
+    return { mod, src, dst, bound };
   })();
   return zstd;
 }
 
-function zstdCompressor(mod: ZstdModule, level: number, sink: Sink): Compressor {
+function zstdCompressor({ mod, src, dst, bound }: ZstdState, level: number, sink: Sink): Compressor {
   let frames = 0;
   const blocks = new Blocker(ZSTD_FRAME, (block, last) => {
     // An empty input still gets one (empty) frame; no empty trailing frame otherwise.
     if (block.length === 0 && (!last || frames > 0)) return;
     frames++;
-    sink(mod.compress(block, level));
+    mod.HEAPU8.set(block, src);
+    const n = mod._ZSTD_compress(dst, bound, src, block.length, level);
+    if (mod._ZSTD_isError(n)) throw new Error(`zstd-wasm: ZSTD_compress failed (code ${n})`);
+    sink(mod.HEAPU8.subarray(dst, dst + n));
   });
   return { push: (c) => blocks.push(c), end: () => blocks.end() };
 }
