@@ -86,11 +86,41 @@ if (script !== undefined) {
   const custom = join(work, "customisation");
   const empty = join(custom, "root");
   spawnSync("mkdir", ["-p", empty]);
-  const t = spawnSync("tar", ["--sort=name", "--format=gnu", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@315532800", "-C", empty, "-cf", join(custom, "layer.tar"), "."]);
+  const t = spawnSync("tar", [
+    "--sort=name",
+    "--format=gnu",
+    "--numeric-owner",
+    "--owner=0",
+    "--group=0",
+    "--mtime=@315532800",
+    "-C",
+    empty,
+    "-cf",
+    join(custom, "layer.tar"),
+    ".",
+  ]);
   if (t.status !== 0) throw new Error("GNU tar failed to make the customisation layer");
   writeFileSync(join(custom, "checksum"), spawnSync("sha256sum", [join(custom, "layer.tar")], { encoding: "utf8" }).stdout.split(" ")[0] + "\n");
   scriptConf = join(work, "conf.json");
-  writeFileSync(scriptConf, JSON.stringify({ config: { Cmd: ["/bin/sh"] }, architecture: "amd64", os: "linux", store_dir: "/nix/store", from_image: null, store_layers: plan, customisation_layer: custom, repo_tag: "bench:v0", created: "1970-01-01T00:00:01+00:00", mtime: "1970-01-01T00:00:01+00:00", uid: 0, gid: 0, uname: "root", gname: "root" }));
+  writeFileSync(
+    scriptConf,
+    JSON.stringify({
+      config: { Cmd: ["/bin/sh"] },
+      architecture: "amd64",
+      os: "linux",
+      store_dir: "/nix/store",
+      from_image: null,
+      store_layers: plan,
+      customisation_layer: custom,
+      repo_tag: "bench:v0",
+      created: "1970-01-01T00:00:01+00:00",
+      mtime: "1970-01-01T00:00:01+00:00",
+      uid: 0,
+      gid: 0,
+      uname: "root",
+      gname: "root",
+    }),
+  );
   const sumOf = (cmd) => spawnSync("sh", ["-c", `${cmd} | sha256sum`], { encoding: "utf8", maxBuffer: 1 << 20 }).stdout.split(" ")[0];
   const a = sumOf(`${q(process.execPath)} ${q(cliModule)} build --nixpkgs-conf ${q(scriptConf)}`);
   const b = sumOf(`python3 ${q(script)} ${q(scriptConf)} 2>/dev/null`);
@@ -100,11 +130,29 @@ if (script !== undefined) {
 
 const pairs = [
   { name: "file", what: "docker-archive to a file", a: strata(`-o ${q(out)}`), b: `tar -cf ${q(out)} -T ${q(pathList)} 2>/dev/null`, bName: "tar -cf FILE" },
-  { name: "stream", what: "docker-archive to a pipe", a: `${strata("")} > /dev/null`, b: `tar -cf - -T ${q(pathList)} 2>/dev/null | cat > /dev/null`, bName: "tar -cf - | cat" },
-  { name: "floor", what: "docker-archive to a file", a: strata(`-o ${q(out)}`), b: `tar -cf - -T ${q(pathList)} 2>/dev/null | sha256sum > /dev/null`, bName: "tar -cf - | sha256sum" },
+  {
+    name: "stream",
+    what: "docker-archive to a pipe",
+    a: `${strata("")} > /dev/null`,
+    b: `tar -cf - -T ${q(pathList)} 2>/dev/null | cat > /dev/null`,
+    bName: "tar -cf - | cat",
+  },
+  {
+    name: "floor",
+    what: "docker-archive to a file",
+    a: strata(`-o ${q(out)}`),
+    b: `tar -cf - -T ${q(pathList)} 2>/dev/null | sha256sum > /dev/null`,
+    bName: "tar -cf - | sha256sum",
+  },
 ];
 if (scriptConf !== undefined) {
-  pairs.push({ name: "script", what: "conf.json to a pipe", a: `${q(process.execPath)} ${q(wrapper)} build --nixpkgs-conf ${q(scriptConf)} > /dev/null 3>>${q(rssFile)}`, b: `python3 ${q(script)} ${q(scriptConf)} > /dev/null 2>/dev/null`, bName: "stream_layered_image.py" });
+  pairs.push({
+    name: "script",
+    what: "conf.json to a pipe",
+    a: `${q(process.execPath)} ${q(wrapper)} build --nixpkgs-conf ${q(scriptConf)} > /dev/null 3>>${q(rssFile)}`,
+    b: `python3 ${q(script)} ${q(scriptConf)} > /dev/null 2>/dev/null`,
+    bName: "stream_layered_image.py",
+  });
 }
 
 console.error(`build bench: ${paths.length} store paths, ${(narSize / 2 ** 20).toFixed(1)} MiB narSize, ${RUNS} runs per side`);
@@ -137,16 +185,26 @@ for (const p of pairs) {
     cpuRatio: median(ratioCpu),
   };
   results.push(r);
-  console.error(`  ${p.name}: strata ${r.strataWallMs.toFixed(0)} ms (cpu ${r.strataCpuMs.toFixed(0)}), ${p.bName} ${r.baselineWallMs.toFixed(0)} ms (cpu ${r.baselineCpuMs.toFixed(0)}): ${r.wallRatio.toFixed(2)}x wall, ${r.cpuRatio.toFixed(2)}x cpu`);
+  console.error(
+    `  ${p.name}: strata ${r.strataWallMs.toFixed(0)} ms (cpu ${r.strataCpuMs.toFixed(0)}), ${p.bName} ${r.baselineWallMs.toFixed(0)} ms (cpu ${r.baselineCpuMs.toFixed(0)}): ${r.wallRatio.toFixed(2)}x wall, ${r.cpuRatio.toFixed(2)}x cpu`,
+  );
 }
-const rss = readFileSync(rssFile, "utf8").trim().split("\n").map((l) => JSON.parse(l).maxRssKiB);
+const rss = readFileSync(rssFile, "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l).maxRssKiB);
 // Peak RSS on a small image (the compat store, 3.5 MB) for comparison: memory should not grow with the image.
 const small = join(root, "..", "shared", "compat", "build", "store-closure.json");
 let smallRss;
 if (existsSync(small) && JSON.parse(readFileSync(small, "utf8")).graph.every((e) => existsSync(e.path))) {
   writeFileSync(rssFile, "");
   for (let i = 0; i < 3; i++) run(`${q(process.execPath)} ${q(wrapper)} build ${q(small)} -q -o ${q(out)} 3>>${q(rssFile)}`);
-  smallRss = median(readFileSync(rssFile, "utf8").trim().split("\n").map((l) => JSON.parse(l).maxRssKiB));
+  smallRss = median(
+    readFileSync(rssFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).maxRssKiB),
+  );
 }
 const imageBytes = (() => {
   run(strata(`-o ${q(out)}`));
@@ -165,14 +223,24 @@ const md = [
   "",
   "| output | baseline | strata wall | baseline wall | wall ratio | strata CPU | baseline CPU | CPU ratio |",
   "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...results.map((r) => `| ${r.what} | \`${r.baseline}\` | ${(r.strataWallMs / 1000).toFixed(2)} s | ${(r.baselineWallMs / 1000).toFixed(2)} s | ${r.wallRatio.toFixed(2)}x | ${(r.strataCpuMs / 1000).toFixed(2)} s | ${(r.baselineCpuMs / 1000).toFixed(2)} s | ${r.cpuRatio.toFixed(2)}x |`),
+  ...results.map(
+    (r) =>
+      `| ${r.what} | \`${r.baseline}\` | ${(r.strataWallMs / 1000).toFixed(2)} s | ${(r.baselineWallMs / 1000).toFixed(2)} s | ${r.wallRatio.toFixed(2)}x | ${(r.strataCpuMs / 1000).toFixed(2)} s | ${(r.baselineCpuMs / 1000).toFixed(2)} s | ${r.cpuRatio.toFixed(2)}x |`,
+  ),
   "",
   `Peak RSS of \`strata build\`: median ${(median(rss) / 1024).toFixed(0)} MiB, max ${(Math.max(...rss) / 1024).toFixed(0)} MiB over ${rss.length} runs (the whole process: Node, the closure, the plan, a 1 MiB read buffer)` +
-    (smallRss === undefined ? "." : `; for the 3.5 MB image of ../shared/compat/build: ${(smallRss / 1024).toFixed(0)} MiB (memory does not grow with the image).`),
+    (smallRss === undefined
+      ? "."
+      : `; for the 3.5 MB image of ../shared/compat/build: ${(smallRss / 1024).toFixed(0)} MiB (memory does not grow with the image).`),
   "",
   ...(scriptConf === undefined
     ? ["nixpkgs' script was not measured in this run (set STRATA_BENCH_SCRIPT to a copy of stream_layered_image.py to add it).", ""]
-    : ["Against nixpkgs' stream_layered_image.py (a local copy, CPython " + spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().replace("Python ", "") + ") on the same conf.json (strata's default plan, an empty customisation layer): both wrote identical bytes, checked before timing.", ""]),
+    : [
+        "Against nixpkgs' stream_layered_image.py (a local copy, CPython " +
+          spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().replace("Python ", "") +
+          ") on the same conf.json (strata's default plan, an empty customisation layer): both wrote identical bytes, checked before timing.",
+        "",
+      ]),
   "strata reads the store once for a file (sizes from metadata first, each layer's header written once its digest is",
   "known) and twice for a pipe (all digests first, so a bad input leaves no partial stream), as nixpkgs' script does",
   "always; every layer is hashed once. tar computes no digest, which is why `tar | sha256sum` is the fair floor.",

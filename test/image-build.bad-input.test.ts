@@ -154,7 +154,21 @@ describe("nixpkgs conf.json", () => {
     return f;
   };
 
-  it.each(["created", "mtime", "uid", "gid", "uname", "gname", "store_dir", "from_image", "store_layers", "customisation_layer", "architecture", "config", "repo_tag"])("missing key %s", (key) => {
+  it.each([
+    "created",
+    "mtime",
+    "uid",
+    "gid",
+    "uname",
+    "gname",
+    "store_dir",
+    "from_image",
+    "store_layers",
+    "customisation_layer",
+    "architecture",
+    "config",
+    "repo_tag",
+  ])("missing key %s", (key) => {
     const c: Record<string, unknown> = { ...conf };
     delete c[key];
     const r = build(["--nixpkgs-conf", confFile(c)]);

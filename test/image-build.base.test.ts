@@ -79,7 +79,9 @@ beforeAll(async () => {
   writeFileSync(perPath, JSON.stringify({ ...readBuildCase("per-path").input.conf, config: { Env: ["PATH=/bin", "LANG=C"], Cmd: ["/bin/app"] } }));
   await buildImageFromConf(perPath, { output: join(dir, "base.tar") });
   writeFileSync(join(dir, "base.tar.gz"), gzipSync(readFileSync(join(dir, "base.tar"))));
-  const sk = spawnSync("skopeo", ["copy", `docker-archive:${join(dir, "base.tar")}`, `docker-archive:${join(dir, "skopeo-base.tar")}:strata/base:v1`], { encoding: "utf8" });
+  const sk = spawnSync("skopeo", ["copy", `docker-archive:${join(dir, "base.tar")}`, `docker-archive:${join(dir, "skopeo-base.tar")}:strata/base:v1`], {
+    encoding: "utf8",
+  });
   if (sk.error !== undefined || sk.status !== 0) throw new Error(`skopeo copy failed: ${sk.error?.message ?? sk.stderr}`);
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,7 +90,10 @@ describe.each(["base.tar", "base.tar.gz", "skopeo-base.tar"])("from_image %s", (
   it("equals CPython tarfile's assembly: base members with their own headers, diff_ids from the base, Env merged", async () => {
     const c = readBuildCase("grouped");
     const conf = join(dir, `grouped-on-${baseName}.json`);
-    writeFileSync(conf, JSON.stringify({ ...c.input.conf, from_image: join(dir, baseName), config: { Env: ["PATH=/usr/bin:/bin", "EXTRA=1"], User: "nobody" } }));
+    writeFileSync(
+      conf,
+      JSON.stringify({ ...c.input.conf, from_image: join(dir, baseName), config: { Env: ["PATH=/usr/bin:/bin", "EXTRA=1"], User: "nobody" } }),
+    );
     const out = join(dir, `out-${baseName}.tar`);
     const r = await buildImageFromConf(conf, { output: out });
     const expected = oracle(conf, out);
@@ -131,7 +136,30 @@ it("strata build --layers ... --from-image gives the same archive as the conf.js
   writeFileSync(configFile, JSON.stringify(config));
   const viaCli = join(dir, "via-cli.tar");
   const cc = c.input.conf as Record<string, unknown>;
-  const p = spawnSync(process.execPath, [builtCli, "build", "--layers", plan, "--from-image", join(dir, "base.tar"), "--config", configFile, "--created", String(cc.created), "--architecture", String(cc.architecture), "--tag", String(cc.repo_tag), "--customisation-layer", c.input.customisation_layer.path, "-o", viaCli], { encoding: "utf8" });
+  const p = spawnSync(
+    process.execPath,
+    [
+      builtCli,
+      "build",
+      "--layers",
+      plan,
+      "--from-image",
+      join(dir, "base.tar"),
+      "--config",
+      configFile,
+      "--created",
+      String(cc.created),
+      "--architecture",
+      String(cc.architecture),
+      "--tag",
+      String(cc.repo_tag),
+      "--customisation-layer",
+      c.input.customisation_layer.path,
+      "-o",
+      viaCli,
+    ],
+    { encoding: "utf8" },
+  );
   expect(p.status, p.stderr).toBe(0);
   expect(sha256(readFileSync(viaCli))).toBe(sha256(readFileSync(viaConf)));
 }, 300_000);

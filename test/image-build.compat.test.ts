@@ -98,7 +98,33 @@ describe.each(buildCaseNames)("case %s", (name) => {
     const configFile = join(dir, `${name}.config.json`);
     writeFileSync(configFile, JSON.stringify(conf.config));
     const cliOut = join(dir, `${name}.cli-layers.tar`);
-    const args = ["build", "--layers", plan, "-o", cliOut, "--created", common.created, "--mtime", common.mtime, "--uid", String(common.uid), "--gid", String(common.gid), "--uname", common.uname, "--gname", common.gname, "--architecture", common.architecture, "--tag", common.tag, "--config", configFile, "--customisation-layer", c.input.customisation_layer.path];
+    const args = [
+      "build",
+      "--layers",
+      plan,
+      "-o",
+      cliOut,
+      "--created",
+      common.created,
+      "--mtime",
+      common.mtime,
+      "--uid",
+      String(common.uid),
+      "--gid",
+      String(common.gid),
+      "--uname",
+      common.uname,
+      "--gname",
+      common.gname,
+      "--architecture",
+      common.architecture,
+      "--tag",
+      common.tag,
+      "--config",
+      configFile,
+      "--customisation-layer",
+      c.input.customisation_layer.path,
+    ];
     const p = spawnSync(process.execPath, [builtCli, ...args], { encoding: "utf8" });
     expect(p.stderr).toBe("");
     expect(p.status).toBe(0);
@@ -110,14 +136,21 @@ describe("a strata-planned build of the compat closure", () => {
   it("plans with the default strategy, covers the closure and hashes every layer", async () => {
     const doc = await readClosureInput(join(compatBuildDir, "store-closure.json"));
     const out = join(dir, "planned.tar");
-    const p = spawnSync(process.execPath, [builtCli, "build", join(compatBuildDir, "store-closure.json"), "-o", out, "--tag", "strata/planned:v1", "--cmd", "/bin/app", "-q"], { encoding: "utf8" });
+    const p = spawnSync(
+      process.execPath,
+      [builtCli, "build", join(compatBuildDir, "store-closure.json"), "-o", out, "--tag", "strata/planned:v1", "--cmd", "/bin/app", "-q"],
+      { encoding: "utf8" },
+    );
     expect(p.stderr).toBe("");
     expect(p.status).toBe(0);
     expect(existsSync(out)).toBe(true);
     const manifestText = spawnSync("tar", ["-xOf", out, "manifest.json"], { encoding: "utf8" }).stdout;
     const manifest = JSON.parse(manifestText) as { Config: string; RepoTags: string[]; Layers: string[] }[];
     expect(manifest[0].RepoTags).toEqual(["strata/planned:v1"]);
-    const config = JSON.parse(spawnSync("tar", ["-xOf", out, manifest[0].Config], { encoding: "utf8" }).stdout) as { history: { comment: string }[]; config: { Cmd: string[] } };
+    const config = JSON.parse(spawnSync("tar", ["-xOf", out, manifest[0].Config], { encoding: "utf8" }).stdout) as {
+      history: { comment: string }[];
+      config: { Cmd: string[] };
+    };
     expect(config.config.Cmd).toEqual(["/bin/app"]);
     const planned = config.history.map((h) => h.comment);
     const all = new Set(doc.entries.map((e) => e.path));
@@ -164,7 +197,9 @@ describe("strata build options", () => {
     expect(p.status, p.stderr).toBe(0);
     const manifest = JSON.parse(spawnSync("tar", ["-xOf", out, "manifest.json"], { encoding: "utf8" }).stdout) as { Layers: string[] }[];
     expect(manifest[0].Layers.length).toBe(3);
-    const debug = spawnSync(process.execPath, [builtCli, "layer", closure, "--strategy", "auto-layer", "--max-layers", "4", "--format", "debug"], { encoding: "utf8" });
+    const debug = spawnSync(process.execPath, [builtCli, "layer", closure, "--strategy", "auto-layer", "--max-layers", "4", "--format", "debug"], {
+      encoding: "utf8",
+    });
     expect(debug.status).toBe(0);
     const planFile = join(dir, "debug-plan.json");
     writeFileSync(planFile, debug.stdout);
@@ -181,14 +216,20 @@ describe("strata build options", () => {
     const sink = new PassThrough();
     const parts: Buffer[] = [];
     sink.on("data", (b: Buffer) => parts.push(b));
-    const base = { layers: c.input.plan, created: "2024-06-01T12:00:00+00:00", customisation: { kind: "nixpkgs" as const, dir: c.input.customisation_layer.path } };
+    const base = {
+      layers: c.input.plan,
+      created: "2024-06-01T12:00:00+00:00",
+      customisation: { kind: "nixpkgs" as const, dir: c.input.customisation_layer.path },
+    };
     const viaStream = await buildImage({ ...base, closure: doc, exclude: doc.excludePaths, output: sink });
     const file = join(dir, "lib-file.tar");
     const viaFile = await buildImage({ ...base, output: file });
     expect(sha256(Buffer.concat(parts))).toBe(sha256(readFileSync(file)));
     expect(viaStream.imageId).toBe(viaFile.imageId);
     expect(viaStream.layers.map((l) => `sha256:${l.digest}`)).toEqual(c.expected.diff_ids);
-    await expect(buildImage({ ...base, layers: c.input.plan.slice(1), closure: doc, output: join(dir, "never.tar") })).rejects.toMatchObject({ code: "plan-mismatch" });
+    await expect(buildImage({ ...base, layers: c.input.plan.slice(1), closure: doc, output: join(dir, "never.tar") })).rejects.toMatchObject({
+      code: "plan-mismatch",
+    });
     expect(existsSync(join(dir, "never.tar"))).toBe(false);
   }, 120_000);
 });

@@ -25,7 +25,24 @@ beforeAll(() => {
   ensureCompatStore();
   dir = mkdtempSync(join(tmpdir(), "strata-build-tools-"));
   image = join(dir, "planned.tar");
-  const r = run(process.execPath, [builtCli, "build", join(compatBuildDir, "store-closure.json"), "-o", image, "--tag", "strata-test/planned:v1", "--cmd", "/bin/app", "--env", "PATH=/bin", "--label", "org.example=yes", "--expose", "8080", "-q"]);
+  const r = run(process.execPath, [
+    builtCli,
+    "build",
+    join(compatBuildDir, "store-closure.json"),
+    "-o",
+    image,
+    "--tag",
+    "strata-test/planned:v1",
+    "--cmd",
+    "/bin/app",
+    "--env",
+    "PATH=/bin",
+    "--label",
+    "org.example=yes",
+    "--expose",
+    "8080",
+    "-q",
+  ]);
   if (r.status !== 0) throw new Error(`strata build failed: ${r.stderr}`);
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,19 +103,76 @@ describe("podman loads a strata image and runs a store binary", () => {
     const closure = join(dir, "busybox-closure.json");
     writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize: statSync("/bin/busybox").size, references: [] }]));
     const tar = join(dir, "busybox.tar");
-    const b = run(process.execPath, [builtCli, "build", closure, "--store-root", store, "-o", tar, "--tag", "strata-test/busybox:v1", "--entrypoint", JSON.stringify([bin]), "--cmd", JSON.stringify(["echo", "hello from the nix store"])]);
+    const b = run(process.execPath, [
+      builtCli,
+      "build",
+      closure,
+      "--store-root",
+      store,
+      "-o",
+      tar,
+      "--tag",
+      "strata-test/busybox:v1",
+      "--entrypoint",
+      JSON.stringify([bin]),
+      "--cmd",
+      JSON.stringify(["echo", "hello from the nix store"]),
+    ]);
     expect(b.status, b.stderr).toBe(0);
     const root = join(dir, "podman-root");
     const runroot = join(dir, "podman-runroot");
-    const podman = ["--root", root, "--runroot", runroot, "--storage-driver", "vfs", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+    const podman = [
+      "--root",
+      root,
+      "--runroot",
+      runroot,
+      "--storage-driver",
+      "vfs",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "none",
+    ];
     const load = run("podman", [...podman, "load", "-i", tar]);
     expect(load.status, load.stderr).toBe(0);
     expect(load.stdout).toContain("strata-test/busybox:v1");
-    const ran = run("podman", [...podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "strata-test/busybox:v1"]);
+    const ran = run("podman", [
+      ...podman,
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--ulimit",
+      "nofile=1024:1024",
+      "--ulimit",
+      "nproc=1024:1024",
+      "strata-test/busybox:v1",
+    ]);
     expect(ran.stderr).toBe("");
     expect(ran.status).toBe(0);
     expect(ran.stdout).toBe("hello from the nix store\n");
-    const ls = run("podman", [...podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--entrypoint", bin, "strata-test/busybox:v1", "stat", "-c", "%a %u %n", "/nix", "/nix/store", `/nix/store/${name}`]);
+    const ls = run("podman", [
+      ...podman,
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--ulimit",
+      "nofile=1024:1024",
+      "--ulimit",
+      "nproc=1024:1024",
+      "--entrypoint",
+      bin,
+      "strata-test/busybox:v1",
+      "stat",
+      "-c",
+      "%a %u %n",
+      "/nix",
+      "/nix/store",
+      `/nix/store/${name}`,
+    ]);
     expect(ls.status, ls.stderr).toBe(0);
     expect(ls.stdout).toBe(`755 0 /nix\n755 0 /nix/store\n555 0 /nix/store/${name}\n`);
     run("podman", [...podman, "rmi", "-a", "-f"]);

@@ -59,10 +59,24 @@ function ours(s: Spec): string {
 }
 
 function oracle(specs: Spec[]): string[] {
-  return python(TARFILE_ORACLE, specs.map((s) => ({ ...s, name: hex(s.name), uname: hex(s.uname), gname: hex(s.gname), linkname: hex(s.linkname) }))) as string[];
+  return python(
+    TARFILE_ORACLE,
+    specs.map((s) => ({ ...s, name: hex(s.name), uname: hex(s.uname), gname: hex(s.gname), linkname: hex(s.linkname) })),
+  ) as string[];
 }
 
-const base: Spec = { name: bytes("/nix/store/x"), type: "0", mode: 0o444, uid: 0, gid: 0, uname: bytes("root"), gname: bytes("root"), size: 0, mtime: 1, linkname: new Uint8Array(0) };
+const base: Spec = {
+  name: bytes("/nix/store/x"),
+  type: "0",
+  mode: 0o444,
+  uid: 0,
+  gid: 0,
+  uname: bytes("root"),
+  gname: bytes("root"),
+  size: 0,
+  mtime: 1,
+  linkname: new Uint8Array(0),
+};
 
 describe("tar headers = CPython tarfile's PAX headers", () => {
   const edge: [string, Partial<Spec>][] = [
@@ -92,7 +106,18 @@ describe("tar headers = CPython tarfile's PAX headers", () => {
     ["size 8 GiB overflows", { size: 8 ** 11 }],
     ["size just below 8 GiB", { size: 8 ** 11 - 1 }],
     ["mode with setuid and type bits", { mode: 0o104755 }],
-    ["everything at once", { name: Uint8Array.from([...bytes("/" + "é".repeat(60)), 0xff]), uid: 2 ** 22, gid: 2 ** 23, size: 8 ** 12, mtime: -5, uname: bytes("ü".repeat(40)), gname: bytes("g") }],
+    [
+      "everything at once",
+      {
+        name: Uint8Array.from([...bytes("/" + "é".repeat(60)), 0xff]),
+        uid: 2 ** 22,
+        gid: 2 ** 23,
+        size: 8 ** 12,
+        mtime: -5,
+        uname: bytes("ü".repeat(40)),
+        gname: bytes("g"),
+      },
+    ],
   ];
   it.each(edge.map(([n, s], i) => [n, i, s] as const))("%s", (_n, i) => {
     const specs = edge.map(([, s]) => ({ ...base, ...s }));
@@ -106,7 +131,11 @@ describe("tar headers = CPython tarfile's PAX headers", () => {
   }
 
   it("random names, owners and numbers (fast-check, fixed seed)", () => {
-    const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0xc3, 0xa9, 0xe6, 0x97, 0xa5, 0xf0, 0x9f, 0x98, 0x80));
+    const byte = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }),
+      fc.integer({ min: 0x80, max: 0xff }),
+      fc.constantFrom(0xc3, 0xa9, 0xe6, 0x97, 0xa5, 0xf0, 0x9f, 0x98, 0x80),
+    );
     const name = fc.array(byte, { minLength: 1, maxLength: 140 }).map((a) => Uint8Array.from([0x2f, ...a]));
     const str = fc.array(byte, { maxLength: 40 }).map((a) => Uint8Array.from(a));
     const spec = fc.record({
@@ -139,7 +168,10 @@ describe("Python's PurePath order over surrogate-escaped names", () => {
   it("sorts as CPython's sorted() over os.fsdecode'd names", () => {
     const names = ["a", "a-b", "a.b", "a0", "B", "Dir", "_dir", "~dir", "é", "x\udcf0", "x\ue000", "😀", "\uffff", "ab", "a b", "-x", "\udcff"];
     const raw = names.map((n) => pyEncode(n));
-    const expected = python("import json,sys,os; print(json.dumps(sorted(range(len(n:=[bytes.fromhex(h) for h in json.load(sys.stdin)])), key=lambda i: os.fsdecode(n[i]))))", raw.map(hex)) as number[];
+    const expected = python(
+      "import json,sys,os; print(json.dumps(sorted(range(len(n:=[bytes.fromhex(h) for h in json.load(sys.stdin)])), key=lambda i: os.fsdecode(n[i]))))",
+      raw.map(hex),
+    ) as number[];
     const got = raw.map((_, i) => i).sort((i, j) => comparePyNames(raw[i], raw[j]));
     expect(got).toEqual(expected);
   });
@@ -169,7 +201,11 @@ describe("a layer tar of a store mounted elsewhere (--store-root)", () => {
     const q = join(store, "0000000000000000000000000000000b-file");
     writeFileSync(q, "one file\n");
     const settings = { mtime: 1700000000, uid: 1000, gid: 100, uname: "user", gname: "users" };
-    const paths = ["/nix/store/0000000000000000000000000000000a-pkg", "/nix/store/0000000000000000000000000000000b-file", "/nix/store/0000000000000000000000000000000a-pkg"];
+    const paths = [
+      "/nix/store/0000000000000000000000000000000a-pkg",
+      "/nix/store/0000000000000000000000000000000b-file",
+      "/nix/store/0000000000000000000000000000000a-pkg",
+    ];
     const chunks: Uint8Array[] = [];
     for await (const c of layerTarChunks(paths, settings, { storeDir: "/nix/store", storeRoot: store })) chunks.push(c);
     const mine = Buffer.concat(chunks);
@@ -220,7 +256,11 @@ print(json.dumps({"size": len(buf.getvalue()), "sha256": __import__("hashlib").s
     writeFileSync(join(store, "0000000000000000000000000000000c-big", "blob"), Buffer.alloc(5 * 1024 * 1024 + 3, 1));
     let max = 0;
     let total = 0;
-    for await (const c of layerTarChunks(["/nix/store/0000000000000000000000000000000c-big"], { mtime: 1, uid: 0, gid: 0, uname: "root", gname: "root" }, { storeDir: "/nix/store", storeRoot: store })) {
+    for await (const c of layerTarChunks(
+      ["/nix/store/0000000000000000000000000000000c-big"],
+      { mtime: 1, uid: 0, gid: 0, uname: "root", gname: "root" },
+      { storeDir: "/nix/store", storeRoot: store },
+    )) {
       max = Math.max(max, c.length);
       total += c.length;
     }
@@ -250,7 +290,11 @@ describe("customisation layer from a directory = GNU tar as nixpkgs runs it", ()
     writeFileSync(Buffer.from(join(d, "caf") + "\xe9", "latin1"), "");
     chmodSync(join(d, "etc", "motd"), 0o640);
     const tarFile = join(root, "gnu.tar");
-    const r = spawnSync("tar", ["--sort=name", "--format=gnu", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@315532800", "--hard-dereference", "-C", d, "-cf", tarFile, "."], { encoding: "utf8" });
+    const r = spawnSync(
+      "tar",
+      ["--sort=name", "--format=gnu", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@315532800", "--hard-dereference", "-C", d, "-cf", tarFile, "."],
+      { encoding: "utf8" },
+    );
     expect(r.status, r.stderr).toBe(0);
     const chunks: Uint8Array[] = [];
     for await (const c of directoryTarChunks(d)) chunks.push(c);
@@ -265,7 +309,22 @@ describe("customisation layer from a directory = GNU tar as nixpkgs runs it", ()
     mkdirSync(d);
     chmodSync(d, 0o755);
     const tarFile = join(root, "empty.tar");
-    expect(spawnSync("tar", ["--sort=name", "--format=gnu", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@315532800", "--hard-dereference", "-C", d, "-cf", tarFile, "."]).status).toBe(0);
+    expect(
+      spawnSync("tar", [
+        "--sort=name",
+        "--format=gnu",
+        "--numeric-owner",
+        "--owner=0",
+        "--group=0",
+        "--mtime=@315532800",
+        "--hard-dereference",
+        "-C",
+        d,
+        "-cf",
+        tarFile,
+        ".",
+      ]).status,
+    ).toBe(0);
     const chunks: Uint8Array[] = [];
     for await (const c of directoryTarChunks(d)) chunks.push(c);
     expect(Buffer.concat(chunks).equals(readFileSync(tarFile))).toBe(true);
@@ -274,19 +333,43 @@ describe("customisation layer from a directory = GNU tar as nixpkgs runs it", ()
 
 describe("Python semantics of the config (CPython as the oracle)", () => {
   it("repr of path lists (history comments)", () => {
-    const lists = [["/nix/store/a", "/nix/store/b"], ["it's"], ["say \"hi\""], ["both ' and \""], ["tab\there", "new\nline", "back\\slash"], ["é", "日本語", "😀", "\u0085", "\u00a0", "\u200b", "\udcff", "\x7f", "\x00"], []];
+    const lists = [
+      ["/nix/store/a", "/nix/store/b"],
+      ["it's"],
+      ['say "hi"'],
+      ["both ' and \""],
+      ["tab\there", "new\nline", "back\\slash"],
+      ["é", "日本語", "😀", "\u0085", "\u00a0", "\u200b", "\udcff", "\x7f", "\x00"],
+      [],
+    ];
     const expected = python("import json,sys; print(json.dumps([repr(l) for l in json.load(sys.stdin)]))", lists) as string[];
     expect(lists.map(pyReprList)).toEqual(expected);
   });
 
   it("json.dumps(indent=4) of parsed JSON keeps order, integers and Python floats", () => {
-    const texts = ['{"b": 1, "a": [1.0, 1e16, 1.5e-7, 0.0001, 123456789012345678901234567890, -0, 2.5, 1E400, -1e-400], "1": {}, "b": 2}', '{"Labels": {"z": "é", "a": "\\ud83d\\ude00"}, "Env": [], "x": null, "t": true}', '[{"x": 0.1}, 3.0e2, 100000000000000000000.0]'];
+    const texts = [
+      '{"b": 1, "a": [1.0, 1e16, 1.5e-7, 0.0001, 123456789012345678901234567890, -0, 2.5, 1E400, -1e-400], "1": {}, "b": 2}',
+      '{"Labels": {"z": "é", "a": "\\ud83d\\ude00"}, "Env": [], "x": null, "t": true}',
+      '[{"x": 0.1}, 3.0e2, 100000000000000000000.0]',
+    ];
     const expected = python("import json,sys; print(json.dumps([json.dumps(json.loads(t), indent=4) for t in json.load(sys.stdin)]))", texts) as string[];
     expect(texts.map((t) => pyJsonDumps(parsePyJson(t), 4))).toEqual(expected);
   });
 
   it("datetime.fromisoformat, isoformat and int(timestamp())", () => {
-    const times = ["1970-01-01T00:00:01+00:00", "2025-02-03T04:05:06Z", "2024-02-29T23:59:59.123456+01:00", "2000-01-01T00:00:00+05:30", "2024-06-01 12:00:00", "2024-06-01", "20240601T120000", "2024-06-01T12:00:00.5-03:30", "1969-12-31T23:59:59.5+00:00", "2024-06-01T12:00+02", "2024-06-01T12:00:00+0130"];
+    const times = [
+      "1970-01-01T00:00:01+00:00",
+      "2025-02-03T04:05:06Z",
+      "2024-02-29T23:59:59.123456+01:00",
+      "2000-01-01T00:00:00+05:30",
+      "2024-06-01 12:00:00",
+      "2024-06-01",
+      "20240601T120000",
+      "2024-06-01T12:00:00.5-03:30",
+      "1969-12-31T23:59:59.5+00:00",
+      "2024-06-01T12:00+02",
+      "2024-06-01T12:00:00+0130",
+    ];
     const expected = python(
       "import json,sys,datetime; print(json.dumps([[datetime.datetime.fromisoformat(t).isoformat(), int(datetime.datetime.fromisoformat(t).timestamp())] for t in json.load(sys.stdin)]))",
       times,

@@ -228,7 +228,11 @@ export async function openBaseImage(file: string): Promise<BaseImage> {
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    throw new BuildError("bad-base-image", `base image ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, file);
+    throw new BuildError(
+      "bad-base-image",
+      `base image ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      file,
+    );
   }
   let tmpDir: string | undefined;
   const magic = Buffer.alloc(6);
@@ -275,12 +279,14 @@ export async function openBaseImage(file: string): Promise<BaseImage> {
     }
     const config = json(find(configName), configName);
     const diffIds = get(get(config, "rootfs", "config rootfs", file), "diff_ids", "config rootfs.diff_ids", file);
-    if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === "string")) throw new BuildError("bad-base-image", `base image ${file}: rootfs.diff_ids must be a list of strings`, file);
+    if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === "string"))
+      throw new BuildError("bad-base-image", `base image ${file}: rootfs.diff_ids must be a list of strings`, file);
     const layers: BaseLayer[] = [];
     const n = Math.min(layerNames.length, diffIds.length);
     for (let i = 0; i < n; i++) {
       const m = find(layerNames[i] as string);
-      if (m.type !== 0x30 && m.type !== 0) throw new BuildError("bad-base-image", `base image ${file}: layer member ${layerNames[i] as string} is not a regular file (a link); unsupported`, file);
+      if (m.type !== 0x30 && m.type !== 0)
+        throw new BuildError("bad-base-image", `base image ${file}: layer member ${layerNames[i] as string} is not a regular file (a link); unsupported`, file);
       layers.push({ member: m, digest: (diffIds[i] as string).replace(/^sha256:/, ""), path: asText(m.name) });
     }
     return { file, layers, config: get(config, "config", "config.config", file), close, fd };
@@ -292,7 +298,19 @@ export async function openBaseImage(file: string): Promise<BaseImage> {
 
 /** The outer tar header fields of a copied base layer member (its own, as tarfile re-writes them). */
 export function baseMemberEntry(m: TarMember): TarEntry {
-  return { name: m.name, type: m.type, mode: m.mode, uid: m.uid, gid: m.gid, uname: m.uname, gname: m.gname, size: m.size, mtime: m.mtime, linkname: m.linkname, pax: m.pax };
+  return {
+    name: m.name,
+    type: m.type,
+    mode: m.mode,
+    uid: m.uid,
+    gid: m.gid,
+    uname: m.uname,
+    gname: m.gname,
+    size: m.size,
+    mtime: m.mtime,
+    linkname: m.linkname,
+    pax: m.pax,
+  };
 }
 
 /** A base layer member's data, streamed. */

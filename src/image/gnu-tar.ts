@@ -115,7 +115,8 @@ export async function* directoryTarChunks(dir: string, mtime = CUSTOMISATION_MTI
         throw new BuildError("unreadable", `cannot list ${shown}: ${(e as Error).message}`, shown);
       }
       names.sort(compareBytes);
-      for (let i = names.length - 1; i >= 0; i--) stack.push({ name: Buffer.concat([item.name, slash, names[i]]), disk: Buffer.concat([item.disk, slash, names[i]]) });
+      for (let i = names.length - 1; i >= 0; i--)
+        stack.push({ name: Buffer.concat([item.name, slash, names[i]]), disk: Buffer.concat([item.disk, slash, names[i]]) });
     } else if (st.isFile()) {
       const size = st.size;
       push(gnuEntry(item.name, REGTYPE, st.mode, size, mtime));

@@ -252,5 +252,3 @@ export function pathText(b: Uint8Array): string {
     .map((c) => (c >= 0xdc80 && c <= 0xdcff ? `\\x${(c - 0xdc00).toString(16)}` : String.fromCodePoint(c)))
     .join("");
 }
-
-

@@ -92,7 +92,8 @@ export function isoFormat(dt: PyDateTime): string {
 export function pyTimestamp(dt: PyDateTime): number {
   if (dt.offsetMicros !== undefined) {
     const days = BigInt(Date.UTC(dt.year, dt.month - 1, dt.day) / 86400000);
-    const utcMicros = (((days * 24n + BigInt(dt.hour)) * 60n + BigInt(dt.minute)) * 60n + BigInt(dt.second)) * 1000000n + BigInt(dt.microsecond) - BigInt(dt.offsetMicros);
+    const utcMicros =
+      (((days * 24n + BigInt(dt.hour)) * 60n + BigInt(dt.minute)) * 60n + BigInt(dt.second)) * 1000000n + BigInt(dt.microsecond) - BigInt(dt.offsetMicros);
     // int() truncates toward zero (BigInt division does too)
     return Number(utcMicros / 1000000n);
   }
@@ -138,7 +139,7 @@ function isPrintable(ch: string): boolean {
 export function pyRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     i += ch.length;

@@ -31,7 +31,21 @@ export interface ImageSpec {
   fromImage?: string;
 }
 
-const CONF_KEYS = ["created", "mtime", "uid", "gid", "uname", "gname", "store_dir", "from_image", "store_layers", "customisation_layer", "architecture", "config", "repo_tag"] as const;
+const CONF_KEYS = [
+  "created",
+  "mtime",
+  "uid",
+  "gid",
+  "uname",
+  "gname",
+  "store_dir",
+  "from_image",
+  "store_layers",
+  "customisation_layer",
+  "architecture",
+  "config",
+  "repo_tag",
+] as const;
 
 /** Parses a time as the script does: "now" or datetime.fromisoformat. */
 export function parseScriptTime(value: string, what: string, now: PyDateTime): PyDateTime {
@@ -48,7 +62,11 @@ function asString(v: PyJsonValue | undefined, key: string, where: string): strin
 
 function asInt(v: PyJsonValue | undefined, key: string, where: string): number {
   const n = v instanceof PyNumber ? pyInt(/^-?\d+$/.test(v.text) ? v.text : Number(v.text)) : pyInt(v);
-  if (n === undefined) throw new BuildError("bad-conf", `${where}: "${key}" must be an integer (or a string holding one), got ${JSON.stringify(v instanceof PyNumber ? v.text : v)}`);
+  if (n === undefined)
+    throw new BuildError(
+      "bad-conf",
+      `${where}: "${key}" must be an integer (or a string holding one), got ${JSON.stringify(v instanceof PyNumber ? v.text : v)}`,
+    );
   return n;
 }
 
@@ -89,7 +107,8 @@ export function imageSpecFromConf(text: string, where: string, options: { repoTa
   const custom = asString(conf.get("customisation_layer"), "customisation_layer", where);
   const store: StoreLocation = { storeDir };
   if (options.storeRoot !== undefined) store.storeRoot = options.storeRoot;
-  const customDir = options.storeRoot !== undefined && custom.startsWith(storeDir + "/") ? options.storeRoot.replace(/\/+$/, "") + custom.slice(storeDir.length) : custom;
+  const customDir =
+    options.storeRoot !== undefined && custom.startsWith(storeDir + "/") ? options.storeRoot.replace(/\/+$/, "") + custom.slice(storeDir.length) : custom;
   const spec: ImageSpec = {
     storeLayers,
     store,

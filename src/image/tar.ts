@@ -72,7 +72,7 @@ export function utf8SequenceLength(b: Uint8Array, i: number): number {
 /** The code points Python sees for these bytes (surrogateescape decoding). */
 export function pyCodePoints(b: Uint8Array): number[] {
   const out: number[] = [];
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const n = utf8SequenceLength(b, i);
     const c = b[i];
     if (n === 1) out.push(c);
@@ -110,7 +110,7 @@ function asciiReplace(b: Uint8Array): Uint8Array {
   for (let i = 0; i < b.length && ascii; i++) ascii = b[i] < 0x80;
   if (ascii) return b;
   const out: number[] = [];
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     if (b[i] < 0x80) {
       out.push(b[i]);
       i++;
@@ -148,7 +148,18 @@ function putOctal(buf: Uint8Array, off: number, n: number, digits: number): void
 
 const USTAR_MAGIC = Uint8Array.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]); // "ustar\0" "00"
 
-function ustarHeader(name: Uint8Array, type: number, mode: number, uid: number, gid: number, size: number, mtime: number, linkname: Uint8Array, uname: Uint8Array, gname: Uint8Array): Uint8Array {
+function ustarHeader(
+  name: Uint8Array,
+  type: number,
+  mode: number,
+  uid: number,
+  gid: number,
+  size: number,
+  mtime: number,
+  linkname: Uint8Array,
+  uname: Uint8Array,
+  gname: Uint8Array,
+): Uint8Array {
   const h = new Uint8Array(BLOCK);
   putBytes(h, 0, name, 100);
   putOctal(h, 100, mode & 0o7777, 8);
@@ -177,7 +188,7 @@ const ASCII = new TextEncoder();
 function paxRecord(key: string, value: Uint8Array): Uint8Array {
   const base = key.length + value.length + 3; // ' ', '=', '\n'
   let len = 0;
-  for (let p = 0; ; ) {
+  for (let p = 0; ;) {
     len = base + String(p).length;
     if (len === p) break;
     p = len;
@@ -238,7 +249,18 @@ export function tarHeader(e: TarEntry): Uint8Array {
     }
   }
   const binary = pax.some(([, v]) => pyText(v).escaped);
-  const header = ustarHeader(asciiReplace(name), e.type, e.mode, fields[0], fields[1], fields[2], fields[3], asciiReplace(linkname), asciiReplace(e.uname), asciiReplace(e.gname));
+  const header = ustarHeader(
+    asciiReplace(name),
+    e.type,
+    e.mode,
+    fields[0],
+    fields[1],
+    fields[2],
+    fields[3],
+    asciiReplace(linkname),
+    asciiReplace(e.uname),
+    asciiReplace(e.gname),
+  );
   if (pax.length === 0) return header;
   const records: Uint8Array[] = [];
   if (binary) records.push(paxRecord("hdrcharset", ASCII.encode("BINARY")));

@@ -12,7 +12,19 @@ let built: string[] | undefined;
 /** Runs nix-build on store.nix (retrying once: Nix 2.8 sometimes reports a finished builder as killed). */
 export function ensureCompatStore(): string[] {
   if (built !== undefined) return built;
-  const args = ["--option", "sandbox", "false", "--option", "build-users-group", "", "--option", "substituters", "", "--no-out-link", `${compatBuildDir}/store.nix`];
+  const args = [
+    "--option",
+    "sandbox",
+    "false",
+    "--option",
+    "build-users-group",
+    "",
+    "--option",
+    "substituters",
+    "",
+    "--no-out-link",
+    `${compatBuildDir}/store.nix`,
+  ];
   let last = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const r = spawnSync("nix-build", args, { encoding: "utf8", maxBuffer: 1 << 24 });
