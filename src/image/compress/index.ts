@@ -20,7 +20,6 @@
 // size form the encoder id recorded in each layer's annotation and in the
 // layer cache key.
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { Gzip } from "fflate";
 import { BuildError } from "../../errors.js";
 
@@ -179,9 +178,9 @@ async function loadZstd(): Promise<ZstdState> {
     // The package exports only one-shot helpers; its Emscripten module (the
     // same instance, loaded by path) gives the C API, so the input and output
     // buffers are allocated once per worker and reused for every frame.
-    const require = createRequire(import.meta.url);
-    const main = require.resolve("@bokuweb/zstd-wasm");
-    const mod = (require(join(dirname(main), "module.js")) as { Module: ZstdWasm }).Module;
+    // (createRequire anchored at the package's main file, so the specifier is a literal.)
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve("@bokuweb/zstd-wasm"));
+    const mod = (fromPackage("./module.js") as { Module: ZstdWasm }).Module;
     const bound = mod._ZSTD_compressBound(ZSTD_FRAME);
     const src = mod._malloc(ZSTD_FRAME);
     const dst = mod._malloc(bound);
