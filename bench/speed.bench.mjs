@@ -49,13 +49,15 @@ const ISSUE = {
   "syn-100000/nixery": { then: 1.59, ref: 3.09, refName: "Nixery (Go)" },
 };
 
+/** The 5-path closure of the start-up rows: glibc <- bash, lib <- app <- env. */
+const storePath = (letter, name) => `/nix/store/${letter.repeat(32)}-${name}`;
 const tiny = [
-  ["glibc", 100, []],
-  ["bash", 200, ["glibc"]],
-  ["lib", 300, ["glibc"]],
-  ["app", 400, ["lib", "bash"]],
-  ["env", 50, ["app"]],
-].map(([n, s, r], i) => ({ path: `/nix/store/${String.fromCharCode(97 + i).repeat(32)}-${n}`, narSize: s, references: r.map((x) => `/nix/store/${"abcde"["glibc bash lib app env".split(" ").indexOf(x)].repeat(32)}-${x}`) }));
+  { path: storePath("a", "glibc"), narSize: 100, references: [] },
+  { path: storePath("b", "bash"), narSize: 200, references: [storePath("a", "glibc")] },
+  { path: storePath("c", "lib"), narSize: 300, references: [storePath("a", "glibc")] },
+  { path: storePath("d", "app"), narSize: 400, references: [storePath("c", "lib"), storePath("b", "bash")] },
+  { path: storePath("e", "env"), narSize: 50, references: [storePath("d", "app")] },
+];
 
 function synthetic(n) {
   const dir = join(tmpdir(), "strata-bench");
@@ -88,7 +90,12 @@ function inTurn(commands, n = runs) {
       if (i > 0) samples[k].push(t); // the first round warms the page cache
     });
   }
-  return samples.map((s) => ({ wall: median(s.map((t) => t.wall)), cpu: median(s.map((t) => t.cpu)), peakMiB: median(s.map((t) => t.peakMiB)), out: s[0].out }));
+  return samples.map((s) => ({
+    wall: median(s.map((t) => t.wall)),
+    cpu: median(s.map((t) => t.cpu)),
+    peakMiB: median(s.map((t) => t.peakMiB)),
+    out: s[0].out,
+  }));
 }
 
 const node = [process.execPath, "-e", "0"];
@@ -146,7 +153,18 @@ async function measureAll() {
       if (baseCli) cmds.push(strata(baseCli, args));
       const [a, b] = inTurn(cmds, input.name === "syn-100000" ? Math.min(runs, 5) : runs);
       if (b !== undefined && a.out !== b.out) throw new Error(`${input.name} ${strategy}: output differs from the baseline's`);
-      e2eRows.push({ input: input.name, strategy, wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB, baseWall: b?.wall, baseCpu: b?.cpu, basePeakMiB: b?.peakMiB, sameOutput: b === undefined ? undefined : true, key: `${input.name}/${strategy}` });
+      e2eRows.push({
+        input: input.name,
+        strategy,
+        wall: a.wall,
+        cpu: a.cpu,
+        peakMiB: a.peakMiB,
+        baseWall: b?.wall,
+        baseCpu: b?.cpu,
+        basePeakMiB: b?.peakMiB,
+        sameOutput: b === undefined ? undefined : true,
+        key: `${input.name}/${strategy}`,
+      });
     }
   }
 
@@ -186,13 +204,15 @@ async function measureAll() {
   if (process.env.STRATA_BENCH_1M && existsSync(process.env.STRATA_BENCH_1M)) {
     const args = ["layer", process.env.STRATA_BENCH_1M];
     const a = timed(strata(cli, args));
-    million = { wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB };
+    /** @type {{ wall: number, cpu: number, peakMiB: number, baseWall?: number, baseCpu?: number, basePeakMiB?: number, sameOutput?: boolean }} */
+    const m = { wall: a.wall, cpu: a.cpu, peakMiB: a.peakMiB };
+    million = m;
     if (baseCli) {
       const b = timed(strata(baseCli, args));
-      million.baseWall = b.wall;
-      million.baseCpu = b.cpu;
-      million.basePeakMiB = b.peakMiB;
-      million.sameOutput = a.out === b.out;
+      m.baseWall = b.wall;
+      m.baseCpu = b.cpu;
+      m.basePeakMiB = b.peakMiB;
+      m.sameOutput = a.out === b.out;
     }
   }
   return { startRows, e2eRows, readRows, million };
@@ -248,14 +268,43 @@ const aims = [
   ["start-up: `strata layer` on 5 paths within 1.5x of `node -e 0`", `${f(start5.cpu / start5.nodeCpu)}x (cpu)`, start5.cpu / start5.nodeCpu <= 1.5],
   ["`--version`, `--help` load almost nothing", "2 files (test/cli-bundle.test.ts)", true],
   ...["auto-layer", "nixery"].flatMap((s) => [
-    [`${s} >= 2x the reference at 10k`, `${f(ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu, 1)}x`, ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu >= 2],
-    [`${s} >= 10x the reference at 100k`, `${f(ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu, 1)}x`, ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu >= 10],
+    [
+      `${s} >= 2x the reference at 10k`,
+      `${f(ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu, 1)}x`,
+      ISSUE[`syn-10000/${s}`].ref / row("syn-10000", s).cpu >= 2,
+    ],
+    [
+      `${s} >= 10x the reference at 100k`,
+      `${f(ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu, 1)}x`,
+      ISSUE[`syn-100000/${s}`].ref / row("syn-100000", s).cpu >= 10,
+    ],
   ]),
   ["default pipeline at 10k < 0.2 s", `${f(row("syn-10000", "default").cpu)} s (cpu)`, row("syn-10000", "default").cpu < 0.2],
-  ["peak memory at 10k < 60 MiB", `${f(Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)), 0)} MiB`, Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)) < 60],
-  ...(hasBase ? [["streaming reader >= 5x faster (by CPU, 100k)", `${f(readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs)}x`, readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs >= 5]] : []),
+  [
+    "peak memory at 10k < 60 MiB",
+    `${f(Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)), 0)} MiB`,
+    Math.max(...e2eRows.filter((r) => r.input === "syn-10000").map((r) => r.peakMiB)) < 60,
+  ],
+  ...(hasBase
+    ? [
+        [
+          "streaming reader >= 5x faster (by CPU, 100k)",
+          `${f(readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs)}x`,
+          readRows[1].baseStream.cpuMs / readRows[1].stream.cpuMs >= 5,
+        ],
+      ]
+    : []),
 ];
-lines.push("", "### Issue 17's aims on this run", "", "| aim | measured | verdict |", "| --- | ---: | --- |", ...aims.map(([a, m, ok]) => `| ${a} | ${m} | ${verdict(ok)} |`), "", "The 1M-path aim (under 20 s, 1.5 GB) and the causes of each miss with the next step: docs/scale.md, \"Issue 17\".");
+lines.push(
+  "",
+  "### Issue 17's aims on this run",
+  "",
+  "| aim | measured | verdict |",
+  "| --- | ---: | --- |",
+  ...aims.map(([a, m, ok]) => `| ${a} | ${m} | ${verdict(ok)} |`),
+  "",
+  'The 1M-path aim (under 20 s, 1.5 GB) and the causes of each miss with the next step: docs/scale.md, "Issue 17".',
+);
 if (million) {
   lines.push(
     "",
@@ -265,5 +314,6 @@ if (million) {
   );
 }
 if (render) writeFileSync(join(root, "bench", "results", "speed.md"), lines.join("\n") + "\n");
-else writeResults("speed", lines.join("\n") + "\n", { startRows, e2eRows: e2eRows.map(({ key, ...r }) => r), readRows, million, runs, baseline: hasBase, load });
+else
+  writeResults("speed", lines.join("\n") + "\n", { startRows, e2eRows: e2eRows.map(({ key, ...r }) => r), readRows, million, runs, baseline: hasBase, load });
 console.log(lines.join("\n"));

@@ -42,6 +42,16 @@ const workerUrl = {
     return { code: code.replace(from, to), map: null };
   },
 };
+// The same for the image builder's layer workers (src/image/parallel/pool.ts), two folders up.
+const layerWorkerUrl = {
+  name: "strata-layer-worker-url",
+  transform(code, id) {
+    if (!id.endsWith("/src/image/parallel/pool.ts")) return null;
+    const from = 'new URL("./worker-entry.js", import.meta.url)';
+    if (!code.includes(from)) throw new Error(`bundle-cli: ${id} no longer contains ${from}; update scripts/bundle-cli.mjs`);
+    return { code: code.replace(from, 'new URL("../image/parallel/worker-entry.js", import.meta.url)'), map: null };
+  },
+};
 
 for (const f of readdirSync(outDir)) if (f.startsWith("strata-cli-")) rmSync(join(outDir, f));
 
@@ -57,7 +67,7 @@ const bundle = await rolldown({
       __STRATA_HELP__: JSON.stringify(helpText(commands)),
     },
   },
-  plugins: [workerUrl],
+  plugins: [workerUrl, layerWorkerUrl],
   logLevel: "warn",
 });
 await bundle.write({
@@ -65,6 +75,8 @@ await bundle.write({
   format: "es",
   entryFileNames: "main.js",
   chunkFileNames: "strata-cli-[name]-[hash].js",
+  // errors and messages in one small chunk with main.js's other shared code, whichever commands use them
+  codeSplitting: { groups: [{ name: "core", test: /[\\/]src[\\/](errors|cli[\\/]messages)\.ts$/ }] },
   sourcemap: true,
 });
 await bundle.close();

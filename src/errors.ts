@@ -121,3 +121,20 @@ export type BuildErrorCode =
   | "bad-base-image"
   | "bad-option"
   | "output";
+
+/**
+ * A registry refused or could not be reached: bad credentials, a missing tag,
+ * a protocol error, or a network failure that outlasted the retries.
+ */
+export class RegistryError extends StrataError {
+  override readonly name = "RegistryError";
+  readonly exitCode = 2;
+  constructor(
+    code: "auth" | "not-found" | "network" | "protocol" | "refused",
+    message: string,
+    /** HTTP status, when the registry answered. */
+    readonly status?: number,
+  ) {
+    super(code, message);
+  }
+}

@@ -10,6 +10,8 @@ export type { ClosureOptions } from "./graph/closure.js";
 export { csrFromLists, assertCsr } from "./graph/csr.js";
 export type { CsrGraph } from "./graph/csr.js";
 export { isGzip, gunzipWeb, decodeUtf8 } from "./io/decode.js";
+export { readClosureWeb, type WebClosureSource } from "./io/stream-web.js";
+export { readClosureChunks, ClosureStreamParser, type ChunkReadOptions, type StreamReadOptions } from "./io/stream-json.js";
 
 // Kernels (Wasm and their TypeScript twins)
 export { kernels, tsKernels, WasmKernels } from "./kernels/index.js";

@@ -21,3 +21,7 @@ export { writeOciLayout, type OciLayoutOptions, type OciLayoutResult, STORE_PATH
 export { buildLayers, cacheLayers, layerSizes, type BuildLayersOptions, type LayerSource, type LayerProgress, type LayerSize, type BuiltLayer as BuiltOciLayer } from "./image/oci/layers.js";
 export { LayerCache, layerKey, defaultCacheDir, type CacheEntry, type LayerIdentity } from "./image/cache/index.js";
 export { parseCompression, encoderInfo, createCompressor, compressBytes, type CompressionSpec, type CompressionAlgorithm, type EncoderInfo, type Compressor } from "./image/compress/index.js";
+// Registry (issue 15): push an OCI layout, price an update against a registry tag.
+export * from "./registry/index.js";
+export { RegistryError } from "./errors.js";
+export { compressedSeries, compressedWeights, CompressedSizer, type CompressedSeries, type CompressedOptions, type CompressedUpdate } from "./evaluate/compressed-node.js";

@@ -72,7 +72,11 @@ describe("the bundled CLI", () => {
     expect(r.files.length).toBeLessThanOrEqual(6);
     const names = r.files.map((f) => f.slice(cliDir.length + 1));
     expect(names.some((f) => f.startsWith("strata-cli-layer-"))).toBe(true);
-    for (const other of ["build", "evaluate", "report"]) expect(names.some((f) => f.startsWith(`strata-cli-${other}-`)), other).toBe(false);
+    for (const other of ["build", "evaluate", "report"])
+      expect(
+        names.some((f) => f.startsWith(`strata-cli-${other}-`)),
+        other,
+      ).toBe(false);
   });
 
   it("an unknown command names every command", () => {

@@ -141,12 +141,17 @@ describe("the reading policy (readClosureChunks) through the Node driver", () =>
   const v8 = v8Of(bad);
 
   it("a small file with an error is read again and reported in V8's wording, plain or gzipped", async () => {
-    for (const [name, data] of [["bad.json", bad], ["bad.json.gz", gzipSync(bad)]] as const) {
+    for (const [name, data] of [
+      ["bad.json", bad],
+      ["bad.json.gz", gzipSync(bad)],
+    ] as const) {
       const file = join(dir, name);
       writeFileSync(file, data);
       expect((await failure(readClosureStream(file))).message).toBe(file + v8);
       // Not read again when streaming-only: the byte offset.
-      expect((await failure(readClosureStream(file, { smallInputBytes: 0 }))).message).toBe(`${file} is not valid JSON: Unexpected token "}" at byte offset 55`);
+      expect((await failure(readClosureStream(file, { smallInputBytes: 0 }))).message).toBe(
+        `${file} is not valid JSON: Unexpected token "}" at byte offset 55`,
+      );
     }
   });
 

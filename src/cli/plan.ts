@@ -9,7 +9,7 @@ import type { Kernels } from "../kernels/types.js";
 import { parseGroupArgument, planWithGroups, type GroupedPlan, type GroupSpec } from "../strategies/groups.js";
 import { defaultStrategyName, strategyRegistry, type StrategyRegistry } from "../strategies/index.js";
 import type { ChangeModelOptions } from "../model/change.js";
-import { parseSize, readLayersList } from "../strategies/min-pull/index.js";
+import { LAYER_SIZE_CAPS, parseSize, parseSizeOrCap, readLayersList } from "../strategies/min-pull/index.js";
 import { orderStableFirst } from "../strategies/order.js";
 import type { AnyStrategy, Layers, OptionContext, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { parseIntegerOption, type CliIo, type ParsedArgs } from "./command.js";
@@ -74,7 +74,9 @@ ${after("exclude")}  --backend wasm|ts       graph kernels (default wasm)
 Layer budget (store-path layers = limit - 1 customisation layer - base - reserve):
   --max-layers M          image layer limit, as dockerTools' maxLayers (default 100)
   --runtime NAME          limit preset: docker 125 (moby maxLayerDepth),
-                          buildkit 70 (non-rootfs mounts), sysbox 64, ecr 500
+                          buildkit 70 (non-rootfs mounts), sysbox 64, ecr 500,
+                          docker-20.10 127 (fails at 128), bootc/ostree 64,
+                          fcos 400, containers-storage 500 (hard limit)
   --from-image-layers B   layers of the base image (fromImage), default 0
   --reserve N             layers left free for images built on top, default 0
   --budget N              store-path layers, directly (instead of the above)
@@ -109,7 +111,16 @@ export const RUNTIMES: Readonly<Record<string, { readonly maxLayers: number; rea
   buildkit: { maxLayers: 70, why: "BuildKit non-rootfs mounts fail above about 70 layers" },
   sysbox: { maxLayers: 64, why: "sysbox issues above 64 layers" },
   ecr: { maxLayers: 500, why: "AWS ECR's 500 layers per image" },
+  // issue 15: the layer counts users meet now
+  "docker-20.10": { maxLayers: 127, why: "Docker 20.10 fails at 128 layers" },
+  bootc: { maxLayers: 64, why: "ostree-ext/bootc chunking: MAX_CHUNKS 64, half the limit of 128" },
+  ostree: { maxLayers: 64, why: "ostree-ext chunking: MAX_CHUNKS 64, half the limit of 128" },
+  fcos: { maxLayers: 400, why: "Fedora CoreOS builds use up to 400 layers" },
+  "containers-storage": { maxLayers: 500, why: "containers/storage's hard limit (podman, CRI-O)" },
 };
+
+/** Named compressed-size caps for --max-layer-size (issue 15; defined with min-pull's size options). */
+export { LAYER_SIZE_CAPS, parseSizeOrCap };
 
 /** "500M" -> 524288000, "2GiB", "1.5GB", "123" (defined with min-pull's size options). */
 export { parseSize };
@@ -182,6 +193,8 @@ export interface PlanSetup {
   readonly quiet: boolean;
   readonly msg: Messages;
   readonly progress: ProgressSink;
+  /** min-pull on compressed cost (issue 15): paths weighed by their compressed size. */
+  readonly compressedWeights?: { readonly cacheDir?: string; readonly storeRoot?: string; readonly env: Readonly<Record<string, string | undefined>> };
 }
 
 export interface Planned {
@@ -202,6 +215,14 @@ const str = (v: ParsedArgs["values"][string]): string | undefined => (typeof v =
 const list = (v: ParsedArgs["values"][string]): string[] | undefined => (Array.isArray(v) ? (v as string[]) : undefined);
 
 /** Reads the options (and their files) before the closure, so bad options fail fast. */
+/** --weights compressed (issue 15): the layer cache is build's --cache DIR, else the default. */
+function weightsOption(command: string, values: ParsedArgs["values"], io: CliIo): PlanSetup["compressedWeights"] {
+  if (str(values.weights) !== "compressed") return undefined;
+  const storeRoot = command === "build" ? str(values["store-root"]) : undefined;
+  const cacheDir = str(values.cache);
+  return { env: io.env, ...(cacheDir !== undefined ? { cacheDir } : {}), ...(storeRoot !== undefined ? { storeRoot } : {}) };
+}
+
 export async function setupPlan(command: string, values: ParsedArgs["values"], io: CliIo, registry: StrategyRegistry = strategyRegistry): Promise<PlanSetup> {
   const quiet = values.quiet === true;
   const verbose = values.verbose === true && !quiet;
@@ -286,7 +307,8 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
   if (order !== "strategy" && order !== "stable-first") throw new UsageError(`${command}: --order must be stable-first or strategy, got "${order}"`);
   const progress = createProgress({ write: io.err, isTty: io.stderrIsTty, quiet });
   if (verbose) for (const line of budget.explanation) msg.info(line);
-  return { strategy, budget, options, groups, heavyBytes, strict, order, model, kernels: k, verbose, quiet, msg, progress };
+  const compressedWeights = weightsOption(command, values, io); // issue 15
+  return { strategy, budget, options, groups, heavyBytes, strict, order, model, kernels: k, verbose, quiet, msg, progress, ...(compressedWeights ? { compressedWeights } : {}) };
 }
 
 /** Reads INPUT and plans it; warnings and the objective go to stderr. */
@@ -297,6 +319,17 @@ export async function runPlan(input: string, setup: PlanSetup): Promise<Planned>
     doc = await readClosureInput(input, undefined, progress.onRead);
   } finally {
     progress.done();
+  }
+  if (setup.compressedWeights !== undefined) {
+    // issue 15: min-pull on compressed cost; the planner sees compressed sizes as the paths' sizes.
+    const { compressedWeights, defaultCacheDir } = await import("../evaluate/compressed-node.js");
+    progress.stage("measuring compressed sizes");
+    try {
+      const { env, cacheDir, storeRoot } = setup.compressedWeights;
+      doc = await compressedWeights(doc, { cacheDir: cacheDir ?? defaultCacheDir({ ...env }), ...(storeRoot !== undefined ? { storeRoot } : {}) });
+    } finally {
+      progress.done();
+    }
   }
   progress.stage("planning");
   try {

@@ -24,7 +24,6 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-
 function openError(source: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
@@ -100,7 +99,12 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
   let parser: ClosureStreamParser | undefined;
   const report = (stage: ReadProgress["stage"]) => {
     if (onProgress === undefined) return;
-    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = { stage, bytes: parser?.bytes ?? 0, entries: parser?.entries ?? 0, compressedBytes: counter.raw };
+    const p: { -readonly [K in keyof ReadProgress]: ReadProgress[K] } = {
+      stage,
+      bytes: parser?.bytes ?? 0,
+      entries: parser?.entries ?? 0,
+      compressedBytes: counter.raw,
+    };
     if (totalBytes !== undefined) p.totalBytes = totalBytes;
     onProgress(p);
   };

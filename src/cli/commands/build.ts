@@ -11,6 +11,7 @@ import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";
+import { checkPushAfterBuild, pushAfterBuild, pushAfterBuildHelp, pushAfterBuildSpecs } from "./push.js"; // issue 15
 
 /** Output formats. */
 export const buildFormats = ["docker-archive", "oci"] as const;
@@ -92,6 +93,7 @@ Image (nixpkgs streamLayeredImage's defaults):
                             go first, as nixpkgs' fromImage (only its Env is
                             inherited); plan with --from-image-layers N
 
+${pushAfterBuildHelp}
 ${planOptionsHelp}
 
 Examples:
@@ -135,11 +137,12 @@ const imageOptionSpecs = {
   config: { type: "string" },
   contents: { type: "string" },
   "customisation-layer": { type: "string" },
+  "from-image": { type: "string" },
   compression: { type: "string" },
   cache: { type: "string" },
   "no-cache": { type: "boolean" },
   jobs: { type: "string" },
-  "from-image": { type: "string" },
+  ...pushAfterBuildSpecs, // issue 15: --push REF
 } as const;
 
 type Values = ParsedArgs["values"];
@@ -249,6 +252,8 @@ export const buildCommand: Command = {
       if (ociOnly !== undefined) throw new UsageError(`build: --${ociOnly} applies to --format oci only`);
     }
     const target = output === undefined || output === "-" ? process.stdout : output;
+    const pushTo = checkPushAfterBuild(values, format, output); // issue 15: refs checked before building
+    const pushAfter = async (code: number) => (code === 0 && pushTo !== undefined && output !== undefined ? (await pushAfterBuild(output, pushTo, values, io), code) : code);
     const quiet = values.quiet === true;
     const msg = messages(io, quiet);
     let result: BuildResult;
@@ -261,7 +266,7 @@ export const buildCommand: Command = {
       const storeRoot = str(values["store-root"]);
       if (oci !== undefined) {
         const spec = await imageSpecFromConfFile(conf, { ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
-        return runOci(spec, oci, io, msg, quiet);
+        return pushAfter(await runOci(spec, oci, io, msg, quiet)); // issue 15: --push
       }
       result = await buildImageFromConf(conf, { output: target, ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
     } else {
@@ -290,7 +295,7 @@ export const buildCommand: Command = {
       }
       if (oci !== undefined) {
         const closure = positionals.length === 1 ? positionals[0] : undefined;
-        return runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet);
+        return pushAfter(await runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet)); // issue 15: --push
       }
       result = await writeDockerArchive(imageSpec(layers, options), target);
     }

@@ -11,9 +11,12 @@ import { readPipelineArgument, stringOption } from "./layer.js";
 import { pipelinePlanner, strategyPlanner } from "../../evaluate/planners.js";
 import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
 import type { PlannerSpec } from "../../worker/service.js";
+import { againstHelp, runEvaluateAgainst } from "./evaluate-against.js"; // issue 15
+import { compressedHelp, compressedOptionSpecs, compressedTable, recordPlans, runCompressed, wantsCompressed } from "./evaluate-compressed.js"; // issue 15
 
 const help = () => `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
+       strata evaluate --against docker://HOST/REPO:TAG IMAGE [--max-pull SIZE]
 
 Prices layer plans the same way for every strategy.
 
@@ -46,7 +49,7 @@ Examples:
   strata evaluate --series v0.json.gz v1.json.gz v2.json.gz
   strata evaluate --series v*.json.gz --strategy auto-layer --strategy min-pull --max-layers 31
   strata evaluate --images a.json b.json c.json --html sharing.html
-`;
+${compressedHelp}${againstHelp}`;
 
 export const evaluateCommand: Command = {
   name: "evaluate",
@@ -55,6 +58,7 @@ export const evaluateCommand: Command = {
     return help();
   },
   async run(args, io) {
+    if (args.some((a) => a === "--against" || a.startsWith("--against="))) return runEvaluateAgainst(args, io); // issue 15
     const { values, positionals } = parseCommandArgs("evaluate", args, {
       series: { type: "boolean" },
       images: { type: "boolean" },
@@ -64,6 +68,7 @@ export const evaluateCommand: Command = {
       "from-image-layers": { type: "string" },
       json: { type: "boolean" },
       html: { type: "string" },
+      ...compressedOptionSpecs, // issue 15
     });
     const series = values.series === true;
     const images = values.images === true;
@@ -93,11 +98,15 @@ export const evaluateCommand: Command = {
     // Issue 8 (worker API): with several planners and enough paths, the plans
     // are made side by side in worker threads by the same planner code; the
     // evaluation itself stays here. undefined = plan in this thread.
-    const pooled = await plannersInWorkers(closures, workerSpecs, { maxLayers, fromImageLayers }, series ? "series" : "images");
-    const chosen = pooled ?? planners;
+    const compressed = wantsCompressed(values, series); // issue 15: plans recorded in this thread, then priced compressed
+    const recorded = compressed ? recordPlans(planners) : undefined;
+    const pooled = compressed ? undefined : await plannersInWorkers(closures, workerSpecs, { maxLayers, fromImageLayers }, series ? "series" : "images");
+    const chosen = recorded?.planners ?? pooled ?? planners;
     const result = series ? evaluateSeries(closures, chosen) : evaluateImages(closures, chosen);
-    if (values.json === true) io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result }, null, 2) + "\n");
+    const packed = recorded ? await runCompressed(values, closures, recorded.plans, io) : undefined;
+    if (values.json === true) io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result, ...(packed ? { compressed: packed } : {}) }, null, 2) + "\n");
     else io.out(series ? seriesTable(result as ReturnType<typeof evaluateSeries>) : imagesTable(result as ReturnType<typeof evaluateImages>));
+    if (packed && values.json !== true) io.out(compressedTable(packed, new Map((result as ReturnType<typeof evaluateSeries>).strategies.map((s) => [s.strategy, s.total.pulledBytes]))));
     const html = stringOption(values.html);
     if (html !== undefined) {
       const body = series ? seriesHtml(result as ReturnType<typeof evaluateSeries>) : imagesHtml(result as ReturnType<typeof evaluateImages>);

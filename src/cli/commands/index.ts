@@ -7,6 +7,17 @@ import { evaluateCommand } from "./evaluate.js";
 import { explainCommand } from "./explain.js";
 import { layerCommand } from "./layer.js";
 import { popularityCommand } from "./popularity.js";
+import { pushCommand } from "./push.js";
 import { reportCommand } from "./report.js";
 
-export const commands: Command[] = [layerCommand, explainCommand, dotCommand, reportCommand, popularityCommand, checkCommand, evaluateCommand, buildCommand];
+export const commands: Command[] = [
+  layerCommand,
+  explainCommand,
+  dotCommand,
+  reportCommand,
+  popularityCommand,
+  checkCommand,
+  evaluateCommand,
+  buildCommand,
+  pushCommand,
+];

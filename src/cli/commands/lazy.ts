@@ -14,4 +14,5 @@ export const lazyCommands: Readonly<Record<string, () => Promise<Command>>> = {
   check: async () => (await import("./check.js")).checkCommand,
   evaluate: async () => (await import("./evaluate.js")).evaluateCommand,
   build: async () => (await import("./build.js")).buildCommand,
+  push: async () => (await import("./push.js")).pushCommand,
 };

@@ -8,15 +8,7 @@
 // before readClosureDocument.
 import { InputError } from "../../errors.js";
 import { closureColumnsKey } from "../../graph/closure.js";
-import {
-  describe,
-  isObject,
-  readPathList,
-  readSize,
-  type ClosureDocument,
-  type ClosureEntry,
-  type ClosureFormat,
-} from "../../graph/document.js";
+import { describe, isObject, readPathList, readSize, type ClosureDocument, type ClosureEntry, type ClosureFormat } from "../../graph/document.js";
 import { Columns, entriesOf, finishColumns } from "./columns.js";
 import { Interner } from "./interner.js";
 
@@ -232,7 +224,7 @@ export class ClosureShape {
     this.entry.listWhere = where;
   }
 
-  resetEntries(): void {
+  private resetEntries(): void {
     this.interner = new Interner();
     this.cols = new Columns();
     this.entryError = null;
@@ -264,7 +256,7 @@ export class ClosureShape {
     else e.keyPath = -1;
   }
 
-  entryWhere(): string {
+  private entryWhere(): string {
     const e = this.entry;
     if (e.where === undefined) {
       e.where = e.index >= 0 ? `${e.listWhere}[${e.index}]` : `$[${JSON.stringify(this.interner.stringOf(e.keyPath))}]`;
@@ -288,7 +280,7 @@ export class ClosureShape {
     }
     if (pathInfo) {
       const slot = this.placeSlot();
-      this.cols.pushEntry(pathId, err === null ? (e.narSize as number) ?? 0 : 0, e.closureSize);
+      this.cols.pushEntry(pathId, err === null ? ((e.narSize as number) ?? 0) : 0, e.closureSize);
       if (err !== null) this.slotErrors!.set(slot, err);
       return;
     }
@@ -301,9 +293,12 @@ export class ClosureShape {
   }
 
   /** The entry's first field error, in readEntry's order (its path string is made only for a message). */
-  checkFields(pathId: number): InputError | null {
+  private checkFields(pathId: number): InputError | null {
     const e = this.entry;
-    const ok = (e.hasNarSize ? typeof e.narSize === "number" && Number.isSafeInteger(e.narSize) && e.narSize >= 0 : !this.requireNarSize) && e.refsKind !== 2 && !(e.refsKind === 1 && e.badRefIndex >= 0);
+    const ok =
+      (e.hasNarSize ? typeof e.narSize === "number" && Number.isSafeInteger(e.narSize) && e.narSize >= 0 : !this.requireNarSize) &&
+      e.refsKind !== 2 &&
+      !(e.refsKind === 1 && e.badRefIndex >= 0);
     if (ok) return null;
     const path = this.interner.stringOf(pathId);
     if (e.hasNarSize) {
@@ -329,13 +324,13 @@ export class ClosureShape {
     return null;
   }
 
-  entryFailed(err: InputError): void {
+  private entryFailed(err: InputError): void {
     // Only the first bad entry of a list is reported, as readEntryList does.
     if (this.entryError === null) this.entryError = err;
   }
 
   /** Path-info object form: the slot of the current key, with JSON.parse's repeated-key rule. */
-  placeSlot(): number {
+  private placeSlot(): number {
     if (this.slotErrors === null) this.slotErrors = new Map();
     const id = this.entry.keyPath;
     const slot = this.cols.count;
@@ -392,7 +387,10 @@ export class ClosureShape {
     if (!this.allKeysSlash) {
       throw new InputError(
         "unsupported-shape",
-        `input object has neither a "graph" list nor store-path keys (keys: ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${this.keyCount > 5 ? ", ..." : ""})`,
+        `input object has neither a "graph" list nor store-path keys (keys: ${keys
+          .slice(0, 5)
+          .map((k) => JSON.stringify(k))
+          .join(", ")}${this.keyCount > 5 ? ", ..." : ""})`,
       );
     }
     if (this.repeats > 0) this.compactRepeats();
@@ -401,7 +399,7 @@ export class ClosureShape {
   }
 
   /** Path-info object with repeated keys: each key at its first position, holding its last value. */
-  compactRepeats(): void {
+  private compactRepeats(): void {
     const old = this.cols;
     const replaced = this.replacedBy!;
     const isRepeat = new Uint8Array(old.count);
@@ -421,7 +419,7 @@ export class ClosureShape {
     this.slotErrors = errors;
   }
 
-  document(format: ClosureFormat, extra: Partial<ClosureDocument>): ClosureDocument {
+  private document(format: ClosureFormat, extra: Partial<ClosureDocument>): ClosureDocument {
     const columns = finishColumns(this.interner.strings, this.cols);
     let entries: readonly ClosureEntry[] | undefined;
     const doc = {

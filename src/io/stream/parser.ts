@@ -258,9 +258,9 @@ export class ClosureStreamParser {
     }
     let word: string;
     let v: unknown;
-    if (b === 0x74) (word = "true"), (v = true);
-    else if (b === 0x66) (word = "false"), (v = false);
-    else if (b === 0x6e) (word = "null"), (v = null);
+    if (b === 0x74) ((word = "true"), (v = true));
+    else if (b === 0x66) ((word = "false"), (v = false));
+    else if (b === 0x6e) ((word = "null"), (v = null));
     else throw unexpectedByte(buf, pos, this.base);
     for (let i = 0; i < word.length; i++) {
       if (pos + i >= buf.length) {

@@ -229,9 +229,9 @@ export function validUtf8(buf: Uint8Array, start: number, end: number): boolean 
     let need: number;
     let min: number;
     let cp: number;
-    if (b >= 0xc2 && b <= 0xdf) (need = 1), (min = 0x80), (cp = b & 0x1f);
-    else if (b >= 0xe0 && b <= 0xef) (need = 2), (min = 0x800), (cp = b & 0x0f);
-    else if (b >= 0xf0 && b <= 0xf4) (need = 3), (min = 0x10000), (cp = b & 0x07);
+    if (b >= 0xc2 && b <= 0xdf) ((need = 1), (min = 0x80), (cp = b & 0x1f));
+    else if (b >= 0xe0 && b <= 0xef) ((need = 2), (min = 0x800), (cp = b & 0x0f));
+    else if (b >= 0xf0 && b <= 0xf4) ((need = 3), (min = 0x10000), (cp = b & 0x07));
     else return false;
     for (let k = 1; k <= need; k++) {
       const c = buf[i + k];

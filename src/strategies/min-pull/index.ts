@@ -115,6 +115,24 @@ export function parseSize(option: string, text: string | undefined): number | un
   return Math.round(Number(m[1]) * unit);
 }
 
+/**
+ * Named caps on a layer's size (issue 15): registries refuse layers above a
+ * compressed size; the caps are named by the limits users meet (500 MB, 1 GiB,
+ * 5 GB, 10 GB), not by registry, since the limits vary per plan and over time.
+ */
+export const LAYER_SIZE_CAPS: Readonly<Record<string, number>> = {
+  "registry-500mb": 500e6,
+  "registry-1gib": 1024 ** 3,
+  "registry-5gb": 5e9,
+  "registry-10gb": 10e9,
+};
+
+/** A SIZE or one of LAYER_SIZE_CAPS' names. */
+export function parseSizeOrCap(option: string, text: string | undefined): number | undefined {
+  if (text !== undefined && Object.hasOwn(LAYER_SIZE_CAPS, text.toLowerCase())) return LAYER_SIZE_CAPS[text.toLowerCase()];
+  return parseSize(option, text);
+}
+
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   "": 1,
   b: 1,
@@ -203,8 +221,19 @@ export const minPullStrategy = defineStrategy<MinPullStrategyOptions, MinPullRes
     {
       flag: "max-layer-size",
       type: "string",
-      help: "  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped",
-      parse: (v: OptionValue) => ({ maxLayerSize: parseSize("max-layer-size", v as string) }),
+      help: "  --max-layer-size SIZE   no layer above SIZE (e.g. 2GiB), when it can be helped;\n                          named caps: registry-500mb, registry-1gib,\n                          registry-5gb, registry-10gb",
+      parse: (v: OptionValue) => ({ maxLayerSize: parseSizeOrCap("max-layer-size", v as string) }),
+    },
+    {
+      // issue 15: min-pull on compressed cost; the CLI measures the weights (src/cli/plan.ts), the planner is unchanged.
+      flag: "weights",
+      type: "string",
+      help:
+        "  --weights compressed    weigh each path by its compressed size (gzip 6, the\n                          path alone as a layer, measured once per path and\n                          kept in the layer cache, $XDG_CACHE_HOME/strata/\n                          layers or build's --cache DIR; needs the store on\n                          disk) instead of narSize; --max-layer-size is then\n                          a compressed cap",
+      parse: (v: OptionValue) => {
+        if (v !== "compressed" && v !== "narsize") throw new UsageError(`--weights must be narsize or compressed, got "${String(v)}"`);
+        return {};
+      },
     },
   ],
   explain: explainMinPull,
