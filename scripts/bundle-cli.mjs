@@ -25,21 +25,15 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const { commands } = await import(pathToFileURL(join(outDir, "commands/index.js")).href);
 const { helpText } = await import(pathToFileURL(join(root, "dist/cli/help.js")).href);
 
-// src/worker/node.ts and src/image/parallel/pool.ts start their workers from a
-// URL relative to their own module; inside a chunk in dist/cli/ that module
-// lives one folder up (the worker entries stay tsc's unbundled output).
-const workerEntries = {
-  "/src/worker/node.ts": ['new URL("./node-entry.js", import.meta.url)', 'new URL("../worker/node-entry.js", import.meta.url)'],
-  "/src/image/parallel/pool.ts": ['new URL("./worker-entry.js", import.meta.url)', 'new URL("../image/parallel/worker-entry.js", import.meta.url)'],
-};
+// src/worker/node.ts starts its worker from a URL relative to its own module;
+// inside a chunk in dist/cli/ that module lives one folder up.
 const workerUrl = {
   name: "strata-worker-url",
   transform(code, id) {
-    const file = Object.keys(workerEntries).find((f) => id.endsWith(f));
-    if (file === undefined) return null;
-    const [from, to] = workerEntries[file];
+    if (!id.endsWith("/src/worker/node.ts")) return null;
+    const from = 'new URL("./node-entry.js", import.meta.url)';
     if (!code.includes(from)) throw new Error(`bundle-cli: ${id} no longer contains ${from}; update scripts/bundle-cli.mjs`);
-    return { code: code.replace(from, to), map: null };
+    return { code: code.replace(from, 'new URL("../worker/node-entry.js", import.meta.url)'), map: null };
   },
 };
 // The same for the image builder's layer workers (src/image/parallel/pool.ts), two folders up.
@@ -58,7 +52,7 @@ for (const f of readdirSync(outDir)) if (f.startsWith("strata-cli-")) rmSync(joi
 const bundle = await rolldown({
   input: join(root, "src/cli/main.ts"),
   platform: "node",
-  // zstd-wasm loads its .wasm file next to its own module: keep it a package import.
+  // zstd-wasm loads its .wasm file next to its own module: keep the encoders package imports.
   external: [/^node:/, "@bokuweb/zstd-wasm", "fflate"],
   resolve: { extensionAlias: { ".js": [".ts", ".js"] } },
   transform: {
