@@ -47,22 +47,26 @@ for (const n of sizes) {
   const builds = [{ name: "this build", ...(await planner(root, input)) }];
   if (baselineRoot) builds.push({ name: "baseline", ...(await planner(baselineRoot, input)) });
   const times = builds.map(() => []);
+  const cpu = builds.map(() => []); // process CPU time (user + system, GC threads too): less inflated by a busy machine
   const results = builds.map((b) => b.plan()); // warm-up
   for (let i = 0; i < reps; i++) {
     builds.forEach((b, j) => {
       globalThis.gc?.();
+      const c = process.cpuUsage();
       const t = performance.now();
       results[j] = b.plan();
       times[j].push(performance.now() - t);
+      const d = process.cpuUsage(c);
+      cpu[j].push((d.user + d.system) / 1000);
     });
   }
-  const cells = builds.map((b, j) => ({ build: b.name, medianMs: median(times[j]), minMs: Math.min(...times[j]), layers: results[j].layers.length, expectedBytes: results[j].expectedBytes, digest: digest(results[j].layers) }));
+  const cells = builds.map((b, j) => ({ build: b.name, medianMs: median(times[j]), minMs: Math.min(...times[j]), cpuMedianMs: median(cpu[j]), layers: results[j].layers.length, expectedBytes: results[j].expectedBytes, digest: digest(results[j].layers) }));
   json.sizes.push({ n, edges: builds[0].edges, builds: cells });
   const [mine, base] = cells;
   const s = (ms) => (ms / 1000).toFixed(2);
   rows.push(
-    `| ${n.toLocaleString("en")} | ${builds[0].edges.toLocaleString("en")} | ${s(mine.medianMs)} (${s(mine.minMs)}) | ` +
-      (base ? `${s(base.medianMs)} (${s(base.minMs)}) | ${(base.medianMs / mine.medianMs).toFixed(2)}x | ${mine.digest === base.digest ? "yes" : `no (objective ${(mine.expectedBytes / base.expectedBytes).toFixed(4)}x)`} |` : "- | - | - |") +
+    `| ${n.toLocaleString("en")} | ${builds[0].edges.toLocaleString("en")} | ${s(mine.medianMs)} (${s(mine.minMs)}) | ${s(mine.cpuMedianMs)} | ` +
+      (base ? `${s(base.medianMs)} (${s(base.minMs)}) | ${s(base.cpuMedianMs)} | ${(base.medianMs / mine.medianMs).toFixed(2)}x | ${mine.digest === base.digest ? "yes" : `no (objective ${(mine.expectedBytes / base.expectedBytes).toFixed(4)}x)`} |` : "- | - | - | - |") +
       ` ${mine.layers} |`,
   );
   console.error(`min-pull: ${n} paths: ${cells.map((c) => `${c.build} ${c.medianMs.toFixed(0)} ms`).join(", ")}`);
@@ -73,11 +77,13 @@ const md = `## min-pull: planning time
 Run ${started} by \`bench/min-pull.bench.mjs\` on ${cpus().length} x ${cpus()[0]?.model ?? "?"} (node ${process.version}).
 Synthetic closures (\`gen-nix-graph.py N --seed 1\`), budget 99, graph already built: \`minPullLayers\` alone.
 Seconds, median of ${reps} runs after a warm-up (best in brackets); the two builds alternate in one process.
+"CPU s" is the median process CPU time (user + system, \`process.cpuUsage()\`) of the same runs: on a busy machine
+it is inflated far less than the wall clock. The speed-up compares wall-clock medians.
 ${baselineRoot ? "Baseline: the build at `STRATA_BENCH_BASELINE` (see the bench's header)." : "No baseline in this run (set `STRATA_BENCH_BASELINE`)."}
 "Same plan" compares the layers (paths and order) of both builds.
 
-| paths | edges | this build, s | baseline, s | speed-up | same plan | layers |
-| ---: | ---: | ---: | ---: | ---: | --- | ---: |
+| paths | edges | this build, s | this build, CPU s | baseline, s | baseline, CPU s | speed-up | same plan | layers |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |
 ${rows.join("\n")}
 `;
 writeResults("min-pull", md, json);

@@ -48,7 +48,10 @@ function timed(command) {
 }
 
 const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-const tarOf = (v) => `tar -cf - -C / ${paths(v).map((p) => q(p.slice(1))).join(" ")}`;
+const tarOf = (v) =>
+  `tar -cf - -C / ${paths(v)
+    .map((p) => q(p.slice(1)))
+    .join(" ")}`;
 const strata = (v, out, extra) => `node ${q(cli)} build ${q(closure(v))} --format oci -o ${q(out)} --jobs ${jobs} ${extra}`;
 
 const runs = { pigz: [], zstdTool: [], gzipNoCache: [], zstdNoCache: [], cold: [], warmV1: [], warmSame: [] };
@@ -69,7 +72,11 @@ const s = Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k, summary(x
 const size = (dir) => Number(spawnSync("du", ["-sb", join(work, dir, "blobs")], { encoding: "utf8" }).stdout.split("\t")[0]);
 const gzipBytes = size("a");
 const zstdBytes = size("z");
-const hitsLine = runs.warmV1.at(-1).stderr.split("\n").find((l) => l.includes("OCI layout")) ?? "";
+const hitsLine =
+  runs.warmV1
+    .at(-1)
+    .stderr.split("\n")
+    .find((l) => l.includes("OCI layout")) ?? "";
 rmSync(work, { recursive: true, force: true });
 
 const f1 = (x) => x.toFixed(1);
@@ -96,6 +103,7 @@ Compressed layers: gzip:6 ${f1(gzipBytes / 2 ** 20)} MiB, zstd:3 ${f1(zstdBytes 
 Rebuild report: \`${hitsLine.replace(/^strata: /, "").replace(/\/\S+/g, "DIR")}\`.
 The ${changed.count} changed paths are ${f1(changed.bytes / 2 ** 20)} MiB (${f1((100 * changed.bytes) / narSize("v1"))}% of the bytes): the rebuild cannot go below that share of the compression work; the rest is planning, hashing the cached blobs on the way out (every hit is digest-checked) and hard-linking them.
 Peak RSS is the whole process tree's largest process (GNU time %M: the strata process with its worker threads).
+Reading the ratios: on a shared, oversubscribed VM the wall ratio mostly measures how many runnable threads each side has (the pigz pipeline runs tar, pigz's reader/writer and its compress threads; strata two workers), so the CPU ratio is the steadier figure. Per core, fflate (pure JavaScript, pinned for determinism) needs about 1.25-1.4x pigz's CPU on this tar, and the zstd Wasm build about 1.5x native zstd; the rest is the tar writer, two sha256 passes and two cores contending.
 `;
 writeResults("oci", md, { store, jobs, reps, runs, summary: s, gzipBytes, zstdBytes });
 console.log(md);

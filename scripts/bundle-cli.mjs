@@ -52,7 +52,8 @@ for (const f of readdirSync(outDir)) if (f.startsWith("strata-cli-")) rmSync(joi
 const bundle = await rolldown({
   input: join(root, "src/cli/main.ts"),
   platform: "node",
-  external: [/^node:/],
+  // zstd-wasm loads its .wasm file next to its own module: keep the encoders package imports.
+  external: [/^node:/, "@bokuweb/zstd-wasm", "fflate"],
   resolve: { extensionAlias: { ".js": [".ts", ".js"] } },
   transform: {
     define: {

@@ -43,3 +43,6 @@ export { evaluateSeries, evaluateImages, updateCost } from "./evaluate/evaluate.
 export type { Planner, SeriesEvaluation, ImagesEvaluation, UpdateCost } from "./evaluate/evaluate.js";
 export { seriesTable, imagesTable, seriesHtml, imagesHtml, htmlPage } from "./evaluate/render.js";
 export { formatLayersIndented, formatLayersCompact, pyJsonString, pyJsonDumps } from "./format/python-json.js";
+
+// Fleets: joint planning of many images (issue 16)
+export * from "./fleet/index.js";

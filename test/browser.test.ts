@@ -209,6 +209,27 @@ describe("web page in headless Chromium", () => {
     await page.fill("#max-layers", "");
   });
 
+  it("plans several closures together like `strata fleet` (issue 16)", async () => {
+    const files = ["python-scipy", "postgresql", "openjdk17-maven"].map((n) => sharedPath(`data/debian-bookworm/img-${n}.json.gz`));
+    await page.setInputFiles("#fleet-files", files);
+    await page.fill("#fleet-budget", "12");
+    const before = Number((await page.getAttribute("body", "data-fleets")) ?? 0);
+    await page.click("#fleet-run");
+    await page.waitForFunction((n) => Number(document.body.dataset.fleets ?? 0) > n, before, { timeout: 60_000 });
+    expect(await page.getAttribute("#fleet-status", "class")).not.toMatch(/error/);
+    const layers = JSON.parse((await page.getAttribute("#fleet-result", "data-layers"))!) as string[][][];
+    const summary = JSON.parse((await page.getAttribute("#fleet-result", "data-summary"))!) as { registryBytes: number };
+    const dir = mkdtempSync(join(tmpdir(), "strata-web-fleet-"));
+    const { stdout } = await run(process.execPath, [cli, "fleet", ...files, "-o", dir, "--budget", "12", "--json", "-q"], { maxBuffer: 64 * 1024 * 1024 });
+    expect(summary.registryBytes).toBe((JSON.parse(stdout) as { summary: { registryBytes: number } }).summary.registryBytes);
+    ["python-scipy", "postgresql", "openjdk17-maven"].forEach((n, i) => {
+      expect(layers[i]).toEqual(JSON.parse(readFileSync(join(dir, `img-${n}.json`), "utf8")));
+    });
+    expect(await page.locator("#fleet-result table").count()).toBe(2);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#fleet-download")]);
+    expect(JSON.parse(readFileSync((await download.path())!, "utf8"))).toEqual(JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8")));
+  });
+
   it("layers the 63,667-path Debian archive in the worker while the page stays live", async () => {
     const expected = cliLayers(archive); // in parallel with the browser
     await choose("pipeline");

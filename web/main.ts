@@ -9,6 +9,7 @@ import { explanationRows, type Explanation } from "../src/explain/index.js";
 import { formatBytes } from "../src/report/format.js";
 import { layerChart } from "./chart.js";
 import { paintMarks, validatePipelineText, type EditorState } from "./editor.js";
+import { setupFleet } from "./fleet.js";
 
 interface Example {
   readonly name: string;
@@ -517,5 +518,13 @@ async function start(): Promise<void> {
   validateEditor();
   document.body.dataset.ready = "true";
 }
+
+// --- 5. fleets (web/fleet.ts) -------------------------------------------------
+setupFleet(
+  { files: $<HTMLInputElement>("fleet-files"), budget: $<HTMLInputElement>("fleet-budget"), run: $<HTMLButtonElement>("fleet-run"), status: $("fleet-status"), result: $("fleet-result"), download: $<HTMLButtonElement>("fleet-download") },
+  () => state.worker,
+  setStatus,
+  recover,
+);
 
 void start().catch((e) => recover(e, ui.closureStatus));

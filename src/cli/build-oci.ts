@@ -37,14 +37,23 @@ export async function ociOptions(values: Values, output: string | undefined, io:
 }
 
 /** Closure facts the OCI build uses: each path's narHash (cache key) and narSize (progress). */
-export async function closureFacts(closure: string, sizes?: ReadonlyMap<string, number>): Promise<{ narHashes?: Map<string, string>; sizes?: ReadonlyMap<string, number> }> {
+export async function closureFacts(
+  closure: string,
+  sizes?: ReadonlyMap<string, number>,
+): Promise<{ narHashes?: Map<string, string>; sizes?: ReadonlyMap<string, number> }> {
   const narHashes = new Map<string, string>();
   // A second, plain read of the closure for the narHash fields the planner does not keep;
   // skipped for stdin (already consumed) and very large files (keys then use paths alone).
   const st = closure === "-" ? undefined : await stat(closure).catch(() => undefined);
   if (st !== undefined && st.size < 64 << 20) {
     const value = await readJsonInput(closure).catch(() => undefined);
-    const graph = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.graph) ? value.graph : isObject(value) ? Object.entries(value).map(([path, v]) => ({ ...(isObject(v) ? v : {}), path })) : [];
+    const graph = Array.isArray(value)
+      ? value
+      : isObject(value) && Array.isArray(value.graph)
+        ? value.graph
+        : isObject(value)
+          ? Object.entries(value).map(([path, v]) => ({ ...(isObject(v) ? v : {}), path }))
+          : [];
     for (const e of graph) if (isObject(e) && typeof e.path === "string" && typeof e.narHash === "string") narHashes.set(e.path, e.narHash);
   }
   return { ...(narHashes.size > 0 ? { narHashes } : {}), ...(sizes === undefined ? {} : { sizes }) };
@@ -56,7 +65,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The progress line: layers done of all, cache hits, bytes compressed of the estimate (narSize). */
 export function ociProgressText(p: LayerProgress): string {
-  const of = p.bytesTotal !== undefined && p.bytesTotal > 0 ? ` of ~${formatBytes(p.bytesTotal)} (${Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal))}%)` : "";
+  const of =
+    p.bytesTotal !== undefined && p.bytesTotal > 0
+      ? ` of ~${formatBytes(p.bytesTotal)} (${Math.min(100, Math.floor((100 * p.bytesDone) / p.bytesTotal))}%)`
+      : "";
   return `layers ${p.layersDone}/${p.layers} (${p.cacheHits} cached), compressed ${formatBytes(p.bytesDone)}${of}`;
 }
 

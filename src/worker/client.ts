@@ -5,6 +5,7 @@
 import { releaseProxy, transfer, wrap, type Endpoint, type Remote } from "comlink";
 import type { ClosureDocument } from "../graph/document.js";
 import type { Layers } from "../strategies/types.js";
+import type { FleetOptions, FleetPlan } from "../fleet/plan.js"; // issue 16
 import { WorkerCrashedError } from "./errors.js";
 import type { Explanation } from "../explain/index.js";
 import type {
@@ -118,6 +119,11 @@ export class StrataWorker {
 
   evaluateImages(ids: readonly number[], request?: EvaluationRequest): Promise<ImagesResult> {
     return this.call((r) => r.evaluateImages(ids, request));
+  }
+
+  /** Joint plan of several loaded closures (issue 16). */
+  fleet(ids: readonly number[], options?: FleetOptions, budgets?: Readonly<Record<number, number>>): Promise<FleetPlan> {
+    return this.call((r) => r.fleet(ids, options, budgets));
   }
 
   plans(ids: readonly number[], planner: PlannerSpec, request?: EvaluationRequest, chained?: boolean): Promise<Layers[]> {

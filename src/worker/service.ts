@@ -19,6 +19,7 @@ import type { AnyStrategy, Layers, StrategyOptions, StrategyResult } from "../st
 import { instantiateKernels } from "../wasm/load.js";
 import { explainPath, popularityRanks, type Explanation } from "../explain/index.js";
 import { pipelinePlanner, strategyPlanner } from "../evaluate/planners.js";
+import { planFleet, type FleetOptions, type FleetPlan } from "../fleet/plan.js"; // issue 16
 
 /**
  * Closure input: JSON or gzipped JSON bytes (gzip detected by content), a Blob
@@ -236,6 +237,17 @@ export class StrataService {
     const versions = ids.map((id) => ({ name: this.get(id).info.name, doc: this.get(id).doc }));
     const evaluation = evaluateSeries(versions, this.planners(request));
     return { evaluation, html: seriesHtml(evaluation) };
+  }
+
+  /**
+   * `strata fleet`: the loaded closures planned jointly (issue 16). Budgets by
+   * closure id override `options.budget`; the names are the closures' names.
+   */
+  fleet(ids: readonly number[], options: FleetOptions = {}, budgets: Readonly<Record<number, number>> = {}): FleetPlan {
+    return planFleet(
+      ids.map((id) => ({ name: this.get(id).info.name, doc: this.get(id).doc, budget: budgets[id] })),
+      options,
+    );
   }
 
   /** `strata evaluate --images`: layer sharing across the given closures. */

@@ -25,7 +25,7 @@ export function tempDir(prefix: string): string {
 }
 
 export function settingsOf(c: BuildCase) {
-  const conf = c.input.conf as unknown as { mtime: unknown; uid: number | string; gid: number | string; uname: string; gname: string };
+  const conf = c.input.conf as unknown as { mtime: string; uid: number | string; gid: number | string; uname: string; gname: string };
   return { mtime: Math.trunc(Date.parse(String(conf.mtime)) / 1000), uid: Number(conf.uid), gid: Number(conf.gid), uname: conf.uname, gname: conf.gname };
 }
 
@@ -63,7 +63,12 @@ export async function buildCase(name: string, b: CaseBuild): Promise<OciLayoutRe
 }
 
 export function run(cmd: string, args: string[], options: { input?: Uint8Array; env?: Record<string, string> } = {}): string {
-  const r = spawnSync(cmd, args, { input: options.input, encoding: "utf8", maxBuffer: 1 << 28, env: options.env === undefined ? process.env : { ...process.env, ...options.env } });
+  const r = spawnSync(cmd, args, {
+    input: options.input,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+  });
   if (r.error !== undefined) throw new Error(`${cmd} could not run: ${r.error.message}`);
   expect(r.status, `${cmd} ${args.join(" ")} failed:\n${r.stderr}`).toBe(0);
   return r.stdout;
@@ -74,7 +79,11 @@ export interface Manifest {
   layers: { digest: string; size: number; mediaType: string; annotations: Record<string, string> }[];
 }
 
-export function readLayout(dir: string): { index: { manifests: { digest: string; annotations?: Record<string, string> }[] }; manifest: Manifest; blob(d: string): Buffer } {
+export function readLayout(dir: string): {
+  index: { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  manifest: Manifest;
+  blob(d: string): Buffer;
+} {
   const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
   const blob = (d: string) => readFileSync(join(dir, "blobs", "sha256", d.replace(/^sha256:/, "")));
   const manifest = JSON.parse(blob(index.manifests[0].digest).toString("utf8")) as Manifest;

@@ -11,11 +11,13 @@ import { readPipelineArgument, stringOption } from "./layer.js";
 import { pipelinePlanner, strategyPlanner } from "../../evaluate/planners.js";
 import { plannersInWorkers } from "../../worker/node.js"; // issue 8: worker-thread planning
 import type { PlannerSpec } from "../../worker/service.js";
+import { fleetEvaluateHelp, runFleetEvaluation } from "./fleet-evaluate.js"; // issue 16
 import { againstHelp, runEvaluateAgainst } from "./evaluate-against.js"; // issue 15
 import { compressedHelp, compressedOptionSpecs, compressedTable, recordPlans, runCompressed, wantsCompressed } from "./evaluate-compressed.js"; // issue 15
 
 const help = () => `Usage: strata evaluate --series V0 V1 [V2 ...] [options]
        strata evaluate --images IMG1 IMG2 [...] [options]
+       strata evaluate --fleet REV0/ REV1/ [...] [options]
        strata evaluate --against docker://HOST/REPO:TAG IMAGE [--max-pull SIZE]
 
 Prices layer plans the same way for every strategy.
@@ -28,7 +30,7 @@ store re-extracts (every layer above the first changed one).
 --images: closures of one package-set revision. It reports registry bytes
 (distinct layers stored once), bytes shared by two or more images, and the
 dedup ratio.
-
+${fleetEvaluateHelp}
 Options:
   --strategy NAME         a strategy to compare (repeatable); default: all of
                           ${strategyRegistry.comparable().map((s) => s.name).join(", ")}.
@@ -49,6 +51,7 @@ Examples:
   strata evaluate --series v0.json.gz v1.json.gz v2.json.gz
   strata evaluate --series v*.json.gz --strategy auto-layer --strategy min-pull --max-layers 31
   strata evaluate --images a.json b.json c.json --html sharing.html
+  strata evaluate --fleet r0/ r1/ r2/ --budget 30 --subset web --subset db
 ${compressedHelp}${againstHelp}`;
 
 export const evaluateCommand: Command = {
@@ -69,7 +72,12 @@ export const evaluateCommand: Command = {
       json: { type: "boolean" },
       html: { type: "string" },
       ...compressedOptionSpecs, // issue 15
+      fleet: { type: "boolean" }, // issue 16: fleets
+      subset: { type: "string", multiple: true },
+      budget: { type: "string" },
     });
+    if (values.fleet === true) return runFleetEvaluation(values, positionals, io);
+    if (values.subset !== undefined || values.budget !== undefined) throw new UsageError("evaluate: --subset and --budget apply to --fleet");
     const series = values.series === true;
     const images = values.images === true;
     if (series === images) throw new UsageError("evaluate: give exactly one of --series or --images, followed by closure files");

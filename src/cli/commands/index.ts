@@ -5,6 +5,7 @@ import { checkCommand } from "./check.js";
 import { dotCommand } from "./dot.js";
 import { evaluateCommand } from "./evaluate.js";
 import { explainCommand } from "./explain.js";
+import { fleetCommand } from "./fleet.js";
 import { layerCommand } from "./layer.js";
 import { popularityCommand } from "./popularity.js";
 import { pushCommand } from "./push.js";
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   evaluateCommand,
   buildCommand,
   pushCommand,
+  fleetCommand,
 ];

@@ -15,4 +15,5 @@ export const lazyCommands: Readonly<Record<string, () => Promise<Command>>> = {
   evaluate: async () => (await import("./evaluate.js")).evaluateCommand,
   build: async () => (await import("./build.js")).buildCommand,
   push: async () => (await import("./push.js")).pushCommand,
+  fleet: async () => (await import("./fleet.js")).fleetCommand,
 };

@@ -187,11 +187,26 @@ export class LayerCache {
    * Moves a finished blob (written to a tempFile(), its digest computed while
    * writing) into the cache and records the entry.
    */
-  async commit(key: string, tmpFile: string, blob: { digest: string; size: number; diffId: string; tarSize: number }, encoder: EncoderInfo, paths: readonly string[]): Promise<CacheEntry> {
+  async commit(
+    key: string,
+    tmpFile: string,
+    blob: { digest: string; size: number; diffId: string; tarSize: number },
+    encoder: EncoderInfo,
+    paths: readonly string[],
+  ): Promise<CacheEntry> {
     const st = await stat(tmpFile);
     if (st.size !== blob.size) throw new Error(`layer blob ${tmpFile}: ${st.size} bytes written, ${blob.size} expected`);
     await rename(tmpFile, this.blobPath(blob.digest));
-    const entry: CacheEntry = { key, digest: blob.digest, size: blob.size, diffId: blob.diffId, tarSize: blob.tarSize, mediaType: encoder.mediaType, encoder: encoder.id, paths: [...paths] };
+    const entry: CacheEntry = {
+      key,
+      digest: blob.digest,
+      size: blob.size,
+      diffId: blob.diffId,
+      tarSize: blob.tarSize,
+      mediaType: encoder.mediaType,
+      encoder: encoder.id,
+      paths: [...paths],
+    };
     await writeFileAtomic(this.entryPath(key), `${JSON.stringify(entry)}\n`);
     return entry;
   }

@@ -2,7 +2,7 @@
 // conf.json) as an OCI image layout with compressed layers, through the layer
 // cache. The config is the docker-archive's, byte for byte, so both formats
 // describe the same image (same diff_ids, same image ID).
-import { BuildError } from "../../errors.js";
+import { mergeEnv, openBaseImage } from "../base-image.js";
 import { LayerCache, defaultCacheDir } from "../cache/index.js";
 import { checkCompression, defaultCompression, parseCompression, type CompressionSpec } from "../compress/index.js";
 import { imageConfigBytes } from "../docker-archive.js";
@@ -32,25 +32,41 @@ export function layerSources(spec: ImageSpec): LayerSource[] {
 }
 
 export async function writeOciImage(spec: ImageSpec, outDir: string, o: OciImageOptions): Promise<OciLayoutResult> {
-  if (spec.fromImage !== undefined) {
-    throw new BuildError("bad-base-image", `from_image ${spec.fromImage}: base images are not supported yet by strata build`, spec.fromImage);
+  // A base image (nixpkgs' fromImage): its layer tars go first, read from the
+  // (uncompressed) archive by the workers; only its Env is inherited.
+  const base = spec.fromImage === undefined ? undefined : await openBaseImage(spec.fromImage);
+  try {
+    const baseLayers: LayerSource[] = (base?.layers ?? []).map((b) => ({
+      fdRange: { fd: base!.fd, offset: b.member.dataOffset, length: b.member.size },
+      // The base's own diff_id claim and size name the layer in the cache; the
+      // layout's diff_id is the sha256 of the bytes actually compressed.
+      identity: `base-layer:sha256:${b.digest}:${b.member.size}`,
+      paths: [b.path],
+    }));
+    const layers = [...baseLayers, ...layerSources(spec)];
+    const configSpec = base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) };
+    return await writeOciLayout({
+      outDir,
+      layers,
+      settings: spec.tar,
+      store: spec.store,
+      compression: o.compression,
+      cache: o.cache,
+      narHashes: o.narHashes,
+      sizeOf: o.sizeOf,
+      workers: o.workers,
+      onProgress: o.onProgress,
+      tag: spec.repoTag,
+      // History comments name the layer's paths (the customisation layer: its label; a base layer: its member), as in the docker-archive.
+      config: (diffIds) =>
+        imageConfigBytes(
+          configSpec,
+          diffIds.map((d, i) => ({ digest: d.replace(/^sha256:/, ""), paths: layers[i].paths ?? [] })),
+        ),
+    });
+  } finally {
+    base?.close();
   }
-  const layers = layerSources(spec);
-  return writeOciLayout({
-    outDir,
-    layers,
-    settings: spec.tar,
-    store: spec.store,
-    compression: o.compression,
-    cache: o.cache,
-    narHashes: o.narHashes,
-    sizeOf: o.sizeOf,
-    workers: o.workers,
-    onProgress: o.onProgress,
-    tag: spec.repoTag,
-    // History comments name the layer's paths (the customisation layer: its label), as in the docker-archive.
-    config: (diffIds) => imageConfigBytes(spec, diffIds.map((d, i) => ({ digest: d.replace(/^sha256:/, ""), paths: layers[i].paths ?? [] }))),
-  });
 }
 
 export interface OciBuildOptions {
@@ -69,7 +85,12 @@ export interface OciBuildOptions {
 
 /** writeOciImage with the cache opened and the compression parsed (the library's entry, used by buildImage). */
 export async function writeOciImageTo(spec: ImageSpec, o: OciBuildOptions): Promise<OciLayoutResult> {
-  const compression = o.compression === undefined ? defaultCompression : typeof o.compression === "string" ? parseCompression(o.compression, "compression") : checkCompression(o.compression);
+  const compression =
+    o.compression === undefined
+      ? defaultCompression
+      : typeof o.compression === "string"
+        ? parseCompression(o.compression, "compression")
+        : checkCompression(o.compression);
   const cache = o.cache === false ? undefined : await LayerCache.open(o.cache ?? defaultCacheDir());
   return writeOciImage(spec, o.outDir, { compression, cache, narHashes: o.narHashes, workers: o.workers, onProgress: o.onProgress });
 }

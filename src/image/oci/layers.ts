@@ -19,7 +19,13 @@ import { writeLayerBlobs } from "../parallel/pool.js";
 export type LayerSource =
   | { readonly paths: readonly string[] }
   | { readonly tarFile: string; readonly paths?: readonly string[] }
-  | { readonly tarDir: string; readonly paths?: readonly string[] };
+  | { readonly tarDir: string; readonly paths?: readonly string[] }
+  /** a layer tar stored in a byte range of an open file (a base image's member), keyed by `identity` */
+  | {
+      readonly fdRange: { readonly fd: number; readonly offset: number; readonly length: number };
+      readonly identity: string;
+      readonly paths?: readonly string[];
+    };
 
 export interface BuildLayersOptions {
   readonly layers: readonly LayerSource[];
@@ -87,7 +93,7 @@ async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planne
   const out: Planned[] = [];
   for (const source of o.layers) {
     const paths = source.paths ?? [];
-    const prebuilt = "tarFile" in source || "tarDir" in source;
+    const prebuilt = "tarFile" in source || "tarDir" in source || "fdRange" in source;
     const id: LayerIdentity = {
       paths: prebuilt ? [] : paths,
       narHashes: prebuilt ? [] : paths.map((p) => o.narHashes?.get(p) ?? null),
@@ -95,7 +101,14 @@ async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planne
       settings: o.settings,
       encoder,
       // A prebuilt tar is identified by its content (the tar's sha256).
-      source: "tarFile" in source ? `sha256:${await sha256File(source.tarFile)}` : "tarDir" in source ? `sha256:${await sha256Dir(source.tarDir)}` : undefined,
+      source:
+        "tarFile" in source
+          ? `sha256:${await sha256File(source.tarFile)}`
+          : "tarDir" in source
+            ? `sha256:${await sha256Dir(source.tarDir)}`
+            : "fdRange" in source
+              ? source.identity
+              : undefined,
     };
     out.push({ source, paths, key: layerKey(id) });
   }
@@ -154,6 +167,7 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
       paths: p.paths,
       tarFile: "tarFile" in p.source ? p.source.tarFile : undefined,
       tarDir: "tarDir" in p.source ? p.source.tarDir : undefined,
+      fdRange: "fdRange" in p.source ? p.source.fdRange : undefined,
       settings: o.settings,
       store: o.store,
       compression: o.compression,
@@ -196,7 +210,17 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
 
   return planned.map((p) => {
     const r = results.get(p.key)!;
-    return { digest: r.entry.digest, size: r.entry.size, diffId: r.entry.diffId, tarSize: r.entry.tarSize, mediaType: encoder.mediaType, encoder, paths: p.paths, cached: r.cached, key: p.key };
+    return {
+      digest: r.entry.digest,
+      size: r.entry.size,
+      diffId: r.entry.diffId,
+      tarSize: r.entry.tarSize,
+      mediaType: encoder.mediaType,
+      encoder,
+      paths: p.paths,
+      cached: r.cached,
+      key: p.key,
+    };
   });
 }
 
@@ -227,7 +251,9 @@ export interface LayerSize {
  * anything (a layer not in the cache has only its key). To fill the cache,
  * run buildLayers (or `strata build --format oci`) once.
  */
-export async function layerSizes(o: Omit<BuildLayersOptions, "cache" | "workers" | "onProgress" | "sizeOf"> & { readonly cache: LayerCache }): Promise<LayerSize[]> {
+export async function layerSizes(
+  o: Omit<BuildLayersOptions, "cache" | "workers" | "onProgress" | "sizeOf"> & { readonly cache: LayerCache },
+): Promise<LayerSize[]> {
   const planned = await plan(o, encoderInfo(o.compression));
   const out: LayerSize[] = [];
   for (const p of planned) {
