@@ -118,13 +118,7 @@ interface ReadResult {
 
 /** What the CLI does with a small input: decode, JSON.parse, readClosureDocument, build. */
 function readWhole(bytes: Uint8Array): ReadResult {
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, "input");
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
-  const doc = readClosureDocument(parseJsonText(text));
+  const doc = readClosureDocument(parseJsonText(decodeUtf8(bytes, "input")));
   return { doc, closure: Closure.fromDocument(doc, { exclude: doc.excludePaths }) };
 }
 
