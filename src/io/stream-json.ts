@@ -118,7 +118,7 @@ export async function readClosureChunks(chunks: AsyncIterable<Uint8Array> | Iter
       if (!(e instanceof InputError) || total > small) throw e;
     }
   }
-  return wholeText(reread !== undefined ? await reread() : concat(held, heldBytes), what, options);
+  return wholeText(reread !== undefined ? await reread() : held.length === 1 ? held[0] : joinChunks(held, heldBytes), what, options);
 }
 
 /**
@@ -130,8 +130,8 @@ function wholeText(bytes: Uint8Array, what: string, options: ChunkReadOptions): 
   return readClosureDocument(parseJsonText(text, what), options);
 }
 
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
+/** The chunks copied end to end into one new array of `total` bytes. */
+export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {

@@ -11,7 +11,7 @@ import type { Readable } from "node:stream";
 import { InputError } from "../errors.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { isGzip } from "./decode.js";
-import { defaultSmallInputBytes, readClosureChunks, type ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
+import { defaultSmallInputBytes, joinChunks, readClosureChunks, type ClosureStreamParser, type ReadProgress, type StreamReadOptions } from "./stream-json.js";
 
 export { defaultSmallInputBytes };
 
@@ -132,11 +132,5 @@ async function wholeInput(source: string, chunkBytes: number): Promise<Uint8Arra
     chunks.push(c);
     total += c.length;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return joinChunks(chunks, total);
 }

@@ -8,7 +8,7 @@
 import { InputError } from "../errors.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { isGzip } from "./decode.js";
-import { readClosureChunks, type ChunkReadOptions } from "./stream-json.js";
+import { joinChunks, readClosureChunks, type ChunkReadOptions } from "./stream-json.js";
 
 /** What the web reader takes: a File or Blob, a byte stream (a fetch body), or bytes. */
 export type WebClosureSource = Blob | ReadableStream<Uint8Array> | ArrayBuffer | ArrayBufferView;
@@ -47,7 +47,7 @@ async function* webChunks(source: WebClosureSource, what: string): AsyncGenerato
     head.push(r.value);
     headBytes += r.value.length;
   }
-  const first = head.length === 1 ? head[0] : joined(head, headBytes);
+  const first = head.length === 1 ? head[0] : joinChunks(head, headBytes);
   if (!isGzip(first)) {
     if (first.length > 0) yield first;
     while (!done) {
@@ -82,14 +82,4 @@ async function* webChunks(source: WebClosureSource, what: string): AsyncGenerato
     if (r.done) return;
     yield r.value;
   }
-}
-
-function joined(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
