@@ -58,3 +58,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
 }
+
+/** Whether process `pid` still runs (this process always does; EPERM means it exists under another user). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

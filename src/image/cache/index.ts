@@ -24,7 +24,7 @@ import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } fr
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
-import { writeFileAtomic } from "../../io/node.js";
+import { processAlive, writeFileAtomic } from "../../io/node.js";
 import type { EncoderInfo } from "../compress/index.js";
 import type { TarSettings } from "../layer-tar.js";
 
@@ -226,18 +226,9 @@ export class LayerCache {
       const pid = Number(/^(\d+)-/.exec(name)?.[1] ?? NaN);
       const st = await stat(p).catch(() => undefined);
       if (st === undefined) continue;
-      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !alive(pid))) await rm(p, { recursive: true, force: true }).catch(() => undefined);
+      if (now - st.mtimeMs > STALE_TMP_MS || (Number.isSafeInteger(pid) && !processAlive(pid)))
+        await rm(p, { recursive: true, force: true }).catch(() => undefined);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -17,6 +17,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { BuildError } from "../../errors.js";
+import { processAlive } from "../../io/node.js";
 import { buildLayers, type BuildLayersOptions, type BuiltLayer } from "./layers.js";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -137,18 +138,8 @@ async function removeDeadTemps(outDir: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)-[0-9a-f]+\.tmp(\.old)?$/.exec(name.slice(prefix.length));
-    if (m === null || alive(Number(m[1]))) continue;
+    if (m === null || processAlive(Number(m[1]))) continue;
     await rm(join(dirname(outDir), name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
