@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { BuildError } from "../errors.js";
 import { pathText } from "./layer-tar.js";
-import { BLOCK, DIRTYPE, REGTYPE, SYMTYPE, blockPadding, tarEnd } from "./tar.js";
+import { BLOCK, DIRTYPE, REGTYPE, SYMTYPE, blockPadding, putChecksum, tarEnd } from "./tar.js";
 
 /** nixpkgs stdenv's SOURCE_DATE_EPOCH (1980-01-01), the mtime of every customisation-layer entry. */
 export const CUSTOMISATION_MTIME = 315532800;
@@ -43,13 +43,7 @@ function gnuHeader(name: Uint8Array, type: number, mode: number, size: number, m
   h[156] = type;
   h.set(linkname.subarray(0, 100), 157);
   h.set(GNU_MAGIC, 257);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += h[i];
-  const s = sum.toString(8).padStart(6, "0");
-  for (let i = 0; i < 6; i++) h[148 + i] = s.charCodeAt(i);
-  h[154] = 0;
-  h[155] = 0x20;
-  return h;
+  return putChecksum(h);
 }
 
 const LONGLINK = new TextEncoder().encode("././@LongLink");

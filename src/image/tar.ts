@@ -174,6 +174,14 @@ function ustarHeader(
   putBytes(h, 265, uname, 32);
   putBytes(h, 297, gname, 32);
   // devmajor, devminor: 8 NULs each; prefix: 155 NULs (already zero)
+  return putChecksum(h);
+}
+
+/**
+ * Fills in the checksum of a header whose checksum field holds eight spaces:
+ * six octal digits, NUL, space (as GNU tar and Python write it). Returns `h`.
+ */
+export function putChecksum(h: Uint8Array): Uint8Array {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += h[i];
   const s = sum.toString(8).padStart(6, "0");
