@@ -105,13 +105,7 @@ export class Interner {
       const e = table[t + 1];
       if (e === 0) return -1;
       if (table[t] === h && table[t + 3] === want) {
-        let a = table[t + 2];
-        let i = start;
-        while (i < end && arena[a] === bytes[i]) {
-          a++;
-          i++;
-        }
-        if (i === end) return e - 1;
+        if (sameBytes(arena, table[t + 2], bytes, start, end)) return e - 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -130,14 +124,7 @@ export class Interner {
       const e = table[t + 1];
       if (e === 0) break;
       if (table[t] === h && (table[t + 3] & LENGTH) === len) {
-        const arena = this.arena;
-        let a = table[t + 2];
-        let i = start;
-        while (i < end && arena[a] === bytes[i]) {
-          a++;
-          i++;
-        }
-        if (i === end) return e - 1;
+        if (sameBytes(this.arena, table[t + 2], bytes, start, end)) return e - 1;
       }
       slot = (slot + 1) & this.mask;
     }
@@ -242,4 +229,14 @@ export function wtf8(s: string, out: Uint8Array): number {
     }
   }
   return n;
+}
+
+/** Whether arena[a, a + end - start) holds the same bytes as bytes[start, end). */
+function sameBytes(arena: Uint8Array, a: number, bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && arena[a] === bytes[i]) {
+    a++;
+    i++;
+  }
+  return i === end;
 }
