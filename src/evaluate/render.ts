@@ -35,21 +35,22 @@ export function seriesTable(ev: SeriesEvaluation): string {
   return out.join("");
 }
 
+const STRATEGY_HEADER = ["strategy", "images total", "registry", "shared", "shared layers", "dedup ratio"];
+
+/** One row per strategy of an images evaluation, as both the text and the HTML table show it. */
+function strategyRows(ev: ImagesEvaluation): string[][] {
+  return ev.strategies.map((s) => [
+    s.strategy,
+    formatBytes(s.totalImageBytes),
+    formatBytes(s.registryBytes),
+    formatBytes(s.sharedBytes),
+    String(s.sharedLayers),
+    s.dedupRatio === null ? "-" : s.dedupRatio.toFixed(3),
+  ]);
+}
+
 export function imagesTable(ev: ImagesEvaluation): string {
-  return (
-    `Layer sharing across ${ev.images.length} images:\n` +
-    textTable(
-      ["strategy", "images total", "registry", "shared", "shared layers", "dedup ratio"],
-      ev.strategies.map((s) => [
-        s.strategy,
-        formatBytes(s.totalImageBytes),
-        formatBytes(s.registryBytes),
-        formatBytes(s.sharedBytes),
-        String(s.sharedLayers),
-        s.dedupRatio === null ? "-" : s.dedupRatio.toFixed(3),
-      ]),
-    )
-  );
+  return `Layer sharing across ${ev.images.length} images:\n` + textTable(STRATEGY_HEADER, strategyRows(ev));
 }
 
 const STYLE = `body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}
@@ -124,16 +125,6 @@ export function imagesHtml(ev: ImagesEvaluation): string {
       { name: "shared by 2+ images", values: ev.strategies.map((s) => s.sharedBytes) },
     ],
   );
-  const table = htmlTable(
-    ["strategy", "images total", "registry", "shared", "shared layers", "dedup ratio"],
-    ev.strategies.map((s) => [
-      s.strategy,
-      formatBytes(s.totalImageBytes),
-      formatBytes(s.registryBytes),
-      formatBytes(s.sharedBytes),
-      String(s.sharedLayers),
-      s.dedupRatio === null ? "-" : s.dedupRatio.toFixed(3),
-    ]),
-  );
+  const table = htmlTable(STRATEGY_HEADER, strategyRows(ev));
   return `<h2>Images: ${escapeHtml(ev.images.join(", "))}</h2>${bars}${table}`;
 }
