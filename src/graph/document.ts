@@ -95,7 +95,12 @@ export function readClosureDocument(value: unknown, options: ReadOptions = {}): 
     return { format: "path-info-object", entries };
   }
   if (keys.length === 0) return { format: "path-info-object", entries: [] };
-  throw new InputError(
+  throw unsupportedShape(keys);
+}
+
+/** The error for a top-level object that is neither a graph document nor path-info (its first five keys quoted). */
+export function unsupportedShape(keys: readonly string[]): InputError {
+  return new InputError(
     "unsupported-shape",
     `input object has neither a "graph" list nor store-path keys (keys: ${keys
       .slice(0, 5)

@@ -8,7 +8,16 @@
 // before readClosureDocument.
 import { InputError } from "../../errors.js";
 import { closureColumnsKey } from "../../graph/closure.js";
-import { describe, isObject, readPathList, readSize, type ClosureDocument, type ClosureEntry, type ClosureFormat } from "../../graph/document.js";
+import {
+  describe,
+  isObject,
+  readPathList,
+  readSize,
+  unsupportedShape,
+  type ClosureDocument,
+  type ClosureEntry,
+  type ClosureFormat,
+} from "../../graph/document.js";
 import { Columns, entriesOf, finishColumns } from "./columns.js";
 import { Interner } from "./interner.js";
 
@@ -384,15 +393,7 @@ export class ClosureShape {
     }
     const keys = [...this.intKeys.sort((a, b) => Number(a) - Number(b)), ...this.strKeys];
     if (this.keyCount === 0) return this.document("path-info-object", {});
-    if (!this.allKeysSlash) {
-      throw new InputError(
-        "unsupported-shape",
-        `input object has neither a "graph" list nor store-path keys (keys: ${keys
-          .slice(0, 5)
-          .map((k) => JSON.stringify(k))
-          .join(", ")}${this.keyCount > 5 ? ", ..." : ""})`,
-      );
-    }
+    if (!this.allKeysSlash) throw unsupportedShape(keys);
     if (this.repeats > 0) this.compactRepeats();
     for (const [, err] of [...(this.slotErrors ?? new Map<number, InputError>())].sort((a, b) => a[0] - b[0])) throw err;
     return this.document("path-info-object", {});
