@@ -5,10 +5,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnCli } from "./helpers/cli.js";
 import { ensureCompatStore } from "./helpers/nix-store.js";
+import { busyboxStore, podmanRun, podmanStore } from "./helpers/podman.js";
 import { compatCase, expectRootfsHas, readLayout, run, tempDir } from "./helpers/oci.js";
 import { sharedPath } from "./helpers/shared.js";
 import { buildImage } from "../dist/node.js";
@@ -213,13 +214,9 @@ describe("podman runs a store binary from an OCI layout", () => {
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir);
         const store = join(dir, "store");
-        const name = "0123456789abcdfghijklmnpqrsvwxyz-busybox-static";
-        mkdirSync(join(store, name, "bin"), { recursive: true });
-        copyFileSync("/bin/busybox", join(store, name, "bin", "busybox"));
-        chmodSync(join(store, name, "bin", "busybox"), 0o555);
-        const bin = `/nix/store/${name}/bin/busybox`;
+        const { name, bin, narSize } = busyboxStore(store);
         const closure = join(dir, "closure.json");
-        writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize: statSync("/bin/busybox").size, references: [] }]));
+        writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize, references: [] }]));
         const out = join(dir, "layout");
         const b = spawnCli([
           "build",
@@ -241,42 +238,12 @@ describe("podman runs a store binary from an OCI layout", () => {
           JSON.stringify(["echo", "hello from an OCI layout"]),
         ]);
         expect(b.status, b.stderr).toBe(0);
-        const podman = [
-          "--root",
-          join(dir, "root"),
-          "--runroot",
-          join(dir, "runroot"),
-          "--storage-driver",
-          "vfs",
-          "--runtime",
-          "runc",
-          "--cgroup-manager",
-          "cgroupfs",
-          "--events-backend",
-          "none",
-        ];
+        const podman = podmanStore(join(dir, "root"), join(dir, "runroot"), "runc");
         run("podman", [...podman, "pull", "-q", `oci:${out}:v1`]);
         const id = JSON.parse(run("podman", [...podman, "images", "--format", "json"]))[0].Id;
-        const ran = run("podman", [...podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", id]);
+        const ran = run("podman", [...podman, ...podmanRun, id]);
         expect(ran).toBe("hello from an OCI layout\n");
-        const ls = run("podman", [
-          ...podman,
-          "run",
-          "--rm",
-          "--network",
-          "none",
-          "--ulimit",
-          "nofile=1024:1024",
-          "--ulimit",
-          "nproc=1024:1024",
-          "--entrypoint",
-          bin,
-          id,
-          "stat",
-          "-c",
-          "%a %u",
-          `/nix/store/${name}/bin/busybox`,
-        ]);
+        const ls = run("podman", [...podman, ...podmanRun, "--entrypoint", bin, id, "stat", "-c", "%a %u", `/nix/store/${name}/bin/busybox`]);
         expect(ls).toBe("555 0\n");
         run("podman", [...podman, "rmi", "-a", "-f"]);
         rmSync(dir, { recursive: true, force: true });

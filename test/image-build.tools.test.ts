@@ -4,13 +4,14 @@
 // it and runs a store binary (a static busybox in a store mounted elsewhere,
 // --store-root). podman uses a private --root/--runroot and vfs storage.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readClosureInput } from "../src/node.js";
 import { builtCli } from "./helpers/cli.js";
 import { compatBuildDir, ensureCompatStore } from "./helpers/nix-store.js";
+import { busyboxStore, podmanRun, podmanStore } from "./helpers/podman.js";
 
 let dir: string;
 let image: string;
@@ -93,15 +94,11 @@ describe("skopeo and umoci read a strata-planned docker-archive", () => {
 describe("podman loads a strata image and runs a store binary", () => {
   it("podman load + run busybox from a store mounted elsewhere (--store-root)", () => {
     const store = join(dir, "fake-store");
-    const name = "0123456789abcdfghijklmnpqrsvwxyz-busybox-static";
-    mkdirSync(join(store, name, "bin"), { recursive: true });
-    copyFileSync("/bin/busybox", join(store, name, "bin", "busybox"));
-    chmodSync(join(store, name, "bin", "busybox"), 0o555);
+    const { name, bin, narSize } = busyboxStore(store);
     chmodSync(join(store, name, "bin"), 0o555);
     chmodSync(join(store, name), 0o555);
-    const bin = `/nix/store/${name}/bin/busybox`;
     const closure = join(dir, "busybox-closure.json");
-    writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize: statSync("/bin/busybox").size, references: [] }]));
+    writeFileSync(closure, JSON.stringify([{ path: `/nix/store/${name}`, narSize, references: [] }]));
     const tar = join(dir, "busybox.tar");
     const b = run(process.execPath, [
       builtCli,
@@ -121,48 +118,17 @@ describe("podman loads a strata image and runs a store binary", () => {
     expect(b.status, b.stderr).toBe(0);
     const root = join(dir, "podman-root");
     const runroot = join(dir, "podman-runroot");
-    const podman = [
-      "--root",
-      root,
-      "--runroot",
-      runroot,
-      "--storage-driver",
-      "vfs",
-      "--runtime",
-      "runc",
-      "--cgroup-manager",
-      "cgroupfs",
-      "--events-backend",
-      "none",
-    ];
+    const podman = podmanStore(root, runroot, "runc");
     const load = run("podman", [...podman, "load", "-i", tar]);
     expect(load.status, load.stderr).toBe(0);
     expect(load.stdout).toContain("strata-test/busybox:v1");
-    const ran = run("podman", [
-      ...podman,
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "--ulimit",
-      "nofile=1024:1024",
-      "--ulimit",
-      "nproc=1024:1024",
-      "strata-test/busybox:v1",
-    ]);
+    const ran = run("podman", [...podman, ...podmanRun, "strata-test/busybox:v1"]);
     expect(ran.stderr).toBe("");
     expect(ran.status).toBe(0);
     expect(ran.stdout).toBe("hello from the nix store\n");
     const ls = run("podman", [
       ...podman,
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "--ulimit",
-      "nofile=1024:1024",
-      "--ulimit",
-      "nproc=1024:1024",
+      ...podmanRun,
       "--entrypoint",
       bin,
       "strata-test/busybox:v1",

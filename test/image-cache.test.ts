@@ -4,11 +4,10 @@
 // never served, rebuilt.
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCompatStore } from "./helpers/nix-store.js";
-import { buildCase, compatCase, compatNarHashes, readLayout, settingsOf, simpleConfig, tempDir } from "./helpers/oci.js";
+import { buildCase, compatCase, compatNarHashes, readLayout, settingsOf, simpleConfig, tempDir, treeDigest } from "./helpers/oci.js";
 import { LayerCache, defaultCacheDir } from "../dist/image/cache/index.js";
 import { cacheLayers, layerSizes } from "../dist/image/oci/layers.js";
 import { writeOciLayout } from "../dist/image/oci/layout.js";
@@ -20,20 +19,6 @@ const child = join(repoRoot, "test", "helpers", "oci-child.mjs");
 beforeAll(() => {
   ensureCompatStore();
 }, TIMEOUT);
-
-function treeDigest(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      h.update(`${p.slice(dir.length)}\0`);
-      if (statSync(p).isDirectory()) walk(p);
-      else h.update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 function entries(cacheDir: string): string[] {
   return readdirSync(join(cacheDir, "v1", "entries")).sort();

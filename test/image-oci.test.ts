@@ -5,10 +5,11 @@
 // with skopeo; outputs are deterministic; bad input leaves nothing behind.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCompatStore } from "./helpers/nix-store.js";
-import { buildCase, compatCase, expectRootfsHas, readLayout, run, tempDir } from "./helpers/oci.js";
+import { podmanStore } from "./helpers/podman.js";
+import { buildCase, compatCase, expectRootfsHas, readLayout, run, tempDir, treeDigest } from "./helpers/oci.js";
 import { BuildError } from "../dist/errors.js";
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -17,21 +18,6 @@ const TIMEOUT = 240_000;
 beforeAll(() => {
   ensureCompatStore();
 }, TIMEOUT);
-
-/** sha256 over every file name and content below dir. */
-function treeDigest(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      h.update(`${p.slice(dir.length)}\0`);
-      if (statSync(p).isDirectory()) walk(p);
-      else h.update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 describe("OCI layout, gzip", () => {
   for (const name of ["per-path", "grouped", "edge-owner-empty-layer"]) {
@@ -105,18 +91,7 @@ describe("OCI layout, gzip", () => {
       mkdirSync(dir);
       const out = join(dir, "layout");
       await buildCase("per-path", { outDir: out });
-      const p = [
-        "--root",
-        join(dir, "root"),
-        "--runroot",
-        join(dir, "runroot"),
-        "--storage-driver",
-        "vfs",
-        "--cgroup-manager",
-        "cgroupfs",
-        "--events-backend",
-        "none",
-      ];
+      const p = podmanStore(join(dir, "root"), join(dir, "runroot"));
       run("podman", [...p, "pull", "-q", `oci:${out}:v0`]);
       const images = JSON.parse(run("podman", [...p, "images", "--format", "json"]));
       expect(images).toHaveLength(1);

@@ -2,7 +2,8 @@
 // the built library (layer workers load dist/), read layouts back, run the
 // real image tools.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -18,6 +19,21 @@ export const compatCase = readBuildCase;
 export function compatNarHashes(): Map<string, string> {
   const doc = JSON.parse(readFileSync(sharedPath("compat/build/store-closure.json"), "utf8")) as { graph: { path: string; narHash: string }[] };
   return new Map(doc.graph.map((e) => [e.path, e.narHash]));
+}
+
+/** sha256 over every file name (relative to dir) and file content below dir. */
+export function treeDigest(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      h.update(`${p.slice(dir.length)}\0`);
+      if (statSync(p).isDirectory()) walk(p);
+      else h.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
 }
 
 export function tempDir(prefix: string): string {
