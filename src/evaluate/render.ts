@@ -4,32 +4,47 @@ import type { ImagesEvaluation, SeriesEvaluation } from "./evaluate.js";
 import { escapeHtml, formatBytes, formatPercent, textTable } from "../report/format.js";
 import { BOUND_COLOURS, groupedBarChart, logLineChart } from "../report/svg.js";
 
-export function seriesTable(ev: SeriesEvaluation): string {
-  const out: string[] = [];
-  const first = ev.strategies[0];
-  if (first === undefined) return "no strategies\n";
-  const header = ["update", "ideal", "worst", ...ev.strategies.map((s) => s.strategy)];
+type SeriesStrategy = SeriesEvaluation["strategies"][number];
+
+function updateHeader(ev: SeriesEvaluation): string[] {
+  return ["update", "ideal", "worst", ...ev.strategies.map((s) => s.strategy)];
+}
+
+/** Per update (labelled "from`arrow`to"): ideal, worst and each strategy's bytes pulled; then the totals. */
+function updateRows(ev: SeriesEvaluation, first: SeriesStrategy, arrow: string): string[][] {
   const rows = first.updates.map((u, k) => [
-    `${u.from} -> ${u.to}`,
+    `${u.from}${arrow}${u.to}`,
     formatBytes(u.idealBytes),
     formatBytes(u.worstBytes),
     ...ev.strategies.map((s) => formatBytes(s.updates[k].pulledBytes)),
   ]);
   rows.push(["total", formatBytes(first.total.idealBytes), formatBytes(first.total.worstBytes), ...ev.strategies.map((s) => formatBytes(s.total.pulledBytes))]);
+  return rows;
+}
+
+const SUMMARY_HEADER = ["strategy", "pulled", "excess over ideal", "of the way to worst", "local re-extract"];
+
+function summaryRow(s: SeriesStrategy): string[] {
+  return [
+    s.strategy,
+    formatBytes(s.total.pulledBytes),
+    formatBytes(s.total.pulledBytes - s.total.idealBytes),
+    formatPercent(s.total.fractionOfWorst),
+    formatBytes(s.total.localBytes),
+  ];
+}
+
+export function seriesTable(ev: SeriesEvaluation): string {
+  const out: string[] = [];
+  const first = ev.strategies[0];
+  if (first === undefined) return "no strategies\n";
   out.push("Bytes pulled by a client holding the previous version:\n");
-  out.push(textTable(header, rows));
+  out.push(textTable(updateHeader(ev), updateRows(ev, first, " -> ")));
   out.push("\n");
   out.push(
     textTable(
-      ["strategy", "pulled", "excess over ideal", "of the way to worst", "local re-extract", "layers (last)"],
-      ev.strategies.map((s) => [
-        s.strategy,
-        formatBytes(s.total.pulledBytes),
-        formatBytes(s.total.pulledBytes - s.total.idealBytes),
-        formatPercent(s.total.fractionOfWorst),
-        formatBytes(s.total.localBytes),
-        String(s.versions[s.versions.length - 1].layerCount),
-      ]),
+      [...SUMMARY_HEADER, "layers (last)"],
+      ev.strategies.map((s) => [...summaryRow(s), String(s.versions[s.versions.length - 1].layerCount)]),
     ),
   );
   return out.join("");
@@ -90,28 +105,8 @@ export function seriesHtml(ev: SeriesEvaluation): string {
     "layer rank",
     ev.strategies.map((s) => ({ name: s.strategy, values: [...s.versions[s.versions.length - 1].layerBytes].sort((a, b) => b - a) })),
   );
-  const table = htmlTable(
-    ["update", "ideal", "worst", ...ev.strategies.map((s) => s.strategy)],
-    [
-      ...first.updates.map((u, k) => [
-        `${u.from} → ${u.to}`,
-        formatBytes(u.idealBytes),
-        formatBytes(u.worstBytes),
-        ...ev.strategies.map((s) => formatBytes(s.updates[k].pulledBytes)),
-      ]),
-      ["total", formatBytes(first.total.idealBytes), formatBytes(first.total.worstBytes), ...ev.strategies.map((s) => formatBytes(s.total.pulledBytes))],
-    ],
-  );
-  const summary = htmlTable(
-    ["strategy", "pulled", "excess over ideal", "of the way to worst", "local re-extract"],
-    ev.strategies.map((s) => [
-      s.strategy,
-      formatBytes(s.total.pulledBytes),
-      formatBytes(s.total.pulledBytes - s.total.idealBytes),
-      formatPercent(s.total.fractionOfWorst),
-      formatBytes(s.total.localBytes),
-    ]),
-  );
+  const table = htmlTable(updateHeader(ev), updateRows(ev, first, " → "));
+  const summary = htmlTable(SUMMARY_HEADER, ev.strategies.map(summaryRow));
   return `<h2>Update series: ${escapeHtml(ev.versions.join(", "))}</h2>${bars}${table}${summary}<h2>Layer-size distribution</h2>${sizes}`;
 }
 
