@@ -15,12 +15,12 @@
 // phase breakdown of the default pipeline on both kernel backends.
 // Run: npm run build && node --expose-gc bench/pipeline.bench.mjs [--quick]
 // Writes bench/results/pipeline.md and .json.
-import { median, writeResults } from "./lib.mjs";
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { median, syntheticClosure, writeResults } from "./lib.mjs";
+import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { tmpdir, cpus } from "node:os";
+import { cpus } from "node:os";
 import { spawnSync } from "node:child_process";
 import { readClosureDocument } from "../dist/graph/document.js";
 import { Closure } from "../dist/graph/closure.js";
@@ -56,16 +56,7 @@ function readJson(path) {
 function synthetic(n) {
   const env = process.env[`STRATA_SYN${n}`];
   if (env && existsSync(env)) return env;
-  const dir = join(tmpdir(), "strata-bench");
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, `syn${n}-seed1.json`);
-  if (!existsSync(out)) {
-    const tmp = `${out}.${process.pid}.tmp`;
-    const r = spawnSync("python3", [join(shared, "tools", "gen-nix-graph.py"), String(n), "--seed", "1", "-o", tmp], { stdio: "inherit" });
-    if (r.status !== 0) return undefined;
-    spawnSync("mv", [tmp, out]);
-  }
-  return out;
+  return syntheticClosure(n);
 }
 
 function inputs() {

@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { median, writeResults } from "./lib.mjs";
+import { median, syntheticClosure, writeResults } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const shared = join(root, "..", "shared");
@@ -60,15 +60,8 @@ const tiny = [
 ];
 
 function synthetic(n) {
-  const dir = join(tmpdir(), "strata-bench");
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, `syn${n}-seed1.json`);
-  if (!existsSync(out)) {
-    const tmp = `${out}.${process.pid}.tmp`;
-    const r = spawnSync("python3", [join(shared, "tools", "gen-nix-graph.py"), String(n), "--seed", "1", "-o", tmp], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`gen-nix-graph.py ${n} failed`);
-    spawnSync("mv", [tmp, out]);
-  }
+  const out = syntheticClosure(n);
+  if (out === undefined) throw new Error(`gen-nix-graph.py ${n} failed`);
   return out;
 }
 
