@@ -25,3 +25,5 @@ export { parseCompression, encoderInfo, createCompressor, compressBytes, type Co
 export * from "./registry/index.js";
 export { RegistryError } from "./errors.js";
 export { compressedSeries, compressedWeights, CompressedSizer, type CompressedSeries, type CompressedOptions, type CompressedUpdate } from "./evaluate/compressed-node.js";
+// Fleets (issue 16): existing layers read from registry manifests (docker://HOST/REPO:TAG).
+export { existingLayersFromRegistry, type RegistryExisting, type RegistryExistingImage, type RegistryExistingOptions } from "./fleet/registry.js";
