@@ -72,7 +72,6 @@ export function inputs() {
   return out;
 }
 
-
 export async function run({ reps = 7, cliReps = 3 } = {}) {
   const rows = [];
   const notes = [];
@@ -90,19 +89,32 @@ export async function run({ reps = 7, cliReps = 3 } = {}) {
       const m = await measure(() => autoLayerGraph(graphFromColumns(columns), { limit }), unbounded ? (n > 20000 ? 1 : 3) : reps);
       const r = m.result;
       /** @type {Record<string, any>} */
-      const row = { ...base, limit: unbounded ? "unbounded" : limit, layers: r.layers.length, primaries: r.primaries.length, algorithmMs: m.ms, algorithmMinMs: m.minMs, algorithmCpuMs: m.cpuMs };
+      const row = {
+        ...base,
+        limit: unbounded ? "unbounded" : limit,
+        layers: r.layers.length,
+        primaries: r.primaries.length,
+        algorithmMs: m.ms,
+        algorithmMinMs: m.minMs,
+        algorithmCpuMs: m.cpuMs,
+      };
       if (ref?.wall[limit]) {
         row.referenceWallS = ref.wall[limit][0];
         row.referenceLayers = ref.wall[limit][1];
-        if (r.layers.length !== ref.wall[limit][1]) notes.push(`MISMATCH ${input.name} limit ${limit}: ${r.layers.length} layers, reference ${ref.wall[limit][1]}`);
+        if (r.layers.length !== ref.wall[limit][1])
+          notes.push(`MISMATCH ${input.name} limit ${limit}: ${r.layers.length} layers, reference ${ref.wall[limit][1]}`);
         // The whole CLI in a fresh process, like the reference's wall time.
         const walls = [];
         for (let i = 0; i < cliReps; i++) {
           const t = performance.now();
-          const p = spawnSync(process.execPath, [cli, "layer", "--strategy", "auto-layer", "--format", "auto-layer", "--max-layers", String(limit + 1), input.file], {
-            maxBuffer: 1 << 30,
-            encoding: "utf8",
-          });
+          const p = spawnSync(
+            process.execPath,
+            [cli, "layer", "--strategy", "auto-layer", "--format", "auto-layer", "--max-layers", String(limit + 1), input.file],
+            {
+              maxBuffer: 1 << 30,
+              encoding: "utf8",
+            },
+          );
           walls.push(performance.now() - t);
           if (p.status !== 0) {
             notes.push(`CLI failed on ${input.name} limit ${limit}: ${p.stderr.trim().split("\n")[0]}`);
@@ -145,10 +157,17 @@ export function toMarkdown({ rows, notes, date = new Date().toISOString() }) {
       speedup = `${f((r.referenceWallS * 1000) / (r.loadMs + r.algorithmMs), 0)}x (read + plan)`;
     }
     const layers = r.referenceLayers === undefined ? `${r.layers}` : `${r.layers} (${r.referenceLayers})`;
-    lines.push(`| ${r.input} | ${r.paths} | ${r.limit} | ${layers} | ${f(r.loadMs)} (${f(r.parseMs)}) | ${f(r.buildMs)} | ${f(r.algorithmMs, 1)} (${f(r.algorithmMinMs, 0)} / ${f(r.algorithmCpuMs, 0)}) | ${f(r.cliWallMs)} | ${reference} | ${speedup} |`);
+    lines.push(
+      `| ${r.input} | ${r.paths} | ${r.limit} | ${layers} | ${f(r.loadMs)} (${f(r.parseMs)}) | ${f(r.buildMs)} | ${f(r.algorithmMs, 1)} (${f(r.algorithmMinMs, 0)} / ${f(r.algorithmCpuMs, 0)}) | ${f(r.cliWallMs)} | ${reference} | ${speedup} |`,
+    );
   }
-  lines.push("", "read = the CLI's streaming reader (typed-array columns; in brackets JSON.parse + readClosureDocument, for comparison); build = graphFromColumns (validation + input-order CSR); plan = build + autoLayerGraph (labels, layer info, set order, exclusion): what the strategy does with a document.");
-  lines.push("(a) divides auto_layer() alone (the reference's function, JSON already loaded, its dicts built inside) by plan; (b) divides auto-layer.py's wall time (CPython start-up, JSON load, algorithm, output) by the CLI's.");
+  lines.push(
+    "",
+    "read = the CLI's streaming reader (typed-array columns; in brackets JSON.parse + readClosureDocument, for comparison); build = graphFromColumns (validation + input-order CSR); plan = build + autoLayerGraph (labels, layer info, set order, exclusion): what the strategy does with a document.",
+  );
+  lines.push(
+    "(a) divides auto_layer() alone (the reference's function, JSON already loaded, its dicts built inside) by plan; (b) divides auto-layer.py's wall time (CPython start-up, JSON load, algorithm, output) by the CLI's.",
+  );
   lines.push("CLI wall = a fresh `node dist/cli/main.js layer --strategy auto-layer --format auto-layer --max-layers L+1 FILE`, node start-up included.");
   // Issue 4's criterion: a 10x lead at 100k paths.
   const r99 = rows.find((r) => r.input === "syn-100000" && r.limit === 99);

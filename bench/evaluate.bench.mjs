@@ -44,7 +44,10 @@ for (const s of seriesList) {
   const versions = Array.from({ length: s.count }, (_, k) => ({ name: `v${k}`, doc: read(`${s.prefix}-v${k}.json.gz`) }));
   for (const budget of [99, 30]) {
     const t = performance.now();
-    const ev = evaluateSeries(versions, strategies.map((x) => planner(x, budget)));
+    const ev = evaluateSeries(
+      versions,
+      strategies.map((x) => planner(x, budget)),
+    );
     const ms = performance.now() - t;
     const by = Object.fromEntries(ev.strategies.map((x) => [x.strategy, x]));
     const ideal = by["popularity"].total.idealBytes;
@@ -59,7 +62,14 @@ for (const s of seriesList) {
     rows.push(
       `| ${s.name} | ${budget} | ${MiB(ideal)} | ${MiB(worst)} | ${strategies.map((x) => MiB(by[x].total.pulledBytes)).join(" | ")} | ${ratio.toFixed(2)} | ${perUpdate.toFixed(3)} |`,
     );
-    json.series.push({ series: s.name, budget, ideal, worst, ms, strategies: ev.strategies.map((x) => ({ strategy: x.strategy, total: x.total, updates: x.updates.map((u) => u.pulledBytes) })) });
+    json.series.push({
+      series: s.name,
+      budget,
+      ideal,
+      worst,
+      ms,
+      strategies: ev.strategies.map((x) => ({ strategy: x.strategy, total: x.total, updates: x.updates.map((u) => u.pulledBytes) })),
+    });
     console.error(`evaluate: ${s.name} budget ${budget}: ${ms.toFixed(0)} ms`);
   }
 }
@@ -70,7 +80,10 @@ for (const s of seriesList.filter((x) => x.name === "desktop" || x.name === "web
   const versions = Array.from({ length: s.count }, (_, k) => ({ name: `v${k}`, doc: read(`${s.prefix}-v${k}.json.gz`) }));
   for (const budget of [99, 30]) {
     const specs = ["popularity", "popularity@stable-first", "auto-layer", "auto-layer@stable-first", "min-pull"];
-    const ev = evaluateSeries(versions, specs.map((x) => planner(x, budget)));
+    const ev = evaluateSeries(
+      versions,
+      specs.map((x) => planner(x, budget)),
+    );
     localRows.push(`| ${s.name} | ${budget} | ${ev.strategies.map((x) => `${MiB(x.total.pulledBytes)} / ${MiB(x.total.localBytes)}`).join(" | ")} |`);
   }
 }

@@ -29,9 +29,15 @@ const TINY = [120, 128, 136, 152, 168, 200, 256, 312, 424, 512];
 
 /** sfc32: small, fast, seedable (Math.random is not). */
 function rng(seed) {
-  let a = 0x9e3779b9 ^ seed, b = 0x243f6a88, c = 0xb7e15162 ^ (seed * 31), d = 1;
+  let a = 0x9e3779b9 ^ seed,
+    b = 0x243f6a88,
+    c = 0xb7e15162 ^ (seed * 31),
+    d = 1;
   const next = () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -60,7 +66,8 @@ function normal(r) {
 
 function poisson(r, lam) {
   const limit = Math.exp(-lam);
-  let k = 0, p = 1;
+  let k = 0,
+    p = 1;
   for (;;) {
     p *= r();
     if (p <= limit) return k;
@@ -81,7 +88,8 @@ export function generateClosure(n, { seed = 1, levels = 25, avgRefs = 7 } = {}) 
   const names = new Array(n);
   for (let i = 0; i < n; i++) {
     let base;
-    if (i > 0 && r() < 0.05) base = bases[(r() * i) | 0]; // name tie, new hash
+    if (i > 0 && r() < 0.05)
+      base = bases[(r() * i) | 0]; // name tie, new hash
     else {
       const v = [(r() * 13) | 0, (r() * 41) | 0];
       if (r() < 0.5) v.push((r() * 21) | 0);
@@ -125,7 +133,8 @@ export function generateClosure(n, { seed = 1, levels = 25, avgRefs = 7 } = {}) 
   }
   const drawBelow = (limit) => {
     const x = r() * cum[limit - 1];
-    let lo = 0, hi = limit - 1;
+    let lo = 0,
+      hi = limit - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (cum[mid] <= x) lo = mid + 1;
@@ -270,5 +279,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t1 = performance.now();
   const bytes = await writeClosureFile(out, g, { wrap: args.includes("--wrap") });
   const t2 = performance.now();
-  console.error(`gen-closure: ${n} paths, ${g.targets.length} references, ${(bytes / 1e6).toFixed(1)} MB JSON -> ${out} (generate ${((t1 - t0) / 1000).toFixed(1)} s, write ${((t2 - t1) / 1000).toFixed(1)} s)`);
+  console.error(
+    `gen-closure: ${n} paths, ${g.targets.length} references, ${(bytes / 1e6).toFixed(1)} MB JSON -> ${out} (generate ${((t1 - t0) / 1000).toFixed(1)} s, write ${((t2 - t1) / 1000).toFixed(1)} s)`,
+  );
 }

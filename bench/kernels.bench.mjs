@@ -168,20 +168,23 @@ function toMarkdown(result, date) {
       "",
       "| kernel | Wasm ms | n | TS ms | n | TS / Wasm |",
       "| --- | ---: | ---: | ---: | ---: | ---: |",
-      ...d.rows.map((r) => `| ${r.kernel} | ${f(r.wasmMs)} | ${r.wasmSamples} | ${f(r.tsMs)} | ${r.tsSamples || "-"} | ${r.ratio === null || Number.isNaN(r.ratio) ? "-" : r.ratio.toFixed(1) + "x"} |`),
+      ...d.rows.map(
+        (r) =>
+          `| ${r.kernel} | ${f(r.wasmMs)} | ${r.wasmSamples} | ${f(r.tsMs)} | ${r.tsSamples || "-"} | ${r.ratio === null || Number.isNaN(r.ratio) ? "-" : r.ratio.toFixed(1) + "x"} |`,
+      ),
       "",
     );
   }
   lines.push(
     "Notes:",
-    "* popularity: both backends walk a spanning forest of \"pivot\" referrers and add only the ancestors a",
+    '* popularity: both backends walk a spanning forest of "pivot" referrers and add only the ancestors a',
     "  vertex's pivot lacks (`assembly/popularity.ts`, twin `popularityTs`). The obviously-correct oracle",
     "  `popularityNaiveTs` (walks every vertex's whole ancestor set, BigInt sums; what the TS backend ran",
     "  before) took 95.7 s on the 300k graph in one earlier run on this VM (Wasm pivot walk: 1.5 s in that run).",
     "  The archive's largest popularity is 35 bits (checked independently with Python integers: the sum of all",
     "  root-path counts, which bounds every popularity, has 35 bits); multi-limb sums beyond 2^64 are covered by",
     "  the test suite's ladder and deep random graphs.",
-    "* \"popularity + order\" adds the sort of the default pipeline (popularity descending, ties by",
+    '* "popularity + order" adds the sort of the default pipeline (popularity descending, ties by',
     "  nixpkgs' package_name) in plain JS (double keys when exact, else BigInt); Wasm only.",
     "* load copies the CSR arrays into linear memory (Wasm) or clones them (TS).",
   );

@@ -60,13 +60,23 @@ for (const n of sizes) {
       cpu[j].push((d.user + d.system) / 1000);
     });
   }
-  const cells = builds.map((b, j) => ({ build: b.name, medianMs: median(times[j]), minMs: Math.min(...times[j]), cpuMedianMs: median(cpu[j]), layers: results[j].layers.length, expectedBytes: results[j].expectedBytes, digest: digest(results[j].layers) }));
+  const cells = builds.map((b, j) => ({
+    build: b.name,
+    medianMs: median(times[j]),
+    minMs: Math.min(...times[j]),
+    cpuMedianMs: median(cpu[j]),
+    layers: results[j].layers.length,
+    expectedBytes: results[j].expectedBytes,
+    digest: digest(results[j].layers),
+  }));
   json.sizes.push({ n, edges: builds[0].edges, builds: cells });
   const [mine, base] = cells;
   const s = (ms) => (ms / 1000).toFixed(2);
   rows.push(
     `| ${n.toLocaleString("en")} | ${builds[0].edges.toLocaleString("en")} | ${s(mine.medianMs)} (${s(mine.minMs)}) | ${s(mine.cpuMedianMs)} | ` +
-      (base ? `${s(base.medianMs)} (${s(base.minMs)}) | ${s(base.cpuMedianMs)} | ${(base.medianMs / mine.medianMs).toFixed(2)}x | ${mine.digest === base.digest ? "yes" : `no (objective ${(mine.expectedBytes / base.expectedBytes).toFixed(4)}x)`} |` : "- | - | - | - |") +
+      (base
+        ? `${s(base.medianMs)} (${s(base.minMs)}) | ${s(base.cpuMedianMs)} | ${(base.medianMs / mine.medianMs).toFixed(2)}x | ${mine.digest === base.digest ? "yes" : `no (objective ${(mine.expectedBytes / base.expectedBytes).toFixed(4)}x)`} |`
+        : "- | - | - | - |") +
       ` ${mine.layers} |`,
   );
   console.error(`min-pull: ${n} paths: ${cells.map((c) => `${c.build} ${c.medianMs.toFixed(0)} ms`).join(", ")}`);

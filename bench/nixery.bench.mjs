@@ -76,7 +76,13 @@ export function inputs() {
   const out = [];
   const archive = join(shared, "data", "debian-bookworm", "archive-all.json.gz");
   const pop = join(shared, "data", "popularity", "debian-archive-popcount.json");
-  if (existsSync(archive)) out.push({ name: "archive-all", file: archive, popularity: existsSync(pop) ? readJson(pop) : undefined, popularityFile: existsSync(pop) ? pop : undefined });
+  if (existsSync(archive))
+    out.push({
+      name: "archive-all",
+      file: archive,
+      popularity: existsSync(pop) ? readJson(pop) : undefined,
+      popularityFile: existsSync(pop) ? pop : undefined,
+    });
   const syn = syn100k();
   if (syn) out.push({ name: "syn-100000", file: syn, popularity: undefined });
   return out;
@@ -160,7 +166,10 @@ export function toMarkdown({ when, cpu, rows, notes }) {
     "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
-    const a = r.referenceAloneMinS === undefined ? "-" : `${r.referenceAlone} s: ${f((r.referenceAloneMinS * 1000) / r.planMs, 1)}x (best run ${f((r.referenceAloneMinS * 1000) / r.planMinMs, 1)}x)`;
+    const a =
+      r.referenceAloneMinS === undefined
+        ? "-"
+        : `${r.referenceAlone} s: ${f((r.referenceAloneMinS * 1000) / r.planMs, 1)}x (best run ${f((r.referenceAloneMinS * 1000) / r.planMinMs, 1)}x)`;
     const b = r.cliMs === undefined || r.referenceWallS === undefined ? "-" : `${f((r.referenceWallS * 1000) / r.cliMs, 1)}x`;
     lines.push(
       `| ${r.input} | ${r.paths} | ${r.backend} | ${r.budget} | ${r.from} | ${r.layers} | ${r.subtrees} | ${f(r.planMs)} (${f(r.planMinMs)} / ${f(r.planCpuMs)}) | ${a} | ${r.cliMs === undefined ? "-" : `${f(r.cliMs)} (${f(r.cliMinMs)})`} | ${r.referenceWallS === undefined ? "-" : `${r.referenceWallS} s`} | ${b} |`,
@@ -170,7 +179,11 @@ export function toMarkdown({ when, cpu, rows, notes }) {
   for (const r of rows) if (!byInput.has(r.input)) byInput.set(r.input, r);
   lines.push(
     "",
-    "Per input, once: " + [...byInput.values()].map((r) => `${r.input}: streaming read ${f(r.readMs)} ms (JSON.parse + readClosureDocument ${f(r.parseMs)} ms), graph build ${f(r.buildMs)} ms`).join("; ") + ".",
+    "Per input, once: " +
+      [...byInput.values()]
+        .map((r) => `${r.input}: streaming read ${f(r.readMs)} ms (JSON.parse + readClosureDocument ${f(r.parseMs)} ms), graph build ${f(r.buildMs)} ms`)
+        .join("; ") +
+      ".",
     "",
     "nixeryLayers = graph build from the document + popularity (popcount or map lookup) + dominator tree + grouping + merge; the layers' hashes are computed on first use (Nixery computes them after GroupLayers too). document: columns = the streaming reader's document (what the CLI plans from), entries = JSON.parse + readClosureDocument.",
     "(a) divides GroupLayers alone (fastest recorded run) by nixeryLayers: both start from decoded input and build their own graph. (b) divides the Go program's wall time (JSON decode/encode + GroupLayers + Manifest) by the CLI process's (node start-up, streaming read, planning, JSON output).",

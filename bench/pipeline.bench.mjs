@@ -93,7 +93,6 @@ function runCli(args) {
   return { wallMs, rssMb: m ? Number(m[1]) / 1024 : undefined, stdout: p.stdout };
 }
 
-
 /** The reference's pipelines for this graph: first root, 11th most referenced path. */
 function pipelinesFor(doc) {
   const indeg = new Map();
@@ -184,7 +183,12 @@ function toMarkdown({ rows, phaseRows, notes }) {
   ];
   for (const r of rows) {
     const ref = r.referenceS !== undefined ? `${r.referenceS} s / ${r.referenceRssMb} MB` : (r.referenceNote ?? "-");
-    const speed = r.referenceS !== undefined && r.wallMs !== undefined ? `${f((r.referenceS * 1000) / r.wallMs, 1)}x` : r.referenceNote && r.wallMs !== undefined ? "> " + f(600000 / r.wallMs, 0) + "x" : "-";
+    const speed =
+      r.referenceS !== undefined && r.wallMs !== undefined
+        ? `${f((r.referenceS * 1000) / r.wallMs, 1)}x`
+        : r.referenceNote && r.wallMs !== undefined
+          ? "> " + f(600000 / r.wallMs, 0) + "x"
+          : "-";
     const aim = r.aimS === undefined ? "" : `${r.aimS} s ${r.wallMs !== undefined && r.wallMs <= r.aimS * 1000 ? "(met)" : "(missed)"}`;
     lines.push(`| ${r.input} | ${r.paths} | ${r.run} | ${r.layers ?? "-"} | ${s(r.wallMs)} | ${f(r.rssMb)} MB | ${ref} | ${speed} | ${aim} |`);
   }
@@ -196,7 +200,9 @@ function toMarkdown({ rows, phaseRows, notes }) {
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
   );
   for (const p of phaseRows) {
-    lines.push(`| ${p.input} | ${p.paths} | ${p.backend} | ${f(p.readParseMs)} | ${f(p.documentMs)} | ${f(p.closureMs)} | ${f(p.pipelineMs)} | ${f(p.formatMs)} |`);
+    lines.push(
+      `| ${p.input} | ${p.paths} | ${p.backend} | ${f(p.readParseMs)} | ${f(p.documentMs)} | ${f(p.closureMs)} | ${f(p.pipelineMs)} | ${f(p.formatMs)} |`,
+    );
   }
   if (notes.length) lines.push("", "Notes:", ...notes.map((n) => `* ${n}`));
   return lines.join("\n") + "\n";

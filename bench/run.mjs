@@ -14,7 +14,10 @@ import { fileURLToPath } from "node:url";
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const resultsDir = join(benchDir, "results");
 const suffix = ".bench.mjs";
-const all = readdirSync(benchDir).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
+const all = readdirSync(benchDir)
+  .filter((f) => f.endsWith(suffix))
+  .map((f) => f.slice(0, -suffix.length))
+  .sort();
 // --assemble: only rebuild README.md from the existing sections.
 const assembleOnly = process.argv.includes("--assemble");
 const wanted = process.argv.slice(2).filter((a) => a !== "--assemble");
@@ -34,7 +37,9 @@ for (const name of assembleOnly ? [] : wanted.length > 0 ? wanted : all) {
 function machine() {
   let model = cpus()[0]?.model ?? "unknown";
   try {
-    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    const line = readFileSync("/proc/cpuinfo", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("model name"));
     if (line) model = line.split(":")[1].trim();
   } catch {
     // not Linux: keep os.cpus()

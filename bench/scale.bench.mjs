@@ -169,7 +169,8 @@ async function generatorStats() {
 }
 
 const fmtS = (ms) => (ms == null ? "-" : ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
-const fmtRun = (r) => (r == null ? "-" : r.timedOut ? `> ${r.limit} s (stopped)` : r.status !== 0 ? `exit ${r.status}` : `${r.wall.toFixed(2)} s / ${r.rssMb?.toFixed(0)} MB`);
+const fmtRun = (r) =>
+  r == null ? "-" : r.timedOut ? `> ${r.limit} s (stopped)` : r.status !== 0 ? `exit ${r.status}` : `${r.wall.toFixed(2)} s / ${r.rssMb?.toFixed(0)} MB`;
 
 const inputs = [];
 for (const n of SIZES) inputs.push(await generated(n));
@@ -196,19 +197,25 @@ const genStats = await generatorStats();
 const lines = [];
 lines.push("## scale: closures of 1k to 1M paths (issue 7)");
 lines.push("");
-lines.push(`Ran ${new Date().toISOString()}, node ${process.version}, by \`node --expose-gc bench/scale.bench.mjs\`${quick ? " --quick" : ""}. Generated inputs: \`bench/gen-closure.mjs N --seed 1\` (25 levels, ~7.4 references per path, plain JSON). The VM is shared and was loaded by other work during the run: read wall times as upper bounds.`);
+lines.push(
+  `Ran ${new Date().toISOString()}, node ${process.version}, by \`node --expose-gc bench/scale.bench.mjs\`${quick ? " --quick" : ""}. Generated inputs: \`bench/gen-closure.mjs N --seed 1\` (25 levels, ~7.4 references per path, plain JSON). The VM is shared and was loaded by other work during the run: read wall times as upper bounds.`,
+);
 lines.push("");
 lines.push("### Parsing: JSON.parse path vs streaming reader (in process, best of 3; 1 run at >= 300k)");
 lines.push("");
-lines.push("JSON.parse path = readFile + gunzip + decode + JSON.parse + readClosureDocument (what readClosureInput did). Streaming = readClosureStream (chunks of 1 MiB, interned columns). Closure = Closure.fromDocument from the entries (JSON.parse path) or from the columns (streaming). Times wall / CPU.");
+lines.push(
+  "JSON.parse path = readFile + gunzip + decode + JSON.parse + readClosureDocument (what readClosureInput did). Streaming = readClosureStream (chunks of 1 MiB, interned columns). Closure = Closure.fromDocument from the entries (JSON.parse path) or from the columns (streaming). Times wall / CPU.",
+);
 lines.push("");
 lines.push("| input | paths | JSON MB | JSON.parse path | streaming | closure from entries | closure from columns |");
 lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of results) {
   const p = r.parse;
-  const j = p.json ? `${fmtS(p.json.wall)} / ${fmtS(p.json.cpu)}` : p.jsonError ?? "-";
-  const s = p.stream ? `${fmtS(p.stream.wall)} / ${fmtS(p.stream.cpu)}` : p.streamError ?? "-";
-  lines.push(`| ${r.name} | ${r.paths ?? "-"} | ${(r.bytes / 1e6).toFixed(1)} | ${j} | ${s} | ${p.closureError ?? fmtS(p.closureEntries)} | ${p.closureError ?? fmtS(p.closureColumns)} |`);
+  const j = p.json ? `${fmtS(p.json.wall)} / ${fmtS(p.json.cpu)}` : (p.jsonError ?? "-");
+  const s = p.stream ? `${fmtS(p.stream.wall)} / ${fmtS(p.stream.cpu)}` : (p.streamError ?? "-");
+  lines.push(
+    `| ${r.name} | ${r.paths ?? "-"} | ${(r.bytes / 1e6).toFixed(1)} | ${j} | ${s} | ${p.closureError ?? fmtS(p.closureEntries)} | ${p.closureError ?? fmtS(p.closureColumns)} |`,
+  );
 }
 lines.push("");
 lines.push(`### End to end: \`node dist/cli/main.js layer FILE [--strategy S]\` (wall / peak RSS, GNU time)`);
@@ -227,15 +234,31 @@ for (const [n, limit] of Object.entries(TARGET)) {
   const run = r?.runs.default;
   if (!run) continue;
   const wall = run.timedOut ? null : run.wall;
-  const verdict = wall == null ? `missed (stopped at ${run.limit} s)` : wall <= limit ? `met (${(limit - wall).toFixed(1)} s to spare)` : `missed by ${(wall - limit).toFixed(1)} s (${(wall / limit).toFixed(1)}x)`;
-  targetRows.push(`| default pipeline, ${Number(n).toLocaleString("en-US")} paths, end to end | < ${limit} s | ${wall == null ? "-" : wall.toFixed(1) + " s"} | ${verdict} |`);
+  const verdict =
+    wall == null
+      ? `missed (stopped at ${run.limit} s)`
+      : wall <= limit
+        ? `met (${(limit - wall).toFixed(1)} s to spare)`
+        : `missed by ${(wall - limit).toFixed(1)} s (${(wall / limit).toFixed(1)}x)`;
+  targetRows.push(
+    `| default pipeline, ${Number(n).toLocaleString("en-US")} paths, end to end | < ${limit} s | ${wall == null ? "-" : wall.toFixed(1) + " s"} | ${verdict} |`,
+  );
 }
 const m1 = results.find((x) => x.name === "gen-1000000");
 if (m1) {
-  const rss = Math.max(...Object.values(m1.runs).filter((r) => r && !r.timedOut && r.rssMb).map((r) => r.rssMb), 0);
+  const rss = Math.max(
+    ...Object.values(m1.runs)
+      .filter((r) => r && !r.timedOut && r.rssMb)
+      .map((r) => r.rssMb),
+    0,
+  );
   const d = m1.runs.default?.rssMb;
-  targetRows.push(`| peak memory, 1M paths (default pipeline) | < ${MEMORY_TARGET_MB} MB | ${d ? d.toFixed(0) + " MB" : "-"} | ${d ? (d < MEMORY_TARGET_MB ? `met (${(MEMORY_TARGET_MB - d).toFixed(0)} MB to spare)` : `missed by ${(d - MEMORY_TARGET_MB).toFixed(0)} MB`) : "-"} |`);
-  targetRows.push(`| peak memory, 1M paths (any finished strategy) | < ${MEMORY_TARGET_MB} MB | ${rss ? rss.toFixed(0) + " MB" : "-"} | ${rss ? (rss < MEMORY_TARGET_MB ? "met" : "missed") : "-"} |`);
+  targetRows.push(
+    `| peak memory, 1M paths (default pipeline) | < ${MEMORY_TARGET_MB} MB | ${d ? d.toFixed(0) + " MB" : "-"} | ${d ? (d < MEMORY_TARGET_MB ? `met (${(MEMORY_TARGET_MB - d).toFixed(0)} MB to spare)` : `missed by ${(d - MEMORY_TARGET_MB).toFixed(0)} MB`) : "-"} |`,
+  );
+  targetRows.push(
+    `| peak memory, 1M paths (any finished strategy) | < ${MEMORY_TARGET_MB} MB | ${rss ? rss.toFixed(0) + " MB" : "-"} | ${rss ? (rss < MEMORY_TARGET_MB ? "met" : "missed") : "-"} |`,
+  );
 }
 lines.push("| target | limit | measured | verdict |");
 lines.push("| --- | --- | ---: | --- |");
@@ -243,7 +266,23 @@ lines.push(...targetRows);
 lines.push("");
 lines.push("### Generator statistics (closure-stats.py)");
 lines.push("");
-const keys = ["paths", "edges", "self_references", "roots", "longest_path_edges", "indegree_max", "indegree_max_name", "indegree_p50", "indegree_p90", "indegree_p99", "outdegree_p50", "outdegree_p99", "outdegree_max_excl_roots", "narSize_p50", "narSize_max"];
+const keys = [
+  "paths",
+  "edges",
+  "self_references",
+  "roots",
+  "longest_path_edges",
+  "indegree_max",
+  "indegree_max_name",
+  "indegree_p50",
+  "indegree_p90",
+  "indegree_p99",
+  "outdegree_p50",
+  "outdegree_p99",
+  "outdegree_max_excl_roots",
+  "narSize_p50",
+  "narSize_max",
+];
 lines.push(`| input | ${keys.join(" | ")} |`);
 lines.push(`| --- | ${keys.map(() => "---:").join(" | ")} |`);
 for (const g of genStats) {
@@ -255,6 +294,9 @@ const md = lines.join("\n") + "\n";
 const dir = join(root, "bench", "results");
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, "scale.md"), md);
-writeFileSync(join(dir, "scale.json"), JSON.stringify({ name: "scale", date: new Date().toISOString(), node: process.version, quick, results, generatorStats: genStats }, null, 2) + "\n");
+writeFileSync(
+  join(dir, "scale.json"),
+  JSON.stringify({ name: "scale", date: new Date().toISOString(), node: process.version, quick, results, generatorStats: genStats }, null, 2) + "\n",
+);
 console.log(md);
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -28,7 +28,8 @@ const noNode = {
   name: "strata-no-node-builtins",
   enforce: "pre",
   resolveId(id, importer) {
-    if (id.startsWith("node:")) throw new Error(`browser build: ${importer ?? "?"} imports ${id}; Node-only code belongs in src/io/node.ts, src/cli/ or src/worker/node.ts`);
+    if (id.startsWith("node:"))
+      throw new Error(`browser build: ${importer ?? "?"} imports ${id}; Node-only code belongs in src/io/node.ts, src/cli/ or src/worker/node.ts`);
     return null;
   },
 };

@@ -11,7 +11,17 @@
 //   const { layers } = await w.layer(info.id, { strategy: "auto-layer" });
 export * from "./index.js";
 export { StrataService } from "./worker/service.js";
-export type { ClosureInfo, ClosureInput, LayerRequest, LayerResult, StrategyInfo, EvaluationRequest, SeriesResult, ImagesResult, InitOptions } from "./worker/service.js";
+export type {
+  ClosureInfo,
+  ClosureInput,
+  LayerRequest,
+  LayerResult,
+  StrategyInfo,
+  EvaluationRequest,
+  SeriesResult,
+  ImagesResult,
+  InitOptions,
+} from "./worker/service.js";
 export { StrataWorker, type StrataRemote, type WorkerHost } from "./worker/client.js";
 export { StrataPool, type PoolOptions, type PoolClosure } from "./worker/pool.js";
 export { WorkerCrashedError } from "./worker/errors.js";

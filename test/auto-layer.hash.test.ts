@@ -13,22 +13,43 @@ const hex = (x: { hi: number; lo: number }) => "0x" + u64ToBigInt(x).toString(16
 const M = (1n << 64n) - 1n;
 const rotl = (x: bigint, b: bigint) => ((x << b) | (x >> (64n - b))) & M;
 function sipBig(bytes: Uint8Array): bigint {
-  let v0 = 0x736f6d6570736575n, v1 = 0x646f72616e646f6dn, v2 = 0x6c7967656e657261n, v3 = 0x7465646279746573n;
+  let v0 = 0x736f6d6570736575n,
+    v1 = 0x646f72616e646f6dn,
+    v2 = 0x6c7967656e657261n,
+    v3 = 0x7465646279746573n;
   const round = () => {
-    v0 = (v0 + v1) & M; v1 = rotl(v1, 13n); v1 ^= v0; v0 = rotl(v0, 32n);
-    v2 = (v2 + v3) & M; v3 = rotl(v3, 16n); v3 ^= v2; v0 = (v0 + v3) & M;
-    v3 = rotl(v3, 21n); v3 ^= v0; v2 = (v2 + v1) & M; v1 = rotl(v1, 17n); v1 ^= v2; v2 = rotl(v2, 32n);
+    v0 = (v0 + v1) & M;
+    v1 = rotl(v1, 13n);
+    v1 ^= v0;
+    v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & M;
+    v3 = rotl(v3, 16n);
+    v3 ^= v2;
+    v0 = (v0 + v3) & M;
+    v3 = rotl(v3, 21n);
+    v3 ^= v0;
+    v2 = (v2 + v1) & M;
+    v1 = rotl(v1, 17n);
+    v1 ^= v2;
+    v2 = rotl(v2, 32n);
   };
   const full = bytes.length - (bytes.length % 8);
   for (let off = 0; off < full; off += 8) {
     let m = 0n;
     for (let k = 7; k >= 0; k--) m = (m << 8n) | BigInt(bytes[off + k]);
-    v3 ^= m; round(); v0 ^= m;
+    v3 ^= m;
+    round();
+    v0 ^= m;
   }
   let b = BigInt(bytes.length & 0xff) << 56n;
   for (let k = 0; full + k < bytes.length; k++) b |= BigInt(bytes[full + k]) << BigInt(8 * k);
-  v3 ^= b; round(); v0 ^= b;
-  v2 ^= 0xffn; round(); round(); round();
+  v3 ^= b;
+  round();
+  v0 ^= b;
+  v2 ^= 0xffn;
+  round();
+  round();
+  round();
   const h = v0 ^ v1 ^ v2 ^ v3;
   return h === M ? M - 1n : h;
 }
@@ -67,7 +88,8 @@ describe("CPython str hash (SipHash-1-3, zero key)", () => {
   it("mul64 is multiplication mod 2^64", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: M }), fc.bigInt({ min: 0n, max: M }), (a, b) => {
-        const x = u64FromBigInt(a), y = u64FromBigInt(b);
+        const x = u64FromBigInt(a),
+          y = u64FromBigInt(b);
         expect(u64ToBigInt(mul64(x.hi, x.lo, y.hi, y.lo))).toBe((a * b) & M);
       }),
       { numRuns: 500 },
@@ -96,8 +118,14 @@ describe("CPython set iteration order", () => {
 
   it("computes the frozenset hashes of the worked example", () => {
     expect(singles.map((l) => hex(frozensetHash(l)))).toEqual([
-      "0xcc1bc931cc6c9689", "0x2403255eb21043a8", "0x669ea00ea88f7747", "0xd5f07f025d6471d2",
-      "0x5ba9bc83f8ff0a67", "0x8c9937c725d3f0db", "0x7fba9d66dda1ad0c", "0x4c5d908d47452796",
+      "0xcc1bc931cc6c9689",
+      "0x2403255eb21043a8",
+      "0x669ea00ea88f7747",
+      "0xd5f07f025d6471d2",
+      "0x5ba9bc83f8ff0a67",
+      "0x8c9937c725d3f0db",
+      "0x7fba9d66dda1ad0c",
+      "0x4c5d908d47452796",
     ]);
   });
 
@@ -125,19 +153,18 @@ const havePython = python.status === 0 && python.stdout.trim() === "True";
 
 describe.skipIf(!havePython)("against the local CPython (>= 3.11, PYTHONHASHSEED=0)", () => {
   it("orders random sets of frozensets of store paths like CPython", () => {
-    const cases = fc.sample(
-      fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 4 }), { minLength: 1, maxLength: 120 }),
-      { numRuns: 40, seed: 42 },
-    ).map((labels) => {
-      const seen = new Set<string>();
-      const distinct: string[][] = [];
-      for (const l of labels) {
-        const members = l.map((i) => `/nix/store/${i.toString(36).padStart(4, "x")}-p${i}`);
-        const key = [...members].sort().join(" ");
-        if (!seen.has(key)) (seen.add(key), distinct.push(members));
-      }
-      return distinct;
-    });
+    const cases = fc
+      .sample(fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 4 }), { minLength: 1, maxLength: 120 }), { numRuns: 40, seed: 42 })
+      .map((labels) => {
+        const seen = new Set<string>();
+        const distinct: string[][] = [];
+        for (const l of labels) {
+          const members = l.map((i) => `/nix/store/${i.toString(36).padStart(4, "x")}-p${i}`);
+          const key = [...members].sort().join(" ");
+          if (!seen.has(key)) (seen.add(key), distinct.push(members));
+        }
+        return distinct;
+      });
     const script = [
       "import json, sys",
       "cases = json.load(sys.stdin)",

@@ -8,7 +8,16 @@ import { Closure } from "../src/graph/closure.js";
 import type { ClosureEntry } from "../src/graph/document.js";
 import { readClosureDocument } from "../src/graph/document.js";
 import { formatLayersCompact } from "../src/format/python-json.js";
-import { autoLayer, autoLayerGraph, autoLayerLimit, autoLayerStrategy, candidateOrder, formatAutoLayerStdout, nameOrder, type AutoLayerInfo } from "../src/strategies/auto-layer/index.js";
+import {
+  autoLayer,
+  autoLayerGraph,
+  autoLayerLimit,
+  autoLayerStrategy,
+  candidateOrder,
+  formatAutoLayerStdout,
+  nameOrder,
+  type AutoLayerInfo,
+} from "../src/strategies/auto-layer/index.js";
 import { cpythonSetOrder, frozensetHash } from "../src/strategies/auto-layer/cpython-set-order.js";
 
 /** The reference loop, literally: copy the labels, walk deps and users, count every label. */
@@ -24,7 +33,11 @@ function oracle(entries: readonly ClosureEntry[], limit: number, ignore: readonl
   };
   const deps = (p: string) => walk(p, (x) => byPath.get(x)!.references);
   const users = (p: string) => walk(p, (x) => directUsers.get(x)!);
-  const candidates = entries.map((e, i) => ({ e, i })).sort((a, b) => a.e.narSize - b.e.narSize || a.i - b.i).map((x) => x.e.path).reverse();
+  const candidates = entries
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.narSize - b.e.narSize || a.i - b.i)
+    .map((x) => x.e.path)
+    .reverse();
   const key = (s: Set<string>) => [...s].sort().join("\n");
   let labels = new Map(entries.map((e) => [e.path, new Set<string>()]));
   for (const p of candidates) {
@@ -42,7 +55,8 @@ function oracle(entries: readonly ClosureEntry[], limit: number, ignore: readonl
   }
   const split = (p: string) => [p.slice(p.indexOf("-") + 1), p.slice(0, p.indexOf("-"))];
   const cmp = (a: string, b: string) => {
-    const [na, ha] = split(a), [nb, hb] = split(b);
+    const [na, ha] = split(a),
+      [nb, hb] = split(b);
     return na < nb ? -1 : na > nb ? 1 : ha < hb ? -1 : ha > hb ? 1 : 0;
   };
   const groups = new Map<string, { label: Set<string>; paths: string[] }>();
@@ -164,14 +178,25 @@ describe("auto-layer: quirks and errors", () => {
     const paths = ["/nix/store/b-\uffff", "/nix/store/a-\u{1f600}", "/nix/store/c-x", "/nix/store/a-x", "/nix/store/a-x-y", "/nix/store/ab-x"];
     // U+FFFF < U+1F600 by code point, though not by UTF-16 unit; "x" < "x-y"; equal names by hash.
     expect(Array.from(nameOrder(paths), (v) => paths[v])).toEqual([
-      "/nix/store/a-x", "/nix/store/ab-x", "/nix/store/c-x", "/nix/store/a-x-y", "/nix/store/b-\uffff", "/nix/store/a-\u{1f600}",
+      "/nix/store/a-x",
+      "/nix/store/ab-x",
+      "/nix/store/c-x",
+      "/nix/store/a-x-y",
+      "/nix/store/b-\uffff",
+      "/nix/store/a-\u{1f600}",
     ]);
     const ascii = paths.slice(2);
     expect(Array.from(nameOrder(ascii), (v) => ascii[v])).toEqual(["/nix/store/a-x", "/nix/store/ab-x", "/nix/store/c-x", "/nix/store/a-x-y"]);
   });
 
   it("orders candidates by narSize descending, later input first, also for sizes too large to pack", () => {
-    const g = (narSize: number[]) => ({ n: narSize.length, offsets: new Uint32Array(narSize.length + 1), targets: new Uint32Array(0), paths: narSize.map((_, i) => `/nix/store/${i}-p`), narSize });
+    const g = (narSize: number[]) => ({
+      n: narSize.length,
+      offsets: new Uint32Array(narSize.length + 1),
+      targets: new Uint32Array(0),
+      paths: narSize.map((_, i) => `/nix/store/${i}-p`),
+      narSize,
+    });
     expect(Array.from(candidateOrder(g([5, 7, 5, 0, 7])))).toEqual([4, 1, 2, 0, 3]);
     expect(Array.from(candidateOrder(g([2 ** 52, 7, 2 ** 52, 0, 7])))).toEqual([2, 0, 4, 1, 3]);
   });

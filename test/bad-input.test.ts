@@ -25,7 +25,14 @@ async function run(c: BadInputCase): Promise<{ code: number; out: string; err: s
 
 /** The catalogue message as a pattern: "…" matches any text. */
 function pattern(message: string): RegExp {
-  return new RegExp("^" + message.split("…").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^]*") + "\n$");
+  return new RegExp(
+    "^" +
+      message
+        .split("…")
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^]*") +
+      "\n$",
+  );
 }
 
 function cell(s: string): string {
@@ -41,7 +48,15 @@ function inputCell(c: BadInputCase): string {
 
 export function table(): string {
   const rows = badInputs.map((c) => `| ${c.id} | ${cell(c.what)} | ${inputCell(c)} | \`${cell(c.args.join(" "))}\` | ${c.exit} | \`${cell(c.message)}\` |`);
-  return [START, "", "| case | what is wrong | input file | command | exit | message (stderr) |", "| --- | --- | --- | --- | ---: | --- |", ...rows, "", END].join("\n");
+  return [
+    START,
+    "",
+    "| case | what is wrong | input file | command | exit | message (stderr) |",
+    "| --- | --- | --- | --- | ---: | --- |",
+    ...rows,
+    "",
+    END,
+  ].join("\n");
 }
 
 describe("bad-input catalogue", () => {

@@ -58,7 +58,16 @@ describe("web page in headless Chromium", () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       acceptDownloads: true,
       viewport: { width: 1100, height: 1000 },
     });
@@ -123,7 +132,12 @@ describe("web page in headless Chromium", () => {
     await settle(() => page.setInputFiles("#file", postgres));
     expect(await page.getAttribute("#closure-status", "data-paths")).toBe("92");
     expect(await downloadLayers()).toBe(await cliLayers(postgres));
-    for (const [strategy, max] of [["popularity", "30"], ["auto-layer", ""], ["nixery", ""], ["min-pull", "20"]] as const) {
+    for (const [strategy, max] of [
+      ["popularity", "30"],
+      ["auto-layer", ""],
+      ["nixery", ""],
+      ["min-pull", "20"],
+    ] as const) {
       await choose(strategy, max);
       await settle(() => page.click("#run"));
       expect(await page.getAttribute("#run-status", "class")).not.toMatch(/error/);
@@ -201,10 +215,17 @@ describe("web page in headless Chromium", () => {
     const totals = JSON.parse((await page.getAttribute("#series-result", "data-totals"))!) as { strategy: string; pulledBytes: number }[];
     const specs = totals.map((t) => t.strategy);
     const files = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => join(repoRoot, `bench/data/webapp-v${k}.json.gz`));
-    const { stdout } = await run(process.execPath, [cli, "evaluate", "--series", ...files, ...specs.flatMap((s) => ["--strategy", s]), "--max-layers", "20", "--json"], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const expected = (JSON.parse(stdout) as { strategies: { strategy: string; total: Record<string, unknown> }[] }).strategies.map((s) => ({ strategy: s.strategy, ...s.total }));
+    const { stdout } = await run(
+      process.execPath,
+      [cli, "evaluate", "--series", ...files, ...specs.flatMap((s) => ["--strategy", s]), "--max-layers", "20", "--json"],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const expected = (JSON.parse(stdout) as { strategies: { strategy: string; total: Record<string, unknown> }[] }).strategies.map((s) => ({
+      strategy: s.strategy,
+      ...s.total,
+    }));
     expect(totals).toEqual(expected);
     await page.fill("#max-layers", "");
   });

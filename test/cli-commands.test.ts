@@ -165,7 +165,9 @@ describe("layer: budgets", () => {
     expect(quiet.err).toBe("");
     const none = run(["layer", closure, "--runtime", "sysbox", "--from-image-layers", "60", "--reserve", "3"]);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/no layer left for store paths: maxLayers 64 must exceed 1 \(customisation layer\) \+ 60 \(base image layers\) \+ 3 \(reserve\) = 64/);
+    expect(none.err).toMatch(
+      /no layer left for store paths: maxLayers 64 must exceed 1 \(customisation layer\) \+ 60 \(base image layers\) \+ 3 \(reserve\) = 64/,
+    );
     expect(run(["layer", closure, "--runtime", "podman"]).err).toMatch(/--runtime must be one of docker, buildkit, sysbox, ecr/);
   });
 
@@ -202,8 +204,22 @@ describe("layer: strategy options", () => {
     const kept = run(["layer", closure, "--strategy", "min-pull", "--budget", "4", "--previous", prev]);
     expect(layersOf(kept.out)).toContainEqual([S("bbbb-glibc-2.39"), S("ffff-data-7")]);
     expect(kept.err).toMatch(/2 layers kept from --previous/);
-    const vol = file("vol.json", { "app": 50 });
-    const hist = run(["layer", closure, "--strategy", "min-pull", "--volatility", vol, "--history", closure, "--history", closure, "--changes-per-update", "2", "-q"]);
+    const vol = file("vol.json", { app: 50 });
+    const hist = run([
+      "layer",
+      closure,
+      "--strategy",
+      "min-pull",
+      "--volatility",
+      vol,
+      "--history",
+      closure,
+      "--history",
+      closure,
+      "--changes-per-update",
+      "2",
+      "-q",
+    ]);
     expect(hist.code).toBe(0);
     expect(run(["layer", closure, "--strategy", "min-pull", "--max-layer-size", "lots"]).err).toMatch(/--max-layer-size expects a size such as 500M/);
     expect(run(["layer", closure, "--strategy", "min-pull", "--volatility", file("badvol.json", { a: "x" })]).code).toBe(2);
@@ -227,7 +243,9 @@ describe("layer: strategy options", () => {
 
   it("--order stable-first: the same layers, least likely to change at the bottom", () => {
     const own = layersOf(run(["layer", closure, "--strategy", "popularity"]).out);
-    const stable = layersOf(run(["layer", closure, "--strategy", "popularity", "--order", "stable-first", "--volatility", file("v2.json", { data: 1_000_000 })]).out);
+    const stable = layersOf(
+      run(["layer", closure, "--strategy", "popularity", "--order", "stable-first", "--volatility", file("v2.json", { data: 1_000_000 })]).out,
+    );
     expect([...stable].sort()).toEqual([...own].sort());
     expect(stable[stable.length - 1]).toContain(S("ffff-data-7"));
     expect(run(["layer", closure, "--order", "sideways"]).code).toBe(2);
@@ -348,7 +366,10 @@ describe("check", () => {
     expect(dangling.out).toMatch(/^input: error: "\/nix\/store\/a-x" references "\/nix\/store\/b-missing", which is not in the closure/);
     const badField = run(["check", file("badfield.json", { graph: [{ path: S("a-x"), narSize: -1, references: [] }] })]);
     expect(badField.out).toMatch(/input: error: \$\.graph\[0\]\.narSize .* must not be negative/);
-    const attrs = run(["check", file("attrs.json", { graph, pipeline: [["split_paths", [S("cccc-python3-3.11.2")]], ["popularity_contest"]], exclude_paths: [S("zzzz-gone")] })]);
+    const attrs = run([
+      "check",
+      file("attrs.json", { graph, pipeline: [["split_paths", [S("cccc-python3-3.11.2")]], ["popularity_contest"]], exclude_paths: [S("zzzz-gone")] }),
+    ]);
     expect(attrs.code).toBe(2);
     expect(attrs.out).toMatch(/exclude_paths: "\/nix\/store\/zzzz-gone" is not in the closure/);
     expect(attrs.out).toMatch(/pipeline\[1\]: error: popularity_contest expects a graph, got a dict/);

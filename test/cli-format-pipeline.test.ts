@@ -122,7 +122,11 @@ describe("--format pipeline: round trip through the pipeline engine", () => {
     const p2 = pipelineForPlan(doc, full).pipeline;
     const newer: ClosureDocument = {
       ...doc,
-      entries: [...doc.entries, { path: "/nix/store/zz-new-b", narSize: 7, references: [] }, { path: "/nix/store/zz-new-a", narSize: 3, references: [doc.entries[0].path] }],
+      entries: [
+        ...doc.entries,
+        { path: "/nix/store/zz-new-b", narSize: 7, references: [] },
+        { path: "/nix/store/zz-new-a", narSize: 3, references: [doc.entries[0].path] },
+      ],
     };
     expect(layersForDocument(newer, { pipeline: p2, kernels: k })).toEqual([...full, ["/nix/store/zz-new-a", "/nix/store/zz-new-b"]]);
   });

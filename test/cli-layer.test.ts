@@ -73,13 +73,42 @@ describe("strata layer (in-process)", () => {
   });
 
   it("pipeline errors exit 2 with the location and no layers", async () => {
-    const doc = file("doc5.json", { graph, pipeline: [["split_paths", ["B"]], ["over", "main", ["popularity_contest"], 1]] });
+    const doc = file("doc5.json", {
+      graph,
+      pipeline: [
+        ["split_paths", ["B"]],
+        ["over", "main", ["popularity_contest"], 1],
+      ],
+    });
     const r = await cli(["layer", doc, "--backend", "ts"]);
     expect(r).toEqual({ code: 2, out: "", err: "strata: pipeline[1]: over expects a key and a step, got 3 arguments\n" });
-    const missing = await cli(["layer", file("doc6.json", { graph, pipeline: [["split_paths", ["A"]], ["over", "common", ["popularity_contest"]]] }), "--backend", "ts"]);
+    const missing = await cli([
+      "layer",
+      file("doc6.json", {
+        graph,
+        pipeline: [
+          ["split_paths", ["A"]],
+          ["over", "common", ["popularity_contest"]],
+        ],
+      }),
+      "--backend",
+      "ts",
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/pipeline\[1\]: over "common"/);
-    const lenient = await cli(["layer", file("doc7.json", { graph, pipeline: [["split_paths", ["A"]], ["over", "common", ["popularity_contest"]]] }), "--backend", "ts", "--lenient"]);
+    const lenient = await cli([
+      "layer",
+      file("doc7.json", {
+        graph,
+        pipeline: [
+          ["split_paths", ["A"]],
+          ["over", "common", ["popularity_contest"]],
+        ],
+      }),
+      "--backend",
+      "ts",
+      "--lenient",
+    ]);
     expect(lenient.code).toBe(0);
   });
 
@@ -118,10 +147,18 @@ describe("strata check", () => {
   });
 
   it("with INPUT: paths the closure lacks are warnings; a document's pipeline is found", async () => {
-    const doc = file("doc8.json", { graph, pipeline: [["subcomponent_out", ["B", "Z"]], ["over", "rest", ["popularity_contest"]]] });
+    const doc = file("doc8.json", {
+      graph,
+      pipeline: [
+        ["subcomponent_out", ["B", "Z"]],
+        ["over", "rest", ["popularity_contest"]],
+      ],
+    });
     const r = await cli(["check", doc, doc]);
     expect(r.code).toBe(0);
-    expect(r.out).toBe('pipeline[0][1][1]: warning: "Z" is not in the closure; subcomponent_out ignores it\nok: 2 steps, result a dict (main, rest), 1 warning\n');
+    expect(r.out).toBe(
+      'pipeline[0][1][1]: warning: "Z" is not in the closure; subcomponent_out ignores it\nok: 2 steps, result a dict (main, rest), 1 warning\n',
+    );
   });
 });
 
@@ -152,7 +189,10 @@ describe("the built CLI (spawned)", () => {
     const input = readFileSync(sharedPath("data", "debian-bookworm", "img-postgresql.json.gz"));
     const viaStdin = spawn(["layer", "-", "--pipeline", '[["split_every", 7], ["map", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]]]'], input);
     expect(viaStdin.status).toBe(0);
-    const ts = spawn(["layer", "-", "--backend", "ts", "--pipeline", '[["split_every", 7], ["map", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]]]'], gunzipSync(input));
+    const ts = spawn(
+      ["layer", "-", "--backend", "ts", "--pipeline", '[["split_every", 7], ["map", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]]]'],
+      gunzipSync(input),
+    );
     expect(ts.status).toBe(0);
     expect(viaStdin.stdout).toBe(ts.stdout);
     expect(layersOf(viaStdin.stdout).length).toBeGreaterThan(1);

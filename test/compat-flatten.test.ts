@@ -36,13 +36,7 @@ interface Case {
   expected: { stdout?: string; error?: string };
 }
 
-const CYCLE_CASES = new Set([
-  "cycle-no-root",
-  "cycle-reachable",
-  "split_paths-loses-rootless-cycle",
-  "closure_graph-cycle-reachable",
-  "random-195",
-]);
+const CYCLE_CASES = new Set(["cycle-no-root", "cycle-reachable", "split_paths-loses-rootless-cycle", "closure_graph-cycle-reachable", "random-195"]);
 const DEEP_CHAIN = "deep-chain-1200";
 
 function run(c: Case, backend: BackendName): string {

@@ -107,7 +107,7 @@ function reachG(graph: DirectedGraph, seeds: string[], skip?: string): Set<strin
   const seen = new Set(seeds.filter((s) => s !== skip));
   const stack = [...seen];
   while (stack.length > 0) {
-    for (const w of graph.outNeighbors(stack.pop()!)) if (w !== skip && !seen.has(w)) seen.add(w), stack.push(w);
+    for (const w of graph.outNeighbors(stack.pop()!)) if (w !== skip && !seen.has(w)) (seen.add(w), stack.push(w));
   }
   return seen;
 }
@@ -127,7 +127,11 @@ function checkWithGraphology(g: CsrGraph, r: ReturnType<typeof compare>): void {
   same("topoOrder vs graphology", r.topo, topo);
   // Reach: graphology out-neighbourhoods.
   const reached = reachG(graph, r.seeds.map(String));
-  same("reach vs graphology", r.reachOut, nodes.map((v) => (reached.has(v) ? 1 : 0)));
+  same(
+    "reach vs graphology",
+    r.reachOut,
+    nodes.map((v) => (reached.has(v) ? 1 : 0)),
+  );
   // Popularity: count root-to-vertex paths by enumeration, sum over ancestors.
   const count = new Map<string, bigint>(nodes.map((v) => [v, 0n]));
   const walk = (v: string) => {
@@ -138,7 +142,7 @@ function checkWithGraphology(g: CsrGraph, r: ReturnType<typeof compare>): void {
   const pop = nodes.map((v) => {
     const anc = new Set([v]);
     const stack = [v];
-    while (stack.length > 0) for (const w of graph.inNeighbors(stack.pop()!)) if (!anc.has(w)) anc.add(w), stack.push(w);
+    while (stack.length > 0) for (const w of graph.inNeighbors(stack.pop()!)) if (!anc.has(w)) (anc.add(w), stack.push(w));
     let s = 0n;
     for (const a of anc) s += count.get(a)!;
     return s;

@@ -72,7 +72,8 @@ function closureSeeds(): unknown[] {
   for (let i = 0; i < 12; i++) {
     const entries = nixLikeClosure(rng, { n: 1 + rng.int(12), oddNames: true });
     if (i % 3 === 0) seeds.push(entries);
-    else if (i % 3 === 1) seeds.push({ graph: entries, pipeline: [["popularity_contest"], ["limit_layers", 1 + rng.int(5)]], exclude_paths: [entries[0].path] });
+    else if (i % 3 === 1)
+      seeds.push({ graph: entries, pipeline: [["popularity_contest"], ["limit_layers", 1 + rng.int(5)]], exclude_paths: [entries[0].path] });
     else seeds.push(Object.fromEntries(entries.map((e) => [e.path, { narSize: e.narSize, references: e.references, valid: true, narHash: "sha256-x" }])));
   }
   return seeds;
@@ -81,8 +82,17 @@ function closureSeeds(): unknown[] {
 function pipelineSeeds(): unknown[] {
   const seeds: unknown[] = [
     [["popularity_contest"], ["limit_layers", 99]],
-    [["subcomponent_out", ["B"]], ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]]],
-    [["split_paths", ["B", { children_of: "C" }]], ["over", "main", ["pipe", [["map", ["subcomponent_in", ["D"]]], ["flatten"]]]], ["flatten"], ["map", ["remove_paths", "E"]], ["reverse"]],
+    [
+      ["subcomponent_out", ["B"]],
+      ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 3]]]],
+    ],
+    [
+      ["split_paths", ["B", { children_of: "C" }]],
+      ["over", "main", ["pipe", [["map", ["subcomponent_in", ["D"]]], ["flatten"]]]],
+      ["flatten"],
+      ["map", ["remove_paths", "E"]],
+      ["reverse"],
+    ],
     [["subcomponent_in", ["C"]], ["flatten"], ["map", ["split_every", 2]], ["flatten"], ["limit_layers", 2]],
     [["auto_layer", 3]],
     [["nixery", 4]],
@@ -108,13 +118,7 @@ interface ReadResult {
 
 /** What the CLI does with a small input: decode, JSON.parse, readClosureDocument, build. */
 function readWhole(bytes: Uint8Array): ReadResult {
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, "input");
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
-  const doc = readClosureDocument(parseJsonText(text));
+  const doc = readClosureDocument(parseJsonText(decodeUtf8(bytes, "input")));
   return { doc, closure: Closure.fromDocument(doc, { exclude: doc.excludePaths }) };
 }
 
@@ -166,7 +170,7 @@ describe("fuzz: closure readers", () => {
       const a = typedOutcome("seed", () => readWhole(t));
       const b = typedOutcome("seed stream", () => readStreaming(t));
       expect(b.ok).toBe(a.ok);
-      if (a.ok && b.ok) sameClosure(a.value, b.value), readable++;
+      if (a.ok && b.ok) (sameClosure(a.value, b.value), readable++);
     }
     // Some compat seeds are error cases (cycles, dangling references) on purpose.
     expect(readable).toBeGreaterThan(seeds.length * 0.7);
@@ -240,9 +244,7 @@ describe("fuzz: pipeline parser, checker and interpreter", () => {
   const seeds = pipelineSeeds();
   const texts = seeds.map((s) => encoder.encode(JSON.stringify(s)));
   const closure = Closure.fromDocument(
-    readClosureDocument(
-      ["A", "B", "C", "D", "E", "F"].map((path, i, all) => ({ path, narSize: (i * 37) % 5, references: all.slice(i + 1, i + 3) })),
-    ),
+    readClosureDocument(["A", "B", "C", "D", "E", "F"].map((path, i, all) => ({ path, narSize: (i * 37) % 5, references: all.slice(i + 1, i + 3) }))),
   );
 
   /** Parse, check, then run on a six-path closure; only StrataErrors may escape. */
@@ -304,7 +306,9 @@ describe("fuzz: pipeline parser, checker and interpreter", () => {
 describe("fuzz findings", () => {
   it("a step named after an Object.prototype member is an unknown step, not a TypeError", () => {
     for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"]) {
-      expect(() => parsePipeline([[name]], { extensions: pipelineExtensions })).toThrow(expect.objectContaining({ name: "PipelineError", code: "unknown-step" }));
+      expect(() => parsePipeline([[name]], { extensions: pipelineExtensions })).toThrow(
+        expect.objectContaining({ name: "PipelineError", code: "unknown-step" }),
+      );
     }
   });
 

@@ -60,7 +60,13 @@ describe("planWithGroups", () => {
   it("pins groups, one layer per member with :each, and leaves the rest to the strategy", () => {
     const r = planWithGroups(
       image,
-      { budget: 5, groups: [{ name: "interpreter", match: "python3*" }, { name: "ml", match: "torch*|nvidia-*", each: true }] },
+      {
+        budget: 5,
+        groups: [
+          { name: "interpreter", match: "python3*" },
+          { name: "ml", match: "torch*|nvidia-*", each: true },
+        ],
+      },
       oneLayer,
     );
     expect(r.layers).toEqual([
@@ -76,14 +82,34 @@ describe("planWithGroups", () => {
   });
 
   it("gives an overlapping path to the first group and records both", () => {
-    const r = planWithGroups(image, { budget: 9, groups: [{ name: "a", match: "python3-*" }, { name: "b", match: "python3*" }] }, oneLayer);
+    const r = planWithGroups(
+      image,
+      {
+        budget: 9,
+        groups: [
+          { name: "a", match: "python3-*" },
+          { name: "b", match: "python3*" },
+        ],
+      },
+      oneLayer,
+    );
     expect(r.layers[0]).toEqual({ paths: [p("python3-3.11.2")], group: "a" });
     expect(r.layers[1]).toEqual({ paths: [p("python3.11-minimal-3.11.2")], group: "b" });
     expect(r.assignments.get(p("python3-3.11.2"))).toEqual(["a", "b"]);
   });
 
   it("claims dependencies with :deps, except those an earlier group took", () => {
-    const r = planWithGroups(image, { budget: 9, groups: [{ name: "libc", match: "libc*" }, { name: "np", match: "numpy*", withDeps: true }] }, oneLayer);
+    const r = planWithGroups(
+      image,
+      {
+        budget: 9,
+        groups: [
+          { name: "libc", match: "libc*" },
+          { name: "np", match: "numpy*", withDeps: true },
+        ],
+      },
+      oneLayer,
+    );
     expect(r.layers[1]).toEqual({ paths: [p("numpy-1.26"), p("python3-3.11.2")], group: "np" });
   });
 
@@ -119,7 +145,12 @@ describe("planWithGroups", () => {
 describe("stable-first order", () => {
   // Sizes as weights, 1 change per update: app (closure = everything) is the
   // most likely to change, libc (closure = itself) the least.
-  const layers = [[p("myapp-1.0")], [p("torch-2.1"), p("nvidia-cuda-12")], [p("libc-2.36")], [p("python3-3.11.2"), p("python3.11-minimal-3.11.2"), p("numpy-1.26")]];
+  const layers = [
+    [p("myapp-1.0")],
+    [p("torch-2.1"), p("nvidia-cuda-12")],
+    [p("libc-2.36")],
+    [p("python3-3.11.2"), p("python3.11-minimal-3.11.2"), p("numpy-1.26")],
+  ];
 
   it("computes each layer's change probability from its closure", () => {
     const probs = layerChangeProbabilities(image, layers, { changesPerUpdate: 1 });

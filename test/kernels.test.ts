@@ -46,8 +46,7 @@ function named(names: string, edges: string): { g: CsrGraph; id: Record<string, 
   return { g: csrFromLists(lists), id };
 }
 
-const byName = <T>(names: string, values: ArrayLike<T>): Record<string, T> =>
-  Object.fromEntries(names.split(" ").map((name, i) => [name, values[i]]));
+const byName = <T>(names: string, values: ArrayLike<T>): Record<string, T> => Object.fromEntries(names.split(" ").map((name, i) => [name, values[i]]));
 
 describe.each(backends)("%s backend: hand-worked examples", (_name, k) => {
   it("popularity: nixpkgs' test graph foo->bar, foo->baz, bar->baz, baz->tux", () => {
@@ -336,7 +335,7 @@ const oracle = {
     while (queue.length > 0) {
       const v = queue.pop()!;
       const next = direction === "out" ? graph.outNeighbors(v) : graph.inNeighbors(v);
-      for (const w of next) if (!seen.has(w)) seen.add(w), queue.push(w);
+      for (const w of next) if (!seen.has(w)) (seen.add(w), queue.push(w));
     }
     return seen;
   },
@@ -359,7 +358,11 @@ const oracle = {
     for (const d of graph.nodes()) {
       const g = graph.copy();
       g.dropNode(d);
-      const still = oracle.reach(g, roots.filter((r) => r !== d), "out");
+      const still = oracle.reach(
+        g,
+        roots.filter((r) => r !== d),
+        "out",
+      );
       for (const v of reachable) if (v !== d && !still.has(v)) strict.get(v)!.add(d);
     }
     const idom = new Map<string, number>();
@@ -379,9 +382,7 @@ const oracle = {
       graph.forEachOutNeighbor(v, walk);
     };
     graph.forEachNode((v) => graph.inDegree(v) === 0 && walk(v));
-    return new Map(
-      graph.mapNodes((v) => [v, [...oracle.reach(graph, [v], "in")].reduce((sum, w) => sum + paths.get(w)!, 0n)]),
-    );
+    return new Map(graph.mapNodes((v) => [v, [...oracle.reach(graph, [v], "in")].reduce((sum, w) => sum + paths.get(w)!, 0n)]));
   },
 };
 
@@ -396,7 +397,12 @@ describe.each(backends)("%s backend agrees with graphology on small graphs", (_n
       for (const direction of ["out", "in"] as const) {
         const want = oracle.reach(graph, seeds, direction);
         const got = k.reach(ref, seeds.map(Number), direction);
-        expect([...got].map((x, v) => (x ? String(v) : "")).filter(Boolean).sort()).toEqual([...want].sort());
+        expect(
+          [...got]
+            .map((x, v) => (x ? String(v) : ""))
+            .filter(Boolean)
+            .sort(),
+        ).toEqual([...want].sort());
       }
       expect([...k.topoOrder(ref)].map(String)).toEqual(oracle.topo(graph));
       const roots = graph.filterNodes((v) => graph.inDegree(v) === 0);

@@ -27,7 +27,12 @@ describe("limits: Wasm's 4 GiB", () => {
     const pages = k.x.memory.buffer.byteLength;
     // Only the sizes are read before the check, so no 2 GiB arrays are needed.
     const huge = { n: 2 ** 28, offsets: { length: 2 ** 28 + 1 }, targets: { length: 2 ** 28 } } as unknown as CsrGraph;
-    expect(() => k.load(huge)).toThrow(expect.objectContaining({ name: "WasmOutOfMemoryError", message: expect.stringMatching(/268435456 paths and 268435456 references needs \d+ bytes.*--backend ts/) }));
+    expect(() => k.load(huge)).toThrow(
+      expect.objectContaining({
+        name: "WasmOutOfMemoryError",
+        message: expect.stringMatching(/268435456 paths and 268435456 references needs \d+ bytes.*--backend ts/),
+      }),
+    );
     expect(k.x.mark()).toBe(top);
     expect(k.x.memory.buffer.byteLength).toBe(pages);
     // The backend still works afterwards.
@@ -131,7 +136,9 @@ describe("limits: unicode, quotes and backslashes in paths", () => {
     });
     // The golden strings above are the contract; CPython, when present, re-checks a wider range.
     if (python.status !== 0) return;
-    expect(formatLayersIndented([ODD[0], ODD[1], [Array.from({ length: 0x800 }, (_, c) => String.fromCharCode(c)).join("") + "\ud800x\udfff"]])).toBe(python.stdout);
+    expect(formatLayersIndented([ODD[0], ODD[1], [Array.from({ length: 0x800 }, (_, c) => String.fromCharCode(c)).join("") + "\ud800x\udfff"]])).toBe(
+      python.stdout,
+    );
   });
 
   it("survive the round trip through both readers and the CLI", async () => {
@@ -155,8 +162,12 @@ describe("limits: narSize beyond 2^53", () => {
   it("is refused by both readers with bad-nar-size; 2^53-1 is accepted", () => {
     for (const size of ["9007199254740992", "9007199254740993", "18446744073709551616", "1e300"]) {
       const text = `[{"path": "/nix/store/a", "narSize": ${size}, "references": []}]`;
-      expect(() => readClosureDocument(JSON.parse(text))).toThrow(expect.objectContaining({ code: "bad-nar-size", message: expect.stringMatching(/above 2\^53-1 bytes/) }));
-      expect(() => parseClosureBytes(new TextEncoder().encode(text))).toThrow(expect.objectContaining({ code: "bad-nar-size", message: expect.stringMatching(/above 2\^53-1 bytes/) }));
+      expect(() => readClosureDocument(JSON.parse(text))).toThrow(
+        expect.objectContaining({ code: "bad-nar-size", message: expect.stringMatching(/above 2\^53-1 bytes/) }),
+      );
+      expect(() => parseClosureBytes(new TextEncoder().encode(text))).toThrow(
+        expect.objectContaining({ code: "bad-nar-size", message: expect.stringMatching(/above 2\^53-1 bytes/) }),
+      );
     }
     const ok = `[{"path": "/nix/store/a", "narSize": 9007199254740991, "references": []}]`;
     expect(readClosureDocument(JSON.parse(ok)).entries[0].narSize).toBe(2 ** 53 - 1);

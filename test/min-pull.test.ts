@@ -37,7 +37,11 @@ function randomClosure(seed: number, n: number): ClosureDocument {
   const names = Array.from({ length: n }, (_, i) => `/nix/store/${String(i).padStart(8, "0")}-pkg${i}-1.${i % 7}`);
   return doc(
     names.map((p, v) =>
-      e(p, Math.floor(Math.exp(rnd() * 14)), Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), (w) => names[w])),
+      e(
+        p,
+        Math.floor(Math.exp(rnd() * 14)),
+        Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), (w) => names[w]),
+      ),
     ),
   );
 }
@@ -91,55 +95,67 @@ describe("min-pull objective", () => {
 });
 
 describe("min-pull bounds (property tests on random closures)", () => {
-  it("keeps every path exactly once and the layer count within the budget", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
-        const c = randomClosure(seed, n);
-        const r = minPullLayers(c, { budget });
-        expect(r.layers.length).toBeLessThanOrEqual(budget);
-        expect(r.layers.every((l) => l.length > 0)).toBe(true);
-        expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
-        expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
-        // Bottom first: layers ordered by change probability.
-        for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
-      }),
-      params(60, 0x6d70_0001),
-    );
-  }, scaledTimeout(60_000));
+  it(
+    "keeps every path exactly once and the layer count within the budget",
+    () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
+          const c = randomClosure(seed, n);
+          const r = minPullLayers(c, { budget });
+          expect(r.layers.length).toBeLessThanOrEqual(budget);
+          expect(r.layers.every((l) => l.length > 0)).toBe(true);
+          expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
+          expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
+          // Bottom first: layers ordered by change probability.
+          for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
+        }),
+        params(60, 0x6d70_0001),
+      );
+    },
+    scaledTimeout(60_000),
+  );
 
-  it("respects the maximum and minimum layer sizes when they can be met", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 5, max: 80 }), (seed, n) => {
-        const c = randomClosure(seed, n);
-        const biggest = Math.max(...c.entries.map((x) => x.narSize));
-        const total = c.entries.reduce((a, x) => a + x.narSize, 0);
-        const maxLayerSize = Math.max(biggest, Math.ceil(total / 3));
-        const r = minPullLayers(c, { budget: n, maxLayerSize, minLayerSize: Math.floor(total / 10) });
-        for (const info of r.layerInfo) expect(info.bytes).toBeLessThanOrEqual(maxLayerSize);
-        const small = r.layerInfo.filter((l) => l.bytes < Math.floor(total / 10));
-        // A layer below the minimum may remain only if merging it anywhere would exceed the maximum.
-        for (const s of small) expect(r.layerInfo.every((l) => l === s || l.bytes + s.bytes > maxLayerSize)).toBe(true);
-      }),
-      params(40, 0x6d70_0002),
-    );
-  }, scaledTimeout(60_000));
+  it(
+    "respects the maximum and minimum layer sizes when they can be met",
+    () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 5, max: 80 }), (seed, n) => {
+          const c = randomClosure(seed, n);
+          const biggest = Math.max(...c.entries.map((x) => x.narSize));
+          const total = c.entries.reduce((a, x) => a + x.narSize, 0);
+          const maxLayerSize = Math.max(biggest, Math.ceil(total / 3));
+          const r = minPullLayers(c, { budget: n, maxLayerSize, minLayerSize: Math.floor(total / 10) });
+          for (const info of r.layerInfo) expect(info.bytes).toBeLessThanOrEqual(maxLayerSize);
+          const small = r.layerInfo.filter((l) => l.bytes < Math.floor(total / 10));
+          // A layer below the minimum may remain only if merging it anywhere would exceed the maximum.
+          for (const s of small) expect(r.layerInfo.every((l) => l === s || l.bytes + s.bytes > maxLayerSize)).toBe(true);
+        }),
+        params(40, 0x6d70_0002),
+      );
+    },
+    scaledTimeout(60_000),
+  );
 
-  it("keeps the same bounds with fractional weights (a volatility map: the fixed-order summation path)", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
-        const c = randomClosure(seed, n);
-        const rnd = mulberry32(seed ^ 0x7a11);
-        const volatility: Record<string, number> = {};
-        for (let i = 0; i < n; i++) if (rnd() < 0.5) volatility[`pkg${i}`] = rnd() * 3;
-        const r = minPullLayers(c, { budget, volatility });
-        expect(r.layers.length).toBeLessThanOrEqual(budget);
-        expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
-        expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
-        for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
-      }),
-      params(40, 0x6d70_0005),
-    );
-  }, scaledTimeout(60_000));
+  it(
+    "keeps the same bounds with fractional weights (a volatility map: the fixed-order summation path)",
+    () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, n, budget) => {
+          const c = randomClosure(seed, n);
+          const rnd = mulberry32(seed ^ 0x7a11);
+          const volatility: Record<string, number> = {};
+          for (let i = 0; i < n; i++) if (rnd() < 0.5) volatility[`pkg${i}`] = rnd() * 3;
+          const r = minPullLayers(c, { budget, volatility });
+          expect(r.layers.length).toBeLessThanOrEqual(budget);
+          expect(r.layers.flat().sort()).toEqual(c.entries.map((x) => x.path).sort());
+          expect(r.expectedBytes + 1e-6).toBeGreaterThanOrEqual(r.lowerBoundBytes);
+          for (let i = 1; i < r.layerInfo.length; i++) expect(r.layerInfo[i].changeProbability).toBeGreaterThanOrEqual(r.layerInfo[i - 1].changeProbability);
+        }),
+        params(40, 0x6d70_0005),
+      );
+    },
+    scaledTimeout(60_000),
+  );
 
   it("says when the maximum layer size makes the budget impossible", () => {
     expect(() => minPullLayers(doc([e("a", 10), e("b", 10), e("c", 10)]), { budget: 1, maxLayerSize: 15 })).toThrow(/cannot fit 3 paths into 1 layers/);
@@ -160,7 +176,7 @@ describe("min-pull with the previous plan", () => {
     let grew = true;
     while (grew) {
       grew = false;
-      for (const x of before.entries) if (!changed.has(x.path) && x.references.some((r) => changed.has(r))) changed.add(x.path), (grew = true);
+      for (const x of before.entries) if (!changed.has(x.path) && x.references.some((r) => changed.has(r))) (changed.add(x.path), (grew = true));
     }
     const rename = (p: string) => (changed.has(p) ? p + "-new" : p);
     const after = doc(before.entries.map((x) => e(rename(x.path), x.narSize, x.references.map(rename))));
@@ -178,9 +194,13 @@ describe("min-pull with the previous plan", () => {
     expect(r.layers.flat().sort()).toEqual(after.entries.map((x) => x.path).sort());
   }
 
-  it("keeps every still-valid previous layer byte-identical and puts new paths in new layers", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 10, max: 100 }), checkKeepsAll), params(40, 0x6d70_0003));
-  }, scaledTimeout(60_000));
+  it(
+    "keeps every still-valid previous layer byte-identical and puts new paths in new layers",
+    () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 10, max: 100 }), checkKeepsAll), params(40, 0x6d70_0003));
+    },
+    scaledTimeout(60_000),
+  );
 
   it("regression (issue 19): randomClosure(6645111, 84) keeps all 19 still-valid layers", () => {
     // The old planner merged the one-path kept layer of pkg46 into a new
@@ -191,26 +211,30 @@ describe("min-pull with the previous plan", () => {
     checkKeepsAll(6645111, 84);
   });
 
-  it("breaks as few kept layers as the budget forces, and keeps the others byte-identical", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 10, max: 100 }), fc.integer({ min: 1, max: 30 }), (seed, n, budget) => {
-        const { prev, after, valid } = update(seed, n, 20);
-        const r = minPullLayers(after, { budget, previous: prev });
-        expect(r.layers.length).toBeLessThanOrEqual(budget);
-        expect(r.layers.flat().sort()).toEqual(after.entries.map((x) => x.path).sort());
-        // Paths outside the valid layers need at least one layer of their own.
-        const inValid = new Set(valid.flat());
-        const needFree = after.entries.some((x) => !inValid.has(x.path)) ? 1 : 0;
-        const expectedKept = valid.length + needFree <= budget ? valid.length : budget - 1;
-        expect(r.keptLayers).toBe(expectedKept);
-        const validSet = new Set(valid.map((l) => l.join("\n")));
-        const kept = r.layers.filter((_, i) => r.layerInfo[i].kept);
-        expect(kept.length).toBe(expectedKept);
-        for (const l of kept) expect(validSet.has(l.join("\n"))).toBe(true);
-      }),
-      params(40, 0x6d70_0004),
-    );
-  }, scaledTimeout(60_000));
+  it(
+    "breaks as few kept layers as the budget forces, and keeps the others byte-identical",
+    () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 10, max: 100 }), fc.integer({ min: 1, max: 30 }), (seed, n, budget) => {
+          const { prev, after, valid } = update(seed, n, 20);
+          const r = minPullLayers(after, { budget, previous: prev });
+          expect(r.layers.length).toBeLessThanOrEqual(budget);
+          expect(r.layers.flat().sort()).toEqual(after.entries.map((x) => x.path).sort());
+          // Paths outside the valid layers need at least one layer of their own.
+          const inValid = new Set(valid.flat());
+          const needFree = after.entries.some((x) => !inValid.has(x.path)) ? 1 : 0;
+          const expectedKept = valid.length + needFree <= budget ? valid.length : budget - 1;
+          expect(r.keptLayers).toBe(expectedKept);
+          const validSet = new Set(valid.map((l) => l.join("\n")));
+          const kept = r.layers.filter((_, i) => r.layerInfo[i].kept);
+          expect(kept.length).toBe(expectedKept);
+          for (const l of kept) expect(validSet.has(l.join("\n"))).toBe(true);
+        }),
+        params(40, 0x6d70_0004),
+      );
+    },
+    scaledTimeout(60_000),
+  );
 
   it("merges kept layers only when the budget forces it, and still covers every path", () => {
     const c = randomClosure(7, 60);

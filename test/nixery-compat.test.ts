@@ -117,32 +117,44 @@ describe("nixery compat cases", () => {
 
   const backends: BackendName[] = ["ts", "wasm"];
   const deterministic = cases.filter((c) => c.expected.deterministic === true);
-  it.each(backends.flatMap((b) => deterministic.map((c) => [b, c.name, c] as const)))("%s: deterministic %s: exact layers and manifest order", (backend, _name, c) => {
-    const r = run(c, {}, backend);
-    const e = c.expected;
-    expect(r.detail.layers.map(asJson)).toEqual(e.layers!.map(expectedLayer));
-    expect(manifestNames(r.detail.manifestOrder)).toEqual(e.manifest_order);
-    expect(r.detail.subtrees.length).toBe(e.subtree_count);
-    expect(r.detail.subtrees.map((s) => s.mergeRating)).toEqual(e.subtree_ratings!.map((x) => BigInt(x)));
-    expect(r.detail.tiedRatings).toBe(false);
-    // Bottom-first output = the manifest order.
-    expect(r.layers).toEqual(r.detail.manifestOrder.map((i) => e.layers![i].contents));
-    expect(r.layers.flat().length).toBe(e.covered_paths);
-  });
+  it.each(backends.flatMap((b) => deterministic.map((c) => [b, c.name, c] as const)))(
+    "%s: deterministic %s: exact layers and manifest order",
+    (backend, _name, c) => {
+      const r = run(c, {}, backend);
+      const e = c.expected;
+      expect(r.detail.layers.map(asJson)).toEqual(e.layers!.map(expectedLayer));
+      expect(manifestNames(r.detail.manifestOrder)).toEqual(e.manifest_order);
+      expect(r.detail.subtrees.length).toBe(e.subtree_count);
+      expect(r.detail.subtrees.map((s) => s.mergeRating)).toEqual(e.subtree_ratings!.map((x) => BigInt(x)));
+      expect(r.detail.tiedRatings).toBe(false);
+      // Bottom-first output = the manifest order.
+      expect(r.layers).toEqual(r.detail.manifestOrder.map((i) => e.layers![i].contents));
+      expect(r.layers.flat().length).toBe(e.covered_paths);
+    },
+  );
 
   const nondeterministic = cases.filter((c) => c.expected.deterministic === false);
-  it.each(backends.flatMap((b) => nondeterministic.map((c) => [b, c.name, c] as const)))("%s: non-deterministic %s: canonical and valid", (backend, _name, c) => {
-    const r = run(c, {}, backend);
-    const e = c.expected;
-    const got = r.detail.layers.map(asJson);
-    expect(got).toEqual(e.canonical_layers!.map(expectedLayer));
-    expect(r.detail.subtrees.map(asJson)).toEqual(e.subtrees!.map(expectedLayer));
-    expect(r.detail.tiedRatings).toBe(true);
-    expect(isValidNixeryOutput(got.map((l) => ({ ...l, mergeRating: String(l.mergeRating) })), e.subtrees!, c.params.budget)).toBeNull();
-    // The one output the real code recorded passes the same rule (the checker can tell).
-    expect(isValidNixeryOutput(e.layers!, e.subtrees!, c.params.budget)).toBeNull();
-    expect(r.layers.flat().length).toBe(e.covered_paths);
-  });
+  it.each(backends.flatMap((b) => nondeterministic.map((c) => [b, c.name, c] as const)))(
+    "%s: non-deterministic %s: canonical and valid",
+    (backend, _name, c) => {
+      const r = run(c, {}, backend);
+      const e = c.expected;
+      const got = r.detail.layers.map(asJson);
+      expect(got).toEqual(e.canonical_layers!.map(expectedLayer));
+      expect(r.detail.subtrees.map(asJson)).toEqual(e.subtrees!.map(expectedLayer));
+      expect(r.detail.tiedRatings).toBe(true);
+      expect(
+        isValidNixeryOutput(
+          got.map((l) => ({ ...l, mergeRating: String(l.mergeRating) })),
+          e.subtrees!,
+          c.params.budget,
+        ),
+      ).toBeNull();
+      // The one output the real code recorded passes the same rule (the checker can tell).
+      expect(isValidNixeryOutput(e.layers!, e.subtrees!, c.params.budget)).toBeNull();
+      expect(r.layers.flat().length).toBe(e.covered_paths);
+    },
+  );
 
   const panics = cases.filter((c) => c.expected.error !== undefined);
   it.each(panics.map((c) => [c.name, c] as const))("panic case %s is rejected with a clear error", (_name, c) => {

@@ -114,7 +114,9 @@ describe("popularity", () => {
   it("rejects malformed popularity maps", () => {
     const doc = readClosureDocument([{ path: "/nix/store/a-x", narSize: 1, references: [] }]);
     expect(() => nixeryLayers(doc, { kernels: "ts", popularity: { x: 1.5 } as Record<string, number> })).toThrow(PipelineError);
-    expect(() => nixeryStrategy.plan(doc, { kernels: tsKernels, popularity: [1, 2] as unknown as Record<string, number> })).toThrow(/popularity must be a JSON object/);
+    expect(() => nixeryStrategy.plan(doc, { kernels: tsKernels, popularity: [1, 2] as unknown as Record<string, number> })).toThrow(
+      /popularity must be a JSON object/,
+    );
   });
 });
 

@@ -2,15 +2,7 @@
 // errors, the builder, and the static checker.
 import { describe, expect, it } from "vitest";
 import { PipelineError } from "../src/errors.js";
-import {
-  checkPipeline,
-  parsePipeline,
-  pipeline,
-  pipelineToJson,
-  PipelineBuilder,
-  type Pipeline,
-  type Step,
-} from "../src/pipeline/index.js";
+import { checkPipeline, parsePipeline, pipeline, pipelineToJson, PipelineBuilder, type Pipeline, type Step } from "../src/pipeline/index.js";
 import { requireShared, listJson, readJsonFile, sharedPath } from "./helpers/shared.js";
 
 // Fails the file when ../shared is missing (no silent skips).
@@ -35,7 +27,10 @@ describe("JSON -> model -> JSON", () => {
     [["popularity_contest"], ["limit_layers", 99]],
     [["split_paths", "B"]],
     [["split_paths", ["A", { children_of: "B" }, { children_of: ["C", "D"] }]]],
-    [["subcomponent_out", [py]], ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 100]]]]],
+    [
+      ["subcomponent_out", [py]],
+      ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 100]]]],
+    ],
     [["remove_paths", "A"]],
     [["remove_paths", ["A", "B"]]],
     [["split_every", -3], ["reverse"], ["flatten"], ["map", ["pipe", []]]],
@@ -78,15 +73,21 @@ describe("JSON -> model -> JSON", () => {
 
 describe("parse errors name the step, what was expected and what was found", () => {
   it("over arity, nested: the example of the issue", () => {
-    const e = parseError([["split_paths", ["A"]], ["over", "main", ["over", "rest", ["flatten"], 1]]]);
+    const e = parseError([
+      ["split_paths", ["A"]],
+      ["over", "main", ["over", "rest", ["flatten"], 1]],
+    ]);
     expect(e.message).toBe("pipeline[1][2]: over expects a key and a step, got 3 arguments");
     expect(e.location).toBe("pipeline[1][2]");
   });
 
   it("top-level over with 3 arguments (nixpkgs: ValueError too many values to unpack)", () => {
-    expect(parseError([["split_paths", ["B"]], ["over", "main", ["popularity_contest"], 1]]).message).toBe(
-      "pipeline[1]: over expects a key and a step, got 3 arguments",
-    );
+    expect(
+      parseError([
+        ["split_paths", ["B"]],
+        ["over", "main", ["popularity_contest"], 1],
+      ]).message,
+    ).toBe("pipeline[1]: over expects a key and a step, got 3 arguments");
   });
 
   it("unknown names, with a suggestion", () => {
@@ -112,12 +113,16 @@ describe("parse errors name the step, what was expected and what was found", () 
 
   it("bad split specs (nixpkgs: Exception Unexpected split path spec)", () => {
     expect(parseError([["split_paths", [{ x: "A" }]]]).message).toMatch(/^pipeline\[0\]\[1\]\[0\]: split_paths spec must be a path or \{"children_of"/);
-    expect(parseError([["split_paths", [{ children_of: 3 }]]]).message).toMatch(/^pipeline\[0\]\[1\]\[0\]\.children_of: children_of expects a list of paths, got number 3/);
+    expect(parseError([["split_paths", [{ children_of: 3 }]]]).message).toMatch(
+      /^pipeline\[0\]\[1\]\[0\]\.children_of: children_of expects a list of paths, got number 3/,
+    );
   });
 
   it("shapes", () => {
     expect(parseError({ pipeline: [] }).message).toMatch(/^pipeline: a pipeline is a list of steps/);
-    expect(parseError(["popularity_contest"]).message).toMatch(/^pipeline\[0\]: a step is a list \[name, arguments\.\.\.\], got "popularity_contest" \(write \["popularity_contest"\]\)/);
+    expect(parseError(["popularity_contest"]).message).toMatch(
+      /^pipeline\[0\]: a step is a list \[name, arguments\.\.\.\], got "popularity_contest" \(write \["popularity_contest"\]\)/,
+    );
     expect(parseError([["subcomponent_out", "A"]]).message).toMatch(/subcomponent_out expects a list of paths, got "A" \(write \["A"\]\)/);
     expect(parseError([["over", 1, ["flatten"]]]).message).toMatch(/^pipeline\[0\]\[1\]: over expects a dict key/);
   });
@@ -129,8 +134,16 @@ describe("builder", () => {
       .subcomponentOut([py])
       .over("rest", (p) => p.popularityContest().limitLayers(100))
       .toJson();
-    expect(built).toEqual([["subcomponent_out", [py]], ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 100]]]]]);
-    expect(pipeline().splitPaths([py]).over("main", (p) => p.popularityContest()).toJson()).toEqual([
+    expect(built).toEqual([
+      ["subcomponent_out", [py]],
+      ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 100]]]],
+    ]);
+    expect(
+      pipeline()
+        .splitPaths([py])
+        .over("main", (p) => p.popularityContest())
+        .toJson(),
+    ).toEqual([
       ["split_paths", [py]],
       ["over", "main", ["popularity_contest"]],
     ]);
@@ -161,12 +174,19 @@ describe("builder", () => {
 
 describe("static checker", () => {
   const errors = (json: unknown, lenient = false) =>
-    checkPipeline(parsePipeline(json), { lenient }).issues.filter((i) => i.severity === "error").map((i) => i.message);
+    checkPipeline(parsePipeline(json), { lenient })
+      .issues.filter((i) => i.severity === "error")
+      .map((i) => i.message);
   const all = (json: unknown, lenient = false) => checkPipeline(parsePipeline(json), { lenient }).issues;
 
   it("accepts the common pipelines", () => {
     expect(errors([["popularity_contest"], ["limit_layers", 99]])).toEqual([]);
-    expect(errors([["subcomponent_out", [py]], ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 98]]]]])).toEqual([]);
+    expect(
+      errors([
+        ["subcomponent_out", [py]],
+        ["over", "rest", ["pipe", [["popularity_contest"], ["limit_layers", 98]]]],
+      ]),
+    ).toEqual([]);
     expect(errors([["split_paths", [py]], ["over", "main", ["popularity_contest"]], ["flatten"], ["limit_layers", 50]])).toEqual([]);
   });
 
@@ -177,21 +197,41 @@ describe("static checker", () => {
   });
 
   it("map over a dict", () => {
-    expect(errors([["split_paths", ["B"]], ["map", ["popularity_contest"]]])[0]).toMatch(/^pipeline\[1\]: map expects a list, got a dict \(keys main, common, rest\); nixpkgs would iterate the dict's keys/);
+    expect(
+      errors([
+        ["split_paths", ["B"]],
+        ["map", ["popularity_contest"]],
+      ])[0],
+    ).toMatch(/^pipeline\[1\]: map expects a list, got a dict \(keys main, common, rest\); nixpkgs would iterate the dict's keys/);
   });
 
   it("a pipeline ending in a bare graph, and the empty pipeline", () => {
     expect(errors([["remove_paths", "A"]])[0]).toMatch(/^pipeline: the pipeline ends with a single graph/);
     expect(errors([])[0]).toMatch(/^pipeline: the pipeline is empty/);
-    expect(errors([["subcomponent_out", ["A"]], ["over", "main", ["remove_paths", "A"]]])).toEqual([]);
+    expect(
+      errors([
+        ["subcomponent_out", ["A"]],
+        ["over", "main", ["remove_paths", "A"]],
+      ]),
+    ).toEqual([]);
   });
 
   it("split_every on a list, over on a list, over on a key that never exists", () => {
-    expect(errors([["popularity_contest"], ["split_every", 2]])[0]).toMatch(/^pipeline\[1\]: split_every expects a graph, got a list of graphs; apply it to each element with \["map", \.\.\.\]/);
-    expect(errors([["split_every", 2], ["over", "main", ["popularity_contest"]]])[0]).toMatch(/^pipeline\[1\]: over expects a dict, got a list of graphs/);
-    expect(errors([["subcomponent_out", ["A"]], ["over", "common", ["popularity_contest"]]])[0]).toMatch(
-      /^pipeline\[1\]\[1\]: over: the dict here never has the key "common" \(it can have "main", "rest"\)/,
+    expect(errors([["popularity_contest"], ["split_every", 2]])[0]).toMatch(
+      /^pipeline\[1\]: split_every expects a graph, got a list of graphs; apply it to each element with \["map", \.\.\.\]/,
     );
+    expect(
+      errors([
+        ["split_every", 2],
+        ["over", "main", ["popularity_contest"]],
+      ])[0],
+    ).toMatch(/^pipeline\[1\]: over expects a dict, got a list of graphs/);
+    expect(
+      errors([
+        ["subcomponent_out", ["A"]],
+        ["over", "common", ["popularity_contest"]],
+      ])[0],
+    ).toMatch(/^pipeline\[1\]\[1\]: over: the dict here never has the key "common" \(it can have "main", "rest"\)/);
   });
 
   it("mismatches inside map are conditional (nixpkgs' map is lazy: an empty list never fails)", () => {
@@ -200,10 +240,24 @@ describe("static checker", () => {
   });
 
   it("over a maybe-missing split_paths part: a warning, and in strict mode errors below it are certain", () => {
-    const issues = all([["split_paths", ["A"]], ["over", "common", ["popularity_contest"]]]);
+    const issues = all([
+      ["split_paths", ["A"]],
+      ["over", "common", ["popularity_contest"]],
+    ]);
     expect(issues.map((i) => [i.severity, i.code])).toEqual([["warning", "maybe-missing-key"]]);
-    expect(errors([["split_paths", ["A"]], ["over", "common", ["over", "main", ["flatten"]]]])).toHaveLength(1);
-    const lenient = all([["split_paths", ["A"]], ["over", "common", ["over", "main", ["flatten"]]]], true);
+    expect(
+      errors([
+        ["split_paths", ["A"]],
+        ["over", "common", ["over", "main", ["flatten"]]],
+      ]),
+    ).toHaveLength(1);
+    const lenient = all(
+      [
+        ["split_paths", ["A"]],
+        ["over", "common", ["over", "main", ["flatten"]]],
+      ],
+      true,
+    );
     expect(lenient.filter((i) => i.severity === "error")).toEqual([]);
     expect(lenient.some((i) => i.severity === "conditional")).toBe(true);
   });
@@ -220,22 +274,40 @@ describe("the recipes of docs/pipeline.md", async () => {
   const { kernels } = await import("../src/kernels/index.js");
   const { readFileSync } = await import("node:fs");
   const p = (h: string, name: string) => `/nix/store/${h.repeat(32)}-${name}`;
-  const [appP, python, libfoo, glibc, zlib, bash] = [p("a", "app-1.0"), p("p", "python3-3.12.8"), p("f", "libfoo-2.0"), p("g", "glibc-2.40-66"), p("z", "zlib-1.3.1"), p("b", "bash-5.2p37")];
+  const [appP, python, libfoo, glibc, zlib, bash] = [
+    p("a", "app-1.0"),
+    p("p", "python3-3.12.8"),
+    p("f", "libfoo-2.0"),
+    p("g", "glibc-2.40-66"),
+    p("z", "zlib-1.3.1"),
+    p("b", "bash-5.2p37"),
+  ];
   const entry = (path: string, narSize: number, references: string[]) => ({ path, narSize, references: [path, ...references] });
   // app -> python, libfoo; python -> glibc, zlib; libfoo -> glibc; bash -> glibc. Roots: app, bash.
-  const graph = [entry(appP, 50, [python, libfoo]), entry(bash, 20, [glibc]), entry(glibc, 30, []), entry(libfoo, 5, [glibc]), entry(python, 40, [glibc, zlib]), entry(zlib, 3, [])];
+  const graph = [
+    entry(appP, 50, [python, libfoo]),
+    entry(bash, 20, [glibc]),
+    entry(glibc, 30, []),
+    entry(libfoo, 5, [glibc]),
+    entry(python, 40, [glibc, zlib]),
+    entry(zlib, 3, []),
+  ];
   const layers = (pipe: unknown) => layersForDocument(readClosureDocument({ graph, pipeline: pipe }), { kernels: kernels("ts") });
 
   // Expected layers worked out by hand (vertex order = narSize ascending; popularity per part).
   const recipes: [string, PipelineBuilder, string[][]][] = [
     [
       "python base in its own layer",
-      pipeline().subcomponentOut([python]).over("rest", (r) => r.popularityContest().limitLayers(98)),
+      pipeline()
+        .subcomponentOut([python])
+        .over("rest", (r) => r.popularityContest().limitLayers(98)),
       [[zlib, glibc, python], [libfoo], [appP], [bash]],
     ],
     [
       "the app in its own layer",
-      pipeline().subcomponentIn([appP]).over("rest", (r) => r.popularityContest().limitLayers(98)),
+      pipeline()
+        .subcomponentIn([appP])
+        .over("rest", (r) => r.popularityContest().limitLayers(98)),
       [[appP], [glibc], [zlib], [bash], [libfoo], [python]],
     ],
     [
@@ -252,7 +324,8 @@ describe("the recipes of docs/pipeline.md", async () => {
 
   it("the docs show these pipelines verbatim (JSON blocks compiled from the builder)", () => {
     const doc = readFileSync(new URL("../docs/pipeline.md", import.meta.url), "utf8").replace(/\s+/g, "");
-    const placeholder = (json: unknown) => JSON.stringify(json).replaceAll(python, "/nix/store/...-python3-3.12.8").replaceAll(appP, "/nix/store/...-my-app-1.0");
+    const placeholder = (json: unknown) =>
+      JSON.stringify(json).replaceAll(python, "/nix/store/...-python3-3.12.8").replaceAll(appP, "/nix/store/...-my-app-1.0");
     for (const [, b] of recipes) expect(doc).toContain(placeholder(b.toJson()).replace(/\s+/g, ""));
   });
 });

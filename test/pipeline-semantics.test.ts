@@ -6,14 +6,7 @@ import { PipelineError } from "../src/errors.js";
 import { Closure } from "../src/graph/closure.js";
 import { readClosureDocument, type ClosureEntry } from "../src/graph/document.js";
 import { kernels, type BackendName, type Kernels } from "../src/kernels/index.js";
-import {
-  ExtensionRegistry,
-  layersForDocument,
-  parsePipeline,
-  pipelineToJson,
-  runPipeline,
-  type PipelineExtension,
-} from "../src/pipeline/index.js";
+import { ExtensionRegistry, layersForDocument, parsePipeline, pipelineToJson, runPipeline, type PipelineExtension } from "../src/pipeline/index.js";
 import { naivePopularityOrder } from "./helpers/pipeline-naive-popularity.js";
 
 const e = (path: string, narSize: number, references: string[] = []) => ({ path, narSize, references });
@@ -51,7 +44,10 @@ const untouchable: Kernels = new Proxy({} as Kernels, {
 });
 
 describe("--lenient", () => {
-  const p = [["split_paths", ["A"]], ["over", "common", ["popularity_contest"]]];
+  const p = [
+    ["split_paths", ["A"]],
+    ["over", "common", ["popularity_contest"]],
+  ];
 
   it("strict (default): over on a missing key fails like nixpkgs' KeyError, naming the step", () => {
     const err = pipelineError(() => run(small, p));
@@ -62,7 +58,16 @@ describe("--lenient", () => {
     expect(run(small, p, { lenient: true })).toEqual(run(small, [["split_paths", ["A"]]]));
     // ... and present keys are still transformed.
     // split_paths B: main B, common C (A -> C survives), rest A, D (two roots, popularity 1 each).
-    expect(run(small, [["split_paths", ["B"]], ["over", "rest", ["popularity_contest"]]], { lenient: true })).toEqual([["B"], ["C"], ["A"], ["D"]]);
+    expect(
+      run(
+        small,
+        [
+          ["split_paths", ["B"]],
+          ["over", "rest", ["popularity_contest"]],
+        ],
+        { lenient: true },
+      ),
+    ).toEqual([["B"], ["C"], ["A"], ["D"]]);
   });
 });
 
@@ -70,10 +75,21 @@ describe("errors are raised before any graph work when the pipeline alone decide
   const closure = Closure.fromDocument(readClosureDocument(small));
   const cases: [string, unknown, RegExp][] = [
     ["popularity_contest on a dict", [["split_paths", ["A"]], ["popularity_contest"]], /^pipeline\[1\]: popularity_contest expects a graph, got a dict/],
-    ["map over a dict", [["subcomponent_out", ["A"]], ["map", ["flatten"]]], /^pipeline\[1\]: map expects a list, got a dict \(keys main, rest\)/],
+    [
+      "map over a dict",
+      [
+        ["subcomponent_out", ["A"]],
+        ["map", ["flatten"]],
+      ],
+      /^pipeline\[1\]: map expects a list, got a dict \(keys main, rest\)/,
+    ],
     ["a bare graph", [["remove_paths", ["A"]]], /^pipeline: the pipeline ends with a single graph/],
     ["reverse on a graph", [["reverse"]], /^pipeline\[0\]: reverse expects a list, got a graph/],
-    ["nested kind error in pipe", [["pipe", [["popularity_contest"], ["split_every", 1]]]], /^pipeline\[0\]\[1\]\[1\]: split_every expects a graph, got a list of graphs/],
+    [
+      "nested kind error in pipe",
+      [["pipe", [["popularity_contest"], ["split_every", 1]]]],
+      /^pipeline\[0\]\[1\]\[1\]: split_every expects a graph, got a list of graphs/,
+    ],
   ];
   it.each(cases)("%s", (_n, json, message) => {
     const err = pipelineError(() => runPipeline(closure, parsePipeline(json), { kernels: untouchable }));
@@ -94,7 +110,9 @@ describe("errors are raised before any graph work when the pipeline alone decide
     // 4 dicts, limit 5: nothing to merge, the dicts are flattened at the end.
     // Popularity (by hand): C 4, B 2, A 1, D 1 (tie: A before D).
     expect(run(small, p(5))).toEqual([["C"], ["B"], ["A"], ["D"]]);
-    expect(pipelineError(() => run(small, p(2))).message).toMatch(/^pipeline\[2\]: limit_layers merges the elements from position 2 on into one graph, but element 2 is a dict/);
+    expect(pipelineError(() => run(small, p(2))).message).toMatch(
+      /^pipeline\[2\]: limit_layers merges the elements from position 2 on into one graph, but element 2 is a dict/,
+    );
   });
 });
 
@@ -131,7 +149,7 @@ describe("no recursion limit on the pipeline's own nesting either", () => {
     expect(run(small, json)).toEqual([["C"], ["B"], ["A"], ["D"]]);
     // Walk the JSON back down without recursion: the same shape.
     let x = pipelineToJson(model) as unknown[];
-    for (let i = 0; i < d; i++) x = ((x[0] as unknown[])[1]) as unknown[];
+    for (let i = 0; i < d; i++) x = (x[0] as unknown[])[1] as unknown[];
     expect(x).toEqual([["popularity_contest"]]);
     // And errors deep inside are located.
     const bad = "[" + '["pipe",['.repeat(3) + '["limit_layers", 0]' + "]]".repeat(3) + "]";
@@ -157,12 +175,17 @@ describe("extension steps", () => {
   const registry = new ExtensionRegistry([oddOnes]);
 
   it("runs inside over, with its arguments checked before any work", () => {
-    const p = [["subcomponent_out", ["B"]], ["over", "main", ["odd_ones", "x"]]];
+    const p = [
+      ["subcomponent_out", ["B"]],
+      ["over", "main", ["odd_ones", "x"]],
+    ];
     // main = B, C (narSize 2, 1): C alone, then [B]; rest = A, D.
     expect(run(small, p, { extensions: registry })).toEqual([["C"], ["B"], ["D", "A"]]);
     expect(pipelineError(() => run(small, [["odd_ones"]], { extensions: registry })).message).toBe("pipeline[0]: odd_ones expects one label string");
     expect(pipelineError(() => run(small, [["odd_ones", "x"]])).message).toMatch(/unknown step "odd_ones"/);
-    expect(pipelineError(() => run(small, [["popularity_contest"], ["odd_ones", "x"]], { extensions: registry })).message).toMatch(/^pipeline\[1\]: odd_ones expects a graph, got a list/);
+    expect(pipelineError(() => run(small, [["popularity_contest"], ["odd_ones", "x"]], { extensions: registry })).message).toMatch(
+      /^pipeline\[1\]: odd_ones expects a graph, got a list/,
+    );
   });
 
   it("cannot shadow nixpkgs steps", () => {
@@ -173,7 +196,7 @@ describe("extension steps", () => {
 describe("popularity_contest against the independent oracle on random DAGs", () => {
   function randomDag(seed: number, n: number, forest: boolean): ClosureEntry[] {
     let s = seed >>> 0;
-    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const names = Array.from({ length: n }, (_, i) => `/nix/store/${(i * 7919 + seed).toString(36).padStart(8, "x")}-pkg${Math.floor(rnd() * 5)}-${i % 3}`);
     const refs: string[][] = names.map(() => []);
     for (let i = 1; i < n; i++) {

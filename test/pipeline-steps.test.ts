@@ -26,7 +26,12 @@ describe("strategy steps", () => {
   it("composes with nixpkgs operations: the app's closure alone, min_pull on the rest", () => {
     const doc = readClosureDocument(readJsonFile(sharedPath("data/debian-bookworm/img-python-scipy.json.gz")));
     const scipy = doc.entries.find((e) => /-python3-scipy-/.test(e.path))!.path;
-    const layers = layersForDocument(doc, { pipeline: [["subcomponent_out", [scipy]], ["over", "rest", ["min_pull", 10]]] });
+    const layers = layersForDocument(doc, {
+      pipeline: [
+        ["subcomponent_out", [scipy]],
+        ["over", "rest", ["min_pull", 10]],
+      ],
+    });
     // main = scipy and its whole closure... everything below it; rest = the other root's private part.
     const main = layers[0];
     expect(main).toContain(scipy);
@@ -34,7 +39,10 @@ describe("strategy steps", () => {
     expect(layers.flat().sort()).toEqual(doc.entries.map((e) => e.path).sort());
     // The rest, planned by min_pull inside the pipeline, equals min-pull run on that rest alone.
     const restPaths = new Set(layers.slice(1).flat());
-    const restDoc = { ...doc, entries: doc.entries.filter((e) => restPaths.has(e.path)).map((e) => ({ ...e, references: e.references.filter((r) => restPaths.has(r)) })) };
+    const restDoc = {
+      ...doc,
+      entries: doc.entries.filter((e) => restPaths.has(e.path)).map((e) => ({ ...e, references: e.references.filter((r) => restPaths.has(r)) })),
+    };
     expect(layers.slice(1)).toEqual(minPullLayers(restDoc, { budget: 10 }).layers);
   });
 
@@ -61,7 +69,17 @@ describe("strategy steps", () => {
 describe("layer_groups step", () => {
   it("pins groups and plans the rest with the named strategy within the budget", () => {
     const doc = readClosureDocument(readJsonFile(sharedPath("data/debian-bookworm/img-python-scipy.json.gz")));
-    const step = ["layer_groups", { groups: [{ name: "interpreter", match: "python3.11*|libpython3.11*" }, { name: "scipy", match: "python3-scipy-*", each: true }], budget: 12, strategy: "auto-layer" }];
+    const step = [
+      "layer_groups",
+      {
+        groups: [
+          { name: "interpreter", match: "python3.11*|libpython3.11*" },
+          { name: "scipy", match: "python3-scipy-*", each: true },
+        ],
+        budget: 12,
+        strategy: "auto-layer",
+      },
+    ];
     const layers = layersForDocument(doc, { pipeline: [step] });
     expect(layers.length).toBeLessThanOrEqual(12);
     expect(layers.flat().sort()).toEqual(doc.entries.map((e) => e.path).sort());
@@ -75,7 +93,9 @@ describe("layer_groups step", () => {
 
   it("rejects a malformed group spec at check time", () => {
     const doc = readClosureDocument([{ path: "A", narSize: 1, references: [] }]);
-    expect(() => layersForDocument(doc, { pipeline: [["layer_groups", { groups: [{ name: "x", match: "re:(" }], budget: 3 }]] })).toThrow(/pipeline\[0\].*regular expression/);
+    expect(() => layersForDocument(doc, { pipeline: [["layer_groups", { groups: [{ name: "x", match: "re:(" }], budget: 3 }]] })).toThrow(
+      /pipeline\[0\].*regular expression/,
+    );
     expect(() => layersForDocument(doc, { pipeline: [["layer_groups", { groups: [], budget: 3, strategy: "nope" }]] })).toThrow(/strategy/);
   });
 });

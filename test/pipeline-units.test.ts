@@ -105,7 +105,10 @@ for (const backend of ["ts", "wasm"] as BackendName[]) {
     it("lib-limit_layers-nothing_to_do: limit_layers(1, [g]) is [g]", () => {
       const c = byName("lib-limit_layers-nothing_to_do");
       const closure = Closure.fromDocument(readClosureDocument(c.input.args![0]));
-      const p = parsePipeline([["split_every", 1_000_000], ["limit_layers", 1]]);
+      const p = parsePipeline([
+        ["split_every", 1_000_000],
+        ["limit_layers", 1],
+      ]);
       const got = evaluate(closure, p, { kernels: k }, (v, ops) => toRaw(v, ops));
       expect(canonical(got)).toEqual(canonical(c.expected.raw));
     });
@@ -134,7 +137,11 @@ for (const backend of ["ts", "wasm"] as BackendName[]) {
       it(`${name}: popularity descending, ties by package name`, () => {
         const c = byName(name);
         const table = Object.entries(c.input.args![0] as Record<string, number>);
-        const order = sortByPopularity(table.length, Float64Array.from(table, ([, n]) => n), (i) => packageName(table[i][0]));
+        const order = sortByPopularity(
+          table.length,
+          Float64Array.from(table, ([, n]) => n),
+          (i) => packageName(table[i][0]),
+        );
         expect(Array.from(order, (i) => table[i][0])).toEqual(c.expected.raw);
       });
     }

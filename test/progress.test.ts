@@ -29,7 +29,10 @@ describe("progress reporter", () => {
   });
 
   it("writes nothing when stderr is not a terminal or with --quiet", () => {
-    for (const [tty, quiet] of [[false, false], [true, true]] as const) {
+    for (const [tty, quiet] of [
+      [false, false],
+      [true, true],
+    ] as const) {
       const { p, out, at } = harness(tty, quiet);
       at(5000);
       p.onRead({ stage: "parsing", bytes: 1, entries: 1 });

@@ -43,7 +43,12 @@ function params(numRuns: number): fc.Parameters<unknown> {
 
 /** A random closure: n paths, odd names sometimes, plus a random subset to exclude. */
 const closureArb = fc
-  .record({ n: fc.integer({ min: 0, max: 45 }), seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }), odd: fc.boolean(), excludeRate: fc.constantFrom(0, 0, 0.1, 0.3) })
+  .record({
+    n: fc.integer({ min: 0, max: 45 }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    odd: fc.boolean(),
+    excludeRate: fc.constantFrom(0, 0, 0.1, 0.3),
+  })
   .map(({ n, seed, odd, excludeRate }) => {
     const rng = new Rng(seed);
     const entries = nixLikeClosure(rng, { n, oddNames: odd });
@@ -93,8 +98,10 @@ describe("properties: every strategy", () => {
           const budget = maxLayers - 1 - fromImageLayers;
           let grouped;
           try {
-            grouped = planWithGroups(doc, { budget, groups: [{ name: "base", match: "glibc*|bash*" }] }, (rest, b) =>
-              findStrategy("popularity")!.plan(rest, { maxLayers: b + 1 }).layers,
+            grouped = planWithGroups(
+              doc,
+              { budget, groups: [{ name: "base", match: "glibc*|bash*" }] },
+              (rest, b) => findStrategy("popularity")!.plan(rest, { maxLayers: b + 1 }).layers,
             );
           } catch (e) {
             // Allowed only when the group leaves no layer for the other paths.
@@ -115,31 +122,49 @@ describe("properties: every strategy", () => {
     scaledTimeout(60_000),
   );
 
-  it("min-pull keeps merged layers within maxLayerSize and, when there are several, above minLayerSize", () => {
-    fc.assert(
-      fc.property(closureArb, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 2 ** 21 }), fc.integer({ min: 0, max: 2 ** 19 }), ({ entries }, budget, maxLayerSize, minLayerSize) => {
-        const doc = readClosureDocument(entries);
-        const size = new Map(entries.map((e) => [e.path, e.narSize]));
-        const bytes = (l: string[]) => l.reduce((a, p) => a + size.get(p)!, 0);
-        let result;
-        try {
-          result = minPullLayers(doc, { budget, maxLayerSize });
-        } catch (e) {
-          // The only allowed failure: the budget cannot be met under the size cap.
-          expect((e as Error).message).toMatch(/cannot fit .* without exceeding the maximum layer size/);
-          return;
-        }
-        expectPartition(result.layers, entries.map((e) => e.path), "min-pull max");
-        expect(result.layers.length).toBeLessThanOrEqual(budget);
-        for (const l of result.layers) if (l.length > 1) expect(bytes(l)).toBeLessThanOrEqual(maxLayerSize);
-        const low = minPullLayers(doc, { budget, minLayerSize });
-        expectPartition(low.layers, entries.map((e) => e.path), "min-pull min");
-        expect(low.layers.length).toBeLessThanOrEqual(budget);
-        if (low.layers.length > 1) for (const l of low.layers) expect(bytes(l)).toBeGreaterThanOrEqual(minLayerSize);
-      }),
-      params(200),
-    );
-  }, scaledTimeout(60_000));
+  it(
+    "min-pull keeps merged layers within maxLayerSize and, when there are several, above minLayerSize",
+    () => {
+      fc.assert(
+        fc.property(
+          closureArb,
+          fc.integer({ min: 1, max: 40 }),
+          fc.integer({ min: 0, max: 2 ** 21 }),
+          fc.integer({ min: 0, max: 2 ** 19 }),
+          ({ entries }, budget, maxLayerSize, minLayerSize) => {
+            const doc = readClosureDocument(entries);
+            const size = new Map(entries.map((e) => [e.path, e.narSize]));
+            const bytes = (l: string[]) => l.reduce((a, p) => a + size.get(p)!, 0);
+            let result;
+            try {
+              result = minPullLayers(doc, { budget, maxLayerSize });
+            } catch (e) {
+              // The only allowed failure: the budget cannot be met under the size cap.
+              expect((e as Error).message).toMatch(/cannot fit .* without exceeding the maximum layer size/);
+              return;
+            }
+            expectPartition(
+              result.layers,
+              entries.map((e) => e.path),
+              "min-pull max",
+            );
+            expect(result.layers.length).toBeLessThanOrEqual(budget);
+            for (const l of result.layers) if (l.length > 1) expect(bytes(l)).toBeLessThanOrEqual(maxLayerSize);
+            const low = minPullLayers(doc, { budget, minLayerSize });
+            expectPartition(
+              low.layers,
+              entries.map((e) => e.path),
+              "min-pull min",
+            );
+            expect(low.layers.length).toBeLessThanOrEqual(budget);
+            if (low.layers.length > 1) for (const l of low.layers) expect(bytes(l)).toBeGreaterThanOrEqual(minLayerSize);
+          },
+        ),
+        params(200),
+      );
+    },
+    scaledTimeout(60_000),
+  );
 });
 
 describe("properties: determinism", () => {
@@ -178,7 +203,10 @@ describe("properties: random pipelines", () => {
       fc.assert(
         fc.property(closureArb, fc.integer({ min: 0, max: 2 ** 31 - 1 }), ({ entries, exclude }, pSeed) => {
           const rng = new Rng(pSeed);
-          const p = randomPipeline(rng, entries.map((e) => e.path));
+          const p = randomPipeline(
+            rng,
+            entries.map((e) => e.path),
+          );
           const doc: ClosureDocument = { ...readClosureDocument(entries), pipeline: p.json };
           let layers: Layers;
           try {
@@ -213,13 +241,17 @@ describe("properties: random pipelines", () => {
 
   it("pipeline JSON -> model -> JSON is the identity (text too)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.array(fc.string({ unit: "binary", minLength: 1 }), { minLength: 1, maxLength: 6 }), (seed, paths) => {
-        const { json } = randomPipeline(new Rng(seed), paths, 4);
-        const model = parsePipeline(json, { extensions: pipelineExtensions });
-        expect(pipelineToJson(model)).toEqual(json);
-        const text = JSON.stringify(json);
-        expect(JSON.stringify(pipelineToJson(parsePipeline(JSON.parse(text))))).toBe(text);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.array(fc.string({ unit: "binary", minLength: 1 }), { minLength: 1, maxLength: 6 }),
+        (seed, paths) => {
+          const { json } = randomPipeline(new Rng(seed), paths, 4);
+          const model = parsePipeline(json, { extensions: pipelineExtensions });
+          expect(pipelineToJson(model)).toEqual(json);
+          const text = JSON.stringify(json);
+          expect(JSON.stringify(pipelineToJson(parsePipeline(JSON.parse(text))))).toBe(text);
+        },
+      ),
       params(800),
     );
   });

@@ -90,7 +90,9 @@ describe("closure graph", () => {
     const dangling = inputError(() => Closure.fromEntries([entry("A", 1, ["Z"])]));
     expect(dangling.code).toBe("dangling-reference");
     expect(dangling.message).toContain('"Z"');
-    const cycle = inputError(() => Closure.fromEntries([entry("R", 1, ["A"]), entry("A", 1, ["B"]), entry("B", 1, ["C"]), entry("C", 1, ["A", "D"]), entry("D", 1)]));
+    const cycle = inputError(() =>
+      Closure.fromEntries([entry("R", 1, ["A"]), entry("A", 1, ["B"]), entry("B", 1, ["C"]), entry("C", 1, ["A", "D"]), entry("D", 1)]),
+    );
     expect(cycle.code).toBe("cycle");
     expect(cycle.message).toMatch(/"A" -> "B" -> "C" -> "A"|"B" -> "C" -> "A" -> "B"|"C" -> "A" -> "B" -> "C"/);
   });

@@ -88,13 +88,23 @@ describe("security: pipelines are data, never code", () => {
       'import vm from "node:vm"',
     ];
     for (const b of bad) expect(codeExecutionSites(codeOnly(b), b), b).not.toEqual([]);
-    const fine = ['await import("node:fs")', "// eval(x) in a comment", '"eval(x) in a string"', "retrieval(x)", "obj.eval(x)", "myFunction(x)", "/* new Function() */"];
+    const fine = [
+      'await import("node:fs")',
+      "// eval(x) in a comment",
+      '"eval(x) in a string"',
+      "retrieval(x)",
+      "obj.eval(x)",
+      "myFunction(x)",
+      "/* new Function() */",
+    ];
     for (const f of fine) expect(codeExecutionSites(codeOnly(f), f), f).toEqual([]);
   });
 
   it("a pipeline naming code or JS built-ins is refused as an unknown step", () => {
     for (const name of ["eval", "constructor", "__proto__", "toString", "require", "import"]) {
-      expect(() => parsePipeline([[name, "process.exit(3)"]], { extensions: pipelineExtensions })).toThrow(expect.objectContaining({ name: "PipelineError", code: "unknown-step" }));
+      expect(() => parsePipeline([[name, "process.exit(3)"]], { extensions: pipelineExtensions })).toThrow(
+        expect.objectContaining({ name: "PipelineError", code: "unknown-step" }),
+      );
     }
   });
 
@@ -110,7 +120,12 @@ describe("security: the web page sends no user data", () => {
     const html = readFileSync(join(repoRoot, "web/index.html"), "utf8");
     const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
     expect(csp).toBeDefined();
-    const directives = new Map(csp!.split(";").map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v] as const));
+    const directives = new Map(
+      csp!
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v] as const),
+    );
     expect(directives.get("default-src")).toEqual(["'none'"]);
     for (const d of ["connect-src", "script-src", "worker-src", "form-action"]) {
       for (const source of directives.get(d) ?? []) expect(["'self'", "'none'", "'wasm-unsafe-eval'"], `${d} ${source}`).toContain(source);

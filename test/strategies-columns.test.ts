@@ -28,7 +28,9 @@ function randomClosure(seed: number, n: number): Raw[] {
   const paths: string[] = [];
   const seen = new Set<string>();
   while (paths.length < n) {
-    const hash = Math.floor(rnd() * 36 ** 6).toString(36).padStart(6, "0");
+    const hash = Math.floor(rnd() * 36 ** 6)
+      .toString(36)
+      .padStart(6, "0");
     const name = NAMES[Math.floor(rnd() * NAMES.length)];
     const p = rnd() < 0.05 ? `/opt/store/${hash}-${name}` : `/nix/store/${hash}-${name}`;
     if (!seen.has(p)) {
@@ -115,10 +117,17 @@ describe("strategy fast paths", () => {
         const raw = readClosureDocument(randomClosure(seed, n)).entries;
         const closure = Closure.fromEntries(raw);
         const graph = graphFromEntries(raw);
-        const popularity = readPopularityMap({ "glibc-2.40": 120, "a": 2 });
+        const popularity = readPopularityMap({ "glibc-2.40": 120, a: 2 });
         const view = (g: Parameters<typeof groupLayers>[0], roots: number[]) => {
           const r = groupLayers(g, { budget, popularity, roots, bigClosureSize: 100_000_000, popularThreshold: 100, unreachable: "keep", kernels: tsKernels });
-          return [r.layers.map((l) => [l.contents, l.mergeRating]), r.subtrees.map((l) => [l.contents, l.mergeRating]), r.manifestOrder, r.tiedRatings, r.unreachable, r.attachedRoots];
+          return [
+            r.layers.map((l) => [l.contents, l.mergeRating]),
+            r.subtrees.map((l) => [l.contents, l.mergeRating]),
+            r.manifestOrder,
+            r.tiedRatings,
+            r.unreachable,
+            r.attachedRoots,
+          ];
         };
         const first = raw[0].path;
         expect(view(graph, [graph.indexOf(first)!])).toEqual(view(closure, [closure.indexOf(first)!]));
@@ -153,9 +162,21 @@ describe("strategy fast paths", () => {
     const b = "/nix/store/bbbb-b";
     const c = "/nix/store/cccc-c";
     const bad = [
-      [{ path: a, narSize: 1, references: [b] }, { path: b, narSize: 1, references: [] }, { path: a, narSize: 2, references: [] }],
-      [{ path: a, narSize: 1, references: [c] }, { path: b, narSize: 1, references: ["/nix/store/dddd-d"] }, { path: c, narSize: 1, references: [] }],
-      [{ path: a, narSize: 1, references: [b] }, { path: b, narSize: 1, references: [c] }, { path: c, narSize: 1, references: [a] }],
+      [
+        { path: a, narSize: 1, references: [b] },
+        { path: b, narSize: 1, references: [] },
+        { path: a, narSize: 2, references: [] },
+      ],
+      [
+        { path: a, narSize: 1, references: [c] },
+        { path: b, narSize: 1, references: ["/nix/store/dddd-d"] },
+        { path: c, narSize: 1, references: [] },
+      ],
+      [
+        { path: a, narSize: 1, references: [b] },
+        { path: b, narSize: 1, references: [c] },
+        { path: c, narSize: 1, references: [a] },
+      ],
     ];
     for (const raw of bad) {
       const { entries, columns } = docs(raw);
@@ -177,10 +198,13 @@ describe("strategy fast paths", () => {
     const alphabet = ["a", "b", "-", ".", "0", "é", "\u{1F600}", "\uffff"];
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.tuple(fc.string({ unit: fc.constantFrom("x", "y", "/", "1"), maxLength: 3 }), fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 14 })), {
-          maxLength: 300,
-          selector: ([h, nm]) => `${h}-${nm}`,
-        }),
+        fc.uniqueArray(
+          fc.tuple(fc.string({ unit: fc.constantFrom("x", "y", "/", "1"), maxLength: 3 }), fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 14 })),
+          {
+            maxLength: 300,
+            selector: ([h, nm]) => `${h}-${nm}`,
+          },
+        ),
         fc.boolean(),
         (parts, asciiOnly) => {
           const paths = parts.map(([h, nm]) => `${h}-${asciiOnly ? nm.replace(/[^\x01-\x7f]/gu, "q") : nm}`);

@@ -142,7 +142,13 @@ const small: string[] = [
     { path: P("a"), narSize: 5, references: [P("a"), P("b")], closureSize: 9, narHash: "sha256:x" },
     { path: P("b"), narSize: 4, references: [] },
   ]),
-  JSON.stringify({ graph: [{ path: P("a"), narSize: 1, references: [] }], pipeline: [["popularity_contest"], ["limit_layers", 3]], exclude_paths: [P("z")], roots: [P("a")], _meta: { x: [1, { y: null }] } }),
+  JSON.stringify({
+    graph: [{ path: P("a"), narSize: 1, references: [] }],
+    pipeline: [["popularity_contest"], ["limit_layers", 3]],
+    exclude_paths: [P("z")],
+    roots: [P("a")],
+    _meta: { x: [1, { y: null }] },
+  }),
   JSON.stringify({ [P("a")]: { narSize: 5, references: [P("b")], narHash: "h", valid: true }, [P("b")]: { narSize: 7, references: [] } }),
   JSON.stringify([{ path: P("a"), narSize: 5, references: [], narHash: "h", valid: true }]),
   // escapes and non-ASCII in paths: the escaped and plain spellings are one path
@@ -167,7 +173,14 @@ describe("small inputs", () => {
       const bytes = enc.encode(text);
       const r = reference(text);
       for (let cut = 0; cut <= bytes.length; cut++) expectSame(text, streamed(bytes, [cut]), r);
-      expectSame(text, streamed(bytes, Array.from({ length: bytes.length }, (_, i) => i)), r);
+      expectSame(
+        text,
+        streamed(
+          bytes,
+          Array.from({ length: bytes.length }, (_, i) => i),
+        ),
+        r,
+      );
     }
   });
 });
@@ -288,21 +301,39 @@ describe("errors", () => {
   it("gives too-large for a token beyond maxTokenBytes, instead of buffering it", () => {
     const text = `[{"path":"/${"x".repeat(5000)}","narSize":1}]`;
     const bytes = enc.encode(text);
-    const s = streamed(bytes, Array.from({ length: Math.floor(bytes.length / 1000) }, (_, i) => (i + 1) * 1000), { maxTokenBytes: 4096 });
+    const s = streamed(
+      bytes,
+      Array.from({ length: Math.floor(bytes.length / 1000) }, (_, i) => (i + 1) * 1000),
+      { maxTokenBytes: 4096 },
+    );
     expect(s.ok ? "ok" : s.code).toBe("too-large");
   });
 });
 
 describe("random documents (differential)", () => {
-  const str = fc.oneof(fc.constantFrom("/a", "/b", "/c", "", "\\u00e9", "/\\ud83d\\ude00"), fc.string({ maxLength: 4 }).map((s) => JSON.stringify(s).slice(1, -1)));
+  const str = fc.oneof(
+    fc.constantFrom("/a", "/b", "/c", "", "\\u00e9", "/\\ud83d\\ude00"),
+    fc.string({ maxLength: 4 }).map((s) => JSON.stringify(s).slice(1, -1)),
+  );
   const scalar = fc.oneof(
     str.map((s) => `"${s}"`),
     fc.constantFrom("0", "-0", "1", "12", "1.5", "-3", "1e3", "9007199254740993", "true", "false", "null"),
   );
-  const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }).map((a) => `[${a.join(",")}]`));
+  const value = fc.oneof(
+    scalar,
+    fc.array(scalar, { maxLength: 3 }).map((a) => `[${a.join(",")}]`),
+  );
   const field = fc.oneof(
     fc.tuple(fc.constantFrom("path", "narSize", "references", "closureSize", "narHash", "valid", "x"), value),
-    fc.tuple(fc.constant("references"), fc.array(str.map((s) => `"${s}"`), { maxLength: 3 }).map((a) => `[${a.join(",")}]`)),
+    fc.tuple(
+      fc.constant("references"),
+      fc
+        .array(
+          str.map((s) => `"${s}"`),
+          { maxLength: 3 },
+        )
+        .map((a) => `[${a.join(",")}]`),
+    ),
     fc.tuple(fc.constant("path"), fc.constantFrom('"/a"', '"/b"', '"/c"')),
     fc.tuple(fc.constant("narSize"), fc.constantFrom("1", "2", "7")),
   );
@@ -310,8 +341,12 @@ describe("random documents (differential)", () => {
   const list = fc.array(fc.oneof({ weight: 5, arbitrary: entry }, { weight: 1, arbitrary: value }), { maxLength: 4 }).map((es) => `[${es.join(",")}]`);
   const doc = fc.oneof(
     list,
-    fc.tuple(list, fc.option(value), fc.option(value)).map(([g, r, x]) => `{${[`"graph":${g}`, r ? `"roots":${r}` : "", x ? `"exclude_paths":${x}` : ""].filter(Boolean).join(",")}}`),
-    fc.array(fc.tuple(fc.constantFrom("/a", "/b", "/c", "k", "1"), fc.oneof(entry, value)), { maxLength: 3 }).map((kv) => `{${kv.map(([k, v]) => `"${k}":${v}`).join(",")}}`),
+    fc
+      .tuple(list, fc.option(value), fc.option(value))
+      .map(([g, r, x]) => `{${[`"graph":${g}`, r ? `"roots":${r}` : "", x ? `"exclude_paths":${x}` : ""].filter(Boolean).join(",")}}`),
+    fc
+      .array(fc.tuple(fc.constantFrom("/a", "/b", "/c", "k", "1"), fc.oneof(entry, value)), { maxLength: 3 })
+      .map((kv) => `{${kv.map(([k, v]) => `"${k}":${v}`).join(",")}}`),
   );
   // Occasionally broken text: a byte dropped or repeated.
   const text = fc.tuple(doc, fc.integer({ min: 0, max: 9 }), fc.nat()).map(([t, mode, at]) => {
@@ -360,7 +395,11 @@ describe("files, gzip and size", () => {
     const gz = gzipSync(small[0]);
     writeFileSync(join(dir, "bad.json.gz"), gz.subarray(0, gz.length - 12));
     writeFileSync(join(dir, "bad-utf8.json"), Buffer.concat([Buffer.from('[{"path":"/a\xff'.slice(0, 12)), Buffer.from([0xff, 0x22, 0x5d])]));
-    for (const [f, code] of [["bad.json.gz", "invalid-json"], ["bad-utf8.json", "invalid-json"], ["missing.json", "unsupported-shape"]] as const) {
+    for (const [f, code] of [
+      ["bad.json.gz", "invalid-json"],
+      ["bad-utf8.json", "invalid-json"],
+      ["missing.json", "unsupported-shape"],
+    ] as const) {
       for (const smallInputBytes of [0, 1 << 20]) {
         const err = await readClosureStream(join(dir, f), { smallInputBytes }).then(
           () => undefined,

@@ -173,7 +173,11 @@ describe("StrataPool", () => {
       expect(mixed.map((r) => r.strategy)).toEqual(["auto-layer", "nixery"]);
       expect(formatLayersIndented(mixed[1].layers)).toBe(inProcess(docOf(webapp[0]), "nixery"));
       // A stateful planner's series runs in one worker, in order.
-      const plans = await pool.plans(webapp.map((f) => bytes(f)), { name: "min-pull+previous" }, { maxLayers: 20 });
+      const plans = await pool.plans(
+        webapp.map((f) => bytes(f)),
+        { name: "min-pull+previous" },
+        { maxLayers: 20 },
+      );
       const local = strategyPlanner("min-pull+previous", { maxLayers: 20, fromImageLayers: 0, budget: 19 });
       const docs = webapp.map(docOf);
       const expected: string[][][] = [];

@@ -33,7 +33,14 @@ export function layerChart(sizes: readonly number[], onPick: (layer: number) => 
   const step = plotW / n;
   sizes.forEach((s, i) => {
     const yy = y(s);
-    const bar = el("rect", { x: left + i * step + step * 0.1, y: yy, width: Math.max(1, step * 0.8), height: Math.max(0, top + plotH - yy), class: "bar", "data-layer": i });
+    const bar = el("rect", {
+      x: left + i * step + step * 0.1,
+      y: yy,
+      width: Math.max(1, step * 0.8),
+      height: Math.max(0, top + plotH - yy),
+      class: "bar",
+      "data-layer": i,
+    });
     bar.append(el("title", {}, `layer ${i + 1}: ${formatBytes(s)} (${s} B)`));
     bar.addEventListener("click", () => onPick(i));
     svg.append(bar);

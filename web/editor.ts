@@ -33,7 +33,13 @@ export function validatePipelineText(text: string): EditorState {
     const message = (e as Error).message;
     const m = /position (\d+)/.exec(message);
     const at = m ? Number(m[1]) : text.length;
-    return { value: undefined, ok: false, issues: [{ severity: "error", location: "JSON", message: `not valid JSON: ${message}`, start: at, end: Math.min(text.length, at + 1), line: lineOf(text, at) }] };
+    return {
+      value: undefined,
+      ok: false,
+      issues: [
+        { severity: "error", location: "JSON", message: `not valid JSON: ${message}`, start: at, end: Math.min(text.length, at + 1), line: lineOf(text, at) },
+      ],
+    };
   }
   // A document with a "pipeline" key (an .attrs.json) gives its pipeline, as on the CLI.
   const isDoc = typeof json === "object" && json !== null && !Array.isArray(json) && "pipeline" in json;

@@ -87,7 +87,12 @@ function setStatus(el: HTMLElement, text: string, kind: "" | "busy" | "error" = 
  * Runs one worker call while watching this thread: counts painted frames and
  * the longest gap between them (a blocked main thread shows as a long gap).
  */
-async function measured<T extends { planMs?: number; loadMs?: number }>(op: string, name: string, call: () => Promise<T>, onTick?: (ms: number) => void): Promise<T> {
+async function measured<T extends { planMs?: number; loadMs?: number }>(
+  op: string,
+  name: string,
+  call: () => Promise<T>,
+  onTick?: (ms: number) => void,
+): Promise<T> {
   const start = performance.now();
   let frames = 0;
   let last = start;
@@ -105,7 +110,14 @@ async function measured<T extends { planMs?: number; loadMs?: number }>(op: stri
   try {
     const result = await call();
     const end = performance.now();
-    window.strataMetrics.runs.push({ op, name, workerMs: result.planMs ?? result.loadMs ?? NaN, roundTripMs: end - start, frames, maxFrameGapMs: Math.max(maxGap, end - last) });
+    window.strataMetrics.runs.push({
+      op,
+      name,
+      workerMs: result.planMs ?? result.loadMs ?? NaN,
+      roundTripMs: end - start,
+      frames,
+      maxFrameGapMs: Math.max(maxGap, end - last),
+    });
     return result;
   } finally {
     watching = false;
@@ -143,7 +155,10 @@ async function openBytes(bytes: Blob | ArrayBuffer, name: string): Promise<void>
       info.excludePaths ? `${info.excludePaths} exclude_paths` : "",
       info.roots ? `${info.roots} roots` : "",
     ].filter(Boolean);
-    setStatus(ui.closureStatus, `${name}: ${info.paths.toLocaleString("en")} paths, ${formatBytes(info.narBytes)} (${info.format}${extra.length ? "; " + extra.join(", ") : ""}). Read in ${Math.round(info.loadMs)} ms.`);
+    setStatus(
+      ui.closureStatus,
+      `${name}: ${info.paths.toLocaleString("en")} paths, ${formatBytes(info.narBytes)} (${info.format}${extra.length ? "; " + extra.join(", ") : ""}). Read in ${Math.round(info.loadMs)} ms.`,
+    );
     ui.closureStatus.dataset.paths = String(info.paths);
     updateRunButton();
     await plan();
@@ -256,10 +271,15 @@ async function plan(): Promise<void> {
   setStatus(ui.runStatus, `${label}…`, "busy");
   ui.run.disabled = true;
   try {
-    const result = await measured("layer", `${closure.name}/${request.strategy}`, () => state.worker.layer(closure.id, request), (ms) => {
-      // Updated every frame while the worker plans: the page stays live.
-      ui.runStatus.textContent = `${label}… ${(ms / 1000).toFixed(1)} s`;
-    });
+    const result = await measured(
+      "layer",
+      `${closure.name}/${request.strategy}`,
+      () => state.worker.layer(closure.id, request),
+      (ms) => {
+        // Updated every frame while the worker plans: the page stays live.
+        ui.runStatus.textContent = `${label}… ${(ms / 1000).toFixed(1)} s`;
+      },
+    );
     state.plan = result;
     showPlan(closure, result);
     setStatus(ui.runStatus, `Planned in ${Math.round(result.planMs)} ms (in the worker).${result.warnings.length ? " " + result.warnings.join(" ") : ""}`);
@@ -435,7 +455,10 @@ ui.seriesFiles.addEventListener("change", () => {
 ui.seriesExample.addEventListener("change", () => {
   const files = ui.seriesExample.value ? (JSON.parse(ui.seriesExample.value) as string[]) : [];
   if (files.length === 0) return;
-  state.series = { name: ui.seriesExample.selectedOptions[0].text, files: () => Promise.all(files.map(async (f) => ({ name: baseName(f), bytes: await fetchBytes(f) }))) };
+  state.series = {
+    name: ui.seriesExample.selectedOptions[0].text,
+    files: () => Promise.all(files.map(async (f) => ({ name: baseName(f), bytes: await fetchBytes(f) }))),
+  };
   setStatus(ui.seriesStatus, `${files.length} versions: ${files.map(baseName).join(", ")}`);
   updateRunButton();
 });
@@ -456,7 +479,11 @@ ui.evaluate.addEventListener("click", async () => {
     const maxLayers = numberField(ui.maxLayers);
     const fromImageLayers = numberField(ui.fromImageLayers);
     const { evaluation, html } = await measured("evaluate", series.name, async () => {
-      const r = await state.worker.evaluateSeries(ids, { strategies: specs, ...(maxLayers ? { maxLayers } : {}), ...(fromImageLayers ? { fromImageLayers } : {}) });
+      const r = await state.worker.evaluateSeries(ids, {
+        strategies: specs,
+        ...(maxLayers ? { maxLayers } : {}),
+        ...(fromImageLayers ? { fromImageLayers } : {}),
+      });
       return { ...r, planMs: NaN };
     });
     // seriesHtml escapes every name it prints; it is strata's own markup.
@@ -521,7 +548,14 @@ async function start(): Promise<void> {
 
 // --- 5. fleets (web/fleet.ts) -------------------------------------------------
 setupFleet(
-  { files: $<HTMLInputElement>("fleet-files"), budget: $<HTMLInputElement>("fleet-budget"), run: $<HTMLButtonElement>("fleet-run"), status: $("fleet-status"), result: $("fleet-result"), download: $<HTMLButtonElement>("fleet-download") },
+  {
+    files: $<HTMLInputElement>("fleet-files"),
+    budget: $<HTMLInputElement>("fleet-budget"),
+    run: $<HTMLButtonElement>("fleet-run"),
+    status: $("fleet-status"),
+    result: $("fleet-result"),
+    download: $<HTMLButtonElement>("fleet-download"),
+  },
   () => state.worker,
   setStatus,
   recover,

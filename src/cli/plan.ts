@@ -57,13 +57,19 @@ export function planOptionsHelpText(registry: StrategyRegistry = strategyRegistr
   const descriptors = registry.optionDescriptors();
   // Options of strategies without a section title join the common block after the option they name.
   const after = (flag: string) =>
-    descriptors.filter(({ strategy, option }) => strategy.help?.title === undefined && option.helpAfter === flag).map(({ option }) => option.help + "\n").join("");
+    descriptors
+      .filter(({ strategy, option }) => strategy.help?.title === undefined && option.helpAfter === flag)
+      .map(({ option }) => option.help + "\n")
+      .join("");
   const sections = registry
     .all()
     .map((s, i) => ({ s, i }))
     .filter(({ s }) => s.help?.title !== undefined && (s.options?.length ?? 0) > 0)
     .sort((a, b) => (a.s.help?.position ?? 0) - (b.s.help?.position ?? 0) || a.i - b.i)
-    .map(({ s }) => `${s.help!.title}:\n${s.options!.map((o: { help: string }) => o.help + "\n").join("")}${s.help!.footer === undefined ? "" : s.help!.footer + "\n"}\n`)
+    .map(
+      ({ s }) =>
+        `${s.help!.title}:\n${s.options!.map((o: { help: string }) => o.help + "\n").join("")}${s.help!.footer === undefined ? "" : s.help!.footer + "\n"}\n`,
+    )
     .join("");
   return `Strategy:
   --strategy NAME         ${registry.names().join(", ")} (default: ${defaultStrategyName})
@@ -139,7 +145,10 @@ export function computeBudget(
   strategy: string | AnyStrategy,
   o: { maxLayers?: number; runtime?: string; fromImageLayers?: number; reserve?: number; budget?: number },
 ): Budget {
-  for (const [name, v] of [["from-image-layers", o.fromImageLayers], ["reserve", o.reserve]] as const) {
+  for (const [name, v] of [
+    ["from-image-layers", o.fromImageLayers],
+    ["reserve", o.reserve],
+  ] as const) {
     if (v !== undefined && v < 0) throw new UsageError(`--${name} must be 0 or more, got ${v}`);
   }
   if (o.runtime !== undefined && RUNTIMES[o.runtime] === undefined) {
@@ -152,7 +161,8 @@ export function computeBudget(
     if (o.budget < 1) throw new UsageError(`--budget must be at least 1, got ${o.budget}`);
     return { layers: o.budget, explicit: true, explanation: [`${o.budget} store-path layers (--budget)`] };
   }
-  if (o.maxLayers !== undefined && o.runtime !== undefined) throw new UsageError("--max-layers and --runtime exclude each other (--runtime is a preset for --max-layers)");
+  if (o.maxLayers !== undefined && o.runtime !== undefined)
+    throw new UsageError("--max-layers and --runtime exclude each other (--runtime is a preset for --max-layers)");
   const explicit = o.maxLayers !== undefined || o.runtime !== undefined || o.fromImageLayers !== undefined || o.reserve !== undefined;
   const own = (typeof strategy === "string" ? strategyRegistry.get(strategy) : strategy)?.defaultBudget;
   if (!explicit && own !== undefined) {
@@ -301,14 +311,31 @@ export async function setupPlan(command: string, values: ParsedArgs["values"], i
     throw new UsageError(`${command}: --strict applies to ${[...takers, "--group"].join(" or to ")}`);
   }
   if (pipelineArg !== undefined && (groups.length > 0 || heavyBytes !== undefined)) {
-    throw new UsageError(`${command}: --group/--heavy plan the rest with the layers left, which a fixed --pipeline cannot honour; use the default pipeline or another strategy`);
+    throw new UsageError(
+      `${command}: --group/--heavy plan the rest with the layers left, which a fixed --pipeline cannot honour; use the default pipeline or another strategy`,
+    );
   }
   const order = str(values.order) ?? "strategy";
   if (order !== "strategy" && order !== "stable-first") throw new UsageError(`${command}: --order must be stable-first or strategy, got "${order}"`);
   const progress = createProgress({ write: io.err, isTty: io.stderrIsTty, quiet });
   if (verbose) for (const line of budget.explanation) msg.info(line);
   const compressedWeights = weightsOption(command, values, io); // issue 15
-  return { strategy, budget, options, groups, heavyBytes, strict, order, model, kernels: k, verbose, quiet, msg, progress, ...(compressedWeights ? { compressedWeights } : {}) };
+  return {
+    strategy,
+    budget,
+    options,
+    groups,
+    heavyBytes,
+    strict,
+    order,
+    model,
+    kernels: k,
+    verbose,
+    quiet,
+    msg,
+    progress,
+    ...(compressedWeights ? { compressedWeights } : {}),
+  };
 }
 
 /** Reads INPUT and plans it; warnings and the objective go to stderr. */
@@ -354,16 +381,21 @@ export function planDocument(doc: ClosureDocument, setup: PlanSetup): Planned {
   let layers: Layers;
   if (setup.groups.length > 0 || setup.heavyBytes !== undefined) {
     const out = new Set(excluded);
-    grouped = planWithGroups(doc, { groups: setup.groups, heavyBytes: setup.heavyBytes, budget: setup.budget.layers, strict: setup.strict }, (rest, restBudget) => {
-      const restPaths = new Set(rest.entries.map((e) => e.path));
-      const o: Record<string, unknown> = { ...base, maxLayers: restBudget + 1, fromImageLayers: 0, budget: restBudget, exclude: excluded };
-      delete o.closure; // the rest is another document
-      if (Array.isArray(base.roots)) o.roots = (base.roots as string[]).filter((p) => restPaths.has(p));
-      if (Array.isArray(o.roots) && o.roots.length === 0) delete o.roots;
-      const r = strategy.plan(rest, o);
-      warnDetail(strategy, r, msg);
-      return r.layers;
-    }, closureOf());
+    grouped = planWithGroups(
+      doc,
+      { groups: setup.groups, heavyBytes: setup.heavyBytes, budget: setup.budget.layers, strict: setup.strict },
+      (rest, restBudget) => {
+        const restPaths = new Set(rest.entries.map((e) => e.path));
+        const o: Record<string, unknown> = { ...base, maxLayers: restBudget + 1, fromImageLayers: 0, budget: restBudget, exclude: excluded };
+        delete o.closure; // the rest is another document
+        if (Array.isArray(base.roots)) o.roots = (base.roots as string[]).filter((p) => restPaths.has(p));
+        if (Array.isArray(o.roots) && o.roots.length === 0) delete o.roots;
+        const r = strategy.plan(rest, o);
+        warnDetail(strategy, r, msg);
+        return r.layers;
+      },
+      closureOf(),
+    );
     for (const w of grouped.warnings) msg.warn(w);
     layers = grouped.layers.map((l) => l.paths.filter((p) => !out.has(p))).filter((l) => l.length > 0);
     if (setup.verbose) {
@@ -420,4 +452,3 @@ export async function readPipelineArgument(arg: string, what: string): Promise<u
   }
   return value;
 }
-

@@ -53,10 +53,7 @@ export function createProgress(options: ProgressOptions): ProgressSink {
   return {
     onRead(p) {
       if (p.stage === "done") return draw(`read ${formatCount(p.entries)} paths, ${formatBytes(p.bytes)}`, true);
-      const of =
-        p.totalBytes !== undefined && p.totalBytes > 0
-          ? ` ${Math.min(100, Math.floor((100 * (p.compressedBytes ?? p.bytes)) / p.totalBytes))}%`
-          : "";
+      const of = p.totalBytes !== undefined && p.totalBytes > 0 ? ` ${Math.min(100, Math.floor((100 * (p.compressedBytes ?? p.bytes)) / p.totalBytes))}%` : "";
       if (p.stage === "reading") draw(`reading ${formatBytes(p.bytes)}${of}`);
       else draw(`parsing: ${formatCount(p.entries)} paths, ${formatBytes(p.bytes)}${of}`);
     },

@@ -124,11 +124,7 @@ export function updateCost(
   }
   const worstBytes = changed ? closureBytes : 0;
   let common = 0;
-  while (
-    common < before.layers.length &&
-    common < after.layers.length &&
-    layerKey(before.layers[common]) === layerKey(after.layers[common])
-  ) {
+  while (common < before.layers.length && common < after.layers.length && layerKey(before.layers[common]) === layerKey(after.layers[common])) {
     common++;
   }
   let localBytes = 0;

@@ -92,13 +92,24 @@ export function seriesHtml(ev: SeriesEvaluation): string {
   const table = htmlTable(
     ["update", "ideal", "worst", ...ev.strategies.map((s) => s.strategy)],
     [
-      ...first.updates.map((u, k) => [`${u.from} → ${u.to}`, formatBytes(u.idealBytes), formatBytes(u.worstBytes), ...ev.strategies.map((s) => formatBytes(s.updates[k].pulledBytes))]),
+      ...first.updates.map((u, k) => [
+        `${u.from} → ${u.to}`,
+        formatBytes(u.idealBytes),
+        formatBytes(u.worstBytes),
+        ...ev.strategies.map((s) => formatBytes(s.updates[k].pulledBytes)),
+      ]),
       ["total", formatBytes(first.total.idealBytes), formatBytes(first.total.worstBytes), ...ev.strategies.map((s) => formatBytes(s.total.pulledBytes))],
     ],
   );
   const summary = htmlTable(
     ["strategy", "pulled", "excess over ideal", "of the way to worst", "local re-extract"],
-    ev.strategies.map((s) => [s.strategy, formatBytes(s.total.pulledBytes), formatBytes(s.total.pulledBytes - s.total.idealBytes), formatPercent(s.total.fractionOfWorst), formatBytes(s.total.localBytes)]),
+    ev.strategies.map((s) => [
+      s.strategy,
+      formatBytes(s.total.pulledBytes),
+      formatBytes(s.total.pulledBytes - s.total.idealBytes),
+      formatPercent(s.total.fractionOfWorst),
+      formatBytes(s.total.localBytes),
+    ]),
   );
   return `<h2>Update series: ${escapeHtml(ev.versions.join(", "))}</h2>${bars}${table}${summary}<h2>Layer-size distribution</h2>${sizes}`;
 }
@@ -115,7 +126,14 @@ export function imagesHtml(ev: ImagesEvaluation): string {
   );
   const table = htmlTable(
     ["strategy", "images total", "registry", "shared", "shared layers", "dedup ratio"],
-    ev.strategies.map((s) => [s.strategy, formatBytes(s.totalImageBytes), formatBytes(s.registryBytes), formatBytes(s.sharedBytes), String(s.sharedLayers), s.dedupRatio === null ? "-" : s.dedupRatio.toFixed(3)]),
+    ev.strategies.map((s) => [
+      s.strategy,
+      formatBytes(s.totalImageBytes),
+      formatBytes(s.registryBytes),
+      formatBytes(s.sharedBytes),
+      String(s.sharedLayers),
+      s.dedupRatio === null ? "-" : s.dedupRatio.toFixed(3),
+    ]),
   );
   return `<h2>Images: ${escapeHtml(ev.images.join(", "))}</h2>${bars}${table}`;
 }

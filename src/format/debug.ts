@@ -51,7 +51,15 @@ export function layerDebug(doc: ClosureDocument | Closure, layers: Layers): Laye
     for (const v of seeds) layerSize += closure.narSize[v];
     const users = [...usedBy[i]].map((v) => closure.paths[v]).sort();
     const userLayers = [...new Set([...usedBy[i]].map((v) => layerOf[v]).filter((l) => l >= 0))].sort((a, b) => a - b).map((l) => l + 1);
-    return { layer: i + 1, paths: [...paths], layerSize, closureSize, usedBy: users, usedByLayers: userLayers, uses: [...uses[i]].sort((a, b) => a - b).map((l) => l + 1) };
+    return {
+      layer: i + 1,
+      paths: [...paths],
+      layerSize,
+      closureSize,
+      usedBy: users,
+      usedByLayers: userLayers,
+      uses: [...uses[i]].sort((a, b) => a - b).map((l) => l + 1),
+    };
   });
 }
 

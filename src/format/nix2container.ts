@@ -23,9 +23,14 @@ export function checkExactCover(doc: ClosureDocument, layers: Layers, excluded: 
     if (layer.length === 0) throw new UsageError(`--format nix2container: layer ${i + 1} is empty (nix2container rejects empty lists)`);
     for (const p of layer) {
       const before = seen.get(p);
-      if (before !== undefined) throw new UsageError(`--format nix2container: ${JSON.stringify(p)} is in layer ${before + 1} and in layer ${i + 1}; every path must be in exactly one layer`);
+      if (before !== undefined)
+        throw new UsageError(
+          `--format nix2container: ${JSON.stringify(p)} is in layer ${before + 1} and in layer ${i + 1}; every path must be in exactly one layer`,
+        );
       if (!expected.has(p)) {
-        throw new UsageError(`--format nix2container: layer ${i + 1} has ${JSON.stringify(p)}, which ${out.has(p) ? "is excluded from the image" : "is not in the closure"}`);
+        throw new UsageError(
+          `--format nix2container: layer ${i + 1} has ${JSON.stringify(p)}, which ${out.has(p) ? "is excluded from the image" : "is not in the closure"}`,
+        );
       }
       seen.set(p, i);
     }

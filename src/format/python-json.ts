@@ -30,9 +30,7 @@ export function pyJsonString(s: string): string {
  */
 export function formatLayersIndented(layers: readonly (readonly string[])[]): string {
   if (layers.length === 0) return "[]\n";
-  const parts = layers.map((layer) =>
-    layer.length === 0 ? "  []" : "  [\n" + layer.map((p) => "    " + pyJsonString(p)).join(",\n") + "\n  ]",
-  );
+  const parts = layers.map((layer) => (layer.length === 0 ? "  []" : "  [\n" + layer.map((p) => "    " + pyJsonString(p)).join(",\n") + "\n  ]"));
   return "[\n" + parts.join(",\n") + "\n]\n";
 }
 
@@ -61,12 +59,7 @@ export function pyJsonDumps(value: unknown, indent?: number, sortKeys = false, l
   const entries = value instanceof Map ? [...(value as Map<string, unknown>).entries()] : Object.entries(value as Record<string, unknown>);
   if (sortKeys) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return "{}";
-  return (
-    "{" +
-    entries.map(([k, v]) => nl + pyJsonString(k) + ": " + pyJsonDumps(v, indent, sortKeys, level + 1)).join(itemSep) +
-    close +
-    "}"
-  );
+  return "{" + entries.map(([k, v]) => nl + pyJsonString(k) + ": " + pyJsonDumps(v, indent, sortKeys, level + 1)).join(itemSep) + close + "}";
 }
 
 /**
@@ -207,7 +200,11 @@ export function parsePyJson(text: string): PyJsonValue {
       }
     }
     if (c === '"') return str();
-    for (const [lit, v] of [["true", true], ["false", false], ["null", null]] as const) {
+    for (const [lit, v] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
       if (text.startsWith(lit, i)) {
         i += lit.length;
         return v;

@@ -238,11 +238,7 @@ export class Closure implements CsrGraph {
       for (const ref of entries[i].references) {
         if (!seen.has(ref) || (excluded.has(ref) && ref !== entries[i].path)) {
           if (excluded.has(ref)) continue; // references to excluded paths are dropped
-          throw new InputError(
-            "dangling-reference",
-            `"${entries[i].path}" references "${ref}", which is not in the closure`,
-            entries[i].path,
-          );
+          throw new InputError("dangling-reference", `"${entries[i].path}" references "${ref}", which is not in the closure`, entries[i].path);
         }
       }
     }
@@ -331,11 +327,10 @@ function cycleError(g: Closure, ordered: Uint32Array): InputError {
     walk.push(v);
     v = referrer[v];
   }
-  const cycle = walk.slice(position.get(v)).reverse().map((x) => g.paths[x]);
+  const cycle = walk
+    .slice(position.get(v))
+    .reverse()
+    .map((x) => g.paths[x]);
   cycle.push(cycle[0]);
-  return new InputError(
-    "cycle",
-    `the closure has a dependency cycle (Nix closures are acyclic): ${cycle.map((p) => `"${p}"`).join(" -> ")}`,
-    cycle[0],
-  );
+  return new InputError("cycle", `the closure has a dependency cycle (Nix closures are acyclic): ${cycle.map((p) => `"${p}"`).join(" -> ")}`, cycle[0]);
 }

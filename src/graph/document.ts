@@ -56,10 +56,7 @@ export function readClosureDocument(value: unknown, options: ReadOptions = {}): 
     };
   }
   if (!isObject(value)) {
-    throw new InputError(
-      "unsupported-shape",
-      `input must be a JSON list of store path entries or an object, got ${describe(value)}`,
-    );
+    throw new InputError("unsupported-shape", `input must be a JSON list of store path entries or an object, got ${describe(value)}`);
   }
   if ("graph" in value) {
     const graph = value.graph;
@@ -100,7 +97,10 @@ export function readClosureDocument(value: unknown, options: ReadOptions = {}): 
   if (keys.length === 0) return { format: "path-info-object", entries: [] };
   throw new InputError(
     "unsupported-shape",
-    `input object has neither a "graph" list nor store-path keys (keys: ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${keys.length > 5 ? ", ..." : ""})`,
+    `input object has neither a "graph" list nor store-path keys (keys: ${keys
+      .slice(0, 5)
+      .map((k) => JSON.stringify(k))
+      .join(", ")}${keys.length > 5 ? ", ..." : ""})`,
   );
 }
 

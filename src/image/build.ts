@@ -68,7 +68,18 @@ export interface BuildResult {
   manifest: string;
 }
 
-const GOARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64", loong64: "loong64", mips: "mips", mipsel: "mipsle" };
+const GOARCH: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ia32: "386",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+  loong64: "loong64",
+  mips: "mips",
+  mipsel: "mipsle",
+};
 
 function toPy(v: unknown): PyJsonValue {
   if (v === null || typeof v === "string" || typeof v === "boolean" || v instanceof PyNumber) return v as PyJsonValue;
@@ -97,7 +108,11 @@ export function storeDirOf(layers: readonly (readonly string[])[], given?: strin
       const d = p.slice(0, p.lastIndexOf("/"));
       if (dir === undefined) dir = d;
       else if (!(p.startsWith(dir + "/") && p.length > dir.length + 1)) {
-        throw new BuildError("outside-store-dir", `store path ${p} is not under the store directory ${dir} (all paths of an image must come from one store)`, p);
+        throw new BuildError(
+          "outside-store-dir",
+          `store path ${p} is not under the store directory ${dir} (all paths of an image must come from one store)`,
+          p,
+        );
       }
     }
   }
@@ -118,7 +133,8 @@ export function checkPlanAgainstClosure(doc: ClosureDocument, layers: readonly (
       if (!inClosure.has(p)) throw new BuildError("plan-mismatch", `the plan's layer ${i + 1} names ${p}, which is not in the closure`, p);
       if (out.has(p)) throw new BuildError("plan-mismatch", `the plan's layer ${i + 1} names ${p}, which is excluded from the image`, p);
       const before = seen.get(p);
-      if (before !== undefined) throw new BuildError("plan-mismatch", `${p} is in layer ${before + 1} and in layer ${i + 1} of the plan; each path belongs in one layer`, p);
+      if (before !== undefined)
+        throw new BuildError("plan-mismatch", `${p} is in layer ${before + 1} and in layer ${i + 1} of the plan; each path belongs in one layer`, p);
       seen.set(p, i);
     }
   });
@@ -141,11 +157,12 @@ export function imageSpec(layers: readonly (readonly string[])[], options: Image
   if (options.storeRoot !== undefined) store.storeRoot = options.storeRoot;
   const tar: TarSettings = { mtime, uid: options.uid ?? 0, gid: options.gid ?? 0, uname: options.uname ?? "root", gname: options.gname ?? "root" };
   const base = options.config === undefined ? new Map<string, PyJsonValue>() : toPy(options.config);
-  if (!(base instanceof Map)) throw new BuildError("bad-option", "config: expected a JSON object (the image config's \"config\" part)");
+  if (!(base instanceof Map)) throw new BuildError("bad-option", 'config: expected a JSON object (the image config\'s "config" part)');
   const config = new Map(base);
   if (options.cmd !== undefined) config.set("Cmd", options.cmd);
   if (options.entrypoint !== undefined) config.set("Entrypoint", options.entrypoint);
-  if (options.env !== undefined && options.env.length > 0) config.set("Env", [...((Array.isArray(config.get("Env")) ? config.get("Env") : []) as PyJsonValue[]), ...options.env]);
+  if (options.env !== undefined && options.env.length > 0)
+    config.set("Env", [...((Array.isArray(config.get("Env")) ? config.get("Env") : []) as PyJsonValue[]), ...options.env]);
   if (options.exposedPorts !== undefined && options.exposedPorts.length > 0) {
     const ports = config.get("ExposedPorts") instanceof Map ? new Map(config.get("ExposedPorts") as Map<string, PyJsonValue>) : new Map<string, PyJsonValue>();
     for (const p of options.exposedPorts) {
@@ -241,7 +258,12 @@ export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => 
     fh = await open(tmp, "wx");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? `no directory ${dirname(path)}` : code === "EACCES" || code === "EPERM" ? `permission denied in ${dirname(path)}` : (e as Error).message;
+    const why =
+      code === "ENOENT"
+        ? `no directory ${dirname(path)}`
+        : code === "EACCES" || code === "EPERM"
+          ? `permission denied in ${dirname(path)}`
+          : (e as Error).message;
     throw new BuildError("output", `cannot write ${path}: ${why}`, path);
   }
   try {
@@ -340,7 +362,8 @@ export interface BuildImageOptions extends ImageOptions, WriteOptions {
 
 /** Builds an image from a plan: docker-archive bytes byte-identical to nixpkgs' stream_layered_image.py for the same inputs. */
 export async function buildImage(options: BuildImageOptions): Promise<BuildResult> {
-  if (options.format !== undefined && options.format !== "docker-archive" && options.format !== "oci") throw new BuildError("bad-option", `format ${String(options.format)} is not supported by buildImage (docker-archive, oci)`);
+  if (options.format !== undefined && options.format !== "docker-archive" && options.format !== "oci")
+    throw new BuildError("bad-option", `format ${String(options.format)} is not supported by buildImage (docker-archive, oci)`);
   if (options.closure !== undefined) checkPlanAgainstClosure(options.closure, options.layers, options.exclude ?? options.closure.excludePaths ?? []);
   if (options.format === "oci") {
     const spec = imageSpec(options.layers, options);
@@ -358,7 +381,12 @@ function ociDir(output: BuildOutput): string {
 function ociResult(r: OciLayoutResult, spec: ImageSpec): BuildResult & { oci: OciLayoutResult } {
   return {
     imageId: r.configDigest.replace(/^sha256:/, ""),
-    layers: r.layers.map((l, i) => ({ digest: l.digest.replace(/^sha256:/, ""), size: l.size, paths: [...l.paths], kind: i >= spec.storeLayers.length ? "customisation" : "store" })),
+    layers: r.layers.map((l, i) => ({
+      digest: l.digest.replace(/^sha256:/, ""),
+      size: l.size,
+      paths: [...l.paths],
+      kind: i >= spec.storeLayers.length ? "customisation" : "store",
+    })),
     size: r.layers.reduce((n, l) => n + l.size, 0),
     config: r.config,
     manifest: r.manifest,
@@ -367,7 +395,16 @@ function ociResult(r: OciLayoutResult, spec: ImageSpec): BuildResult & { oci: Oc
 }
 
 /** Builds the image nixpkgs' conf.json describes (what stream_layered_image.py CONF [--repo_tag TAG] writes). */
-export async function buildImageFromConf(confFile: string, options: { output: BuildOutput; repoTag?: string; storeRoot?: string; format?: "docker-archive" | "oci"; oci?: Omit<OciBuildOptions, "outDir"> } & WriteOptions): Promise<BuildResult> {
+export async function buildImageFromConf(
+  confFile: string,
+  options: {
+    output: BuildOutput;
+    repoTag?: string;
+    storeRoot?: string;
+    format?: "docker-archive" | "oci";
+    oci?: Omit<OciBuildOptions, "outDir">;
+  } & WriteOptions,
+): Promise<BuildResult> {
   const spec = await imageSpecFromConfFile(confFile, options);
   if (options.format === "oci") return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: ociDir(options.output) }), spec);
   return writeDockerArchive(spec, options.output, options);

@@ -50,7 +50,16 @@ async function prepareBase(spec: ImageSpec): Promise<{ base?: BaseImage; layers:
   const base = await openBaseImage(spec.fromImage);
   const layers = base.layers.map((b): PreparedLayer => {
     const entry = baseMemberEntry(b.member);
-    return { kind: "base", digest: b.digest, size: b.member.size, paths: [b.path], member: b.path, outer: entry, entry, chunks: () => baseMemberChunks(base, b.member) };
+    return {
+      kind: "base",
+      digest: b.digest,
+      size: b.member.size,
+      paths: [b.path],
+      member: b.path,
+      outer: entry,
+      entry,
+      chunks: () => baseMemberChunks(base, b.member),
+    };
   });
   return { base, layers };
 }
@@ -139,14 +148,27 @@ async function prepareCustomisation(spec: ImageSpec): Promise<PreparedLayer | un
     try {
       checksum = readFileSync(checksumPath, "utf8").trim();
     } catch (e) {
-      throw new BuildError("bad-customisation-layer", `customisation layer ${label}: cannot read ${checksumPath}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, checksumPath);
+      throw new BuildError(
+        "bad-customisation-layer",
+        `customisation layer ${label}: cannot read ${checksumPath}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+        checksumPath,
+      );
     }
-    if ([...checksum].length !== 64) throw new BuildError("bad-customisation-layer", `customisation layer ${label}: ${checksumPath} does not hold a sha256 (64 characters), got ${JSON.stringify(checksum.slice(0, 80))}`, checksumPath);
+    if ([...checksum].length !== 64)
+      throw new BuildError(
+        "bad-customisation-layer",
+        `customisation layer ${label}: ${checksumPath} does not hold a sha256 (64 characters), got ${JSON.stringify(checksum.slice(0, 80))}`,
+        checksumPath,
+      );
     let st;
     try {
       st = lstatSync(layerPath);
     } catch (e) {
-      throw new BuildError("bad-customisation-layer", `customisation layer ${label}: cannot read ${layerPath}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, layerPath);
+      throw new BuildError(
+        "bad-customisation-layer",
+        `customisation layer ${label}: cannot read ${layerPath}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+        layerPath,
+      );
     }
     if (!st.isFile()) throw new BuildError("bad-customisation-layer", `customisation layer ${label}: ${layerPath} is not a regular file`, layerPath);
     try {
@@ -196,8 +218,23 @@ export function imageConfigBytes(spec: ImageSpec, layers: readonly { readonly di
     ["architecture", spec.architecture],
     ["os", "linux"],
     ["config", spec.config],
-    ["rootfs", new Map<string, unknown>([["diff_ids", layers.map((l) => `sha256:${l.digest}`)], ["type", "layers"]])],
-    ["history", layers.map((l) => new Map([["created", spec.created], ["comment", `store paths: ${pyReprList(l.paths)}`]]))],
+    [
+      "rootfs",
+      new Map<string, unknown>([
+        ["diff_ids", layers.map((l) => `sha256:${l.digest}`)],
+        ["type", "layers"],
+      ]),
+    ],
+    [
+      "history",
+      layers.map(
+        (l) =>
+          new Map([
+            ["created", spec.created],
+            ["comment", `store paths: ${pyReprList(l.paths)}`],
+          ]),
+      ),
+    ],
   ]);
   return Buffer.from(pyJsonDumps(configObj, 4), "utf8");
 }
@@ -210,7 +247,15 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
     for (const paths of spec.storeLayers) {
       const chunks = () => layerTarChunks(paths, spec.tar, spec.store);
       const { digest, size } = await digestChunks(layerTarChunksReused(paths, spec.tar, spec.store));
-      const layer: PreparedLayer = { kind: "store", digest, size, paths: [...paths], member: `${digest}/layer.tar`, outer: OUTER_DEFAULT(spec.tar.mtime), chunks };
+      const layer: PreparedLayer = {
+        kind: "store",
+        digest,
+        size,
+        paths: [...paths],
+        member: `${digest}/layer.tar`,
+        outer: OUTER_DEFAULT(spec.tar.mtime),
+        chunks,
+      };
       layers.push(layer);
       hooks.onLayer?.(layer, layers.length - 1, total);
     }
@@ -230,7 +275,13 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
 export function finishImage(spec: ImageSpec, layers: PreparedLayer[], base?: BaseImage): PreparedImage {
   const config = imageConfigBytes(base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) }, layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
-  const manifestObj = [new Map<string, unknown>([["Config", `${configDigest}.json`], ["RepoTags", [spec.repoTag]], ["Layers", layers.map((l) => l.member)]])];
+  const manifestObj = [
+    new Map<string, unknown>([
+      ["Config", `${configDigest}.json`],
+      ["RepoTags", [spec.repoTag]],
+      ["Layers", layers.map((l) => l.member)],
+    ]),
+  ];
   const manifest = Buffer.from(pyJsonDumps(manifestObj, 4), "utf8");
   return { spec, layers, config, configDigest, manifest, close: () => base?.close() };
 }
@@ -247,7 +298,11 @@ export interface PositionalSink {
  * its header (whose name holds the digest) is written into the space kept for
  * it afterwards. The bytes equal dockerArchiveChunks'.
  */
-export async function writeDockerArchiveSinglePass(spec: ImageSpec, sink: PositionalSink, hooks: PrepareHooks & { onBytes?(n: number): void } = {}): Promise<{ image: PreparedImage; size: number }> {
+export async function writeDockerArchiveSinglePass(
+  spec: ImageSpec,
+  sink: PositionalSink,
+  hooks: PrepareHooks & { onBytes?(n: number): void } = {},
+): Promise<{ image: PreparedImage; size: number }> {
   const sizes = spec.storeLayers.map((paths) => layerTarSize(paths, spec.tar, spec.store));
   const custom = await prepareCustomisation(spec);
   const { base, layers } = await prepareBase(spec);
@@ -282,7 +337,8 @@ export async function writeDockerArchiveSinglePass(spec: ImageSpec, sink: Positi
         h.update(c);
         await put(c);
       }
-      if (n !== size) throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
+      if (n !== size)
+        throw new BuildError("file-changed", `files under ${paths[0]} changed while the layer was built (expected ${size} bytes, got ${n})`, paths[0]);
       const digest = h.digest("hex");
       const member = `${digest}/layer.tar`;
       const header = tarHeader({ ...outer, name: pyEncode(member), size });
@@ -309,7 +365,10 @@ export async function writeDockerArchiveSinglePass(spec: ImageSpec, sink: Positi
     }
     const image = finishImage(spec, layers, base);
     const meta = OUTER_DEFAULT(spec.tar.mtime);
-    for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
+    for (const [name, data] of [
+      [`${image.configDigest}.json`, image.config],
+      ["manifest.json", image.manifest],
+    ] as const) {
       await put(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
       await put(data);
       const pad = blockPadding(data.length);
@@ -344,13 +403,20 @@ export async function* dockerArchiveChunks(image: PreparedImage, hooks: { onByte
       yield emit(c);
     }
     if (n !== layer.size) {
-      throw new BuildError("file-changed", `layer ${layer.member} changed between the two passes (files under ${layer.paths[0]} were modified while building)`, layer.paths[0]);
+      throw new BuildError(
+        "file-changed",
+        `layer ${layer.member} changed between the two passes (files under ${layer.paths[0]} were modified while building)`,
+        layer.paths[0],
+      );
     }
     const pad = blockPadding(layer.size);
     if (pad > 0) yield emit(new Uint8Array(pad));
   }
   const meta = OUTER_DEFAULT(image.spec.tar.mtime);
-  for (const [name, data] of [[`${image.configDigest}.json`, image.config], ["manifest.json", image.manifest]] as const) {
+  for (const [name, data] of [
+    [`${image.configDigest}.json`, image.config],
+    ["manifest.json", image.manifest],
+  ] as const) {
     yield emit(tarHeader({ ...meta, name: pyEncode(name), size: data.length }));
     yield emit(data);
     const pad = blockPadding(data.length);

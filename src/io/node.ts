@@ -30,11 +30,7 @@ export async function readTextInput(source: string): Promise<string> {
       throw new InputError("invalid-json", `${source} looks gzip-compressed but does not decompress: ${(e as Error).message}`);
     }
   }
-  try {
-    return decodeUtf8(bytes, source);
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
+  return decodeUtf8(bytes, source);
 }
 
 export async function readJsonInput(source: string): Promise<unknown> {

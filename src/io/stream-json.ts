@@ -126,12 +126,7 @@ export async function readClosureChunks(chunks: AsyncIterable<Uint8Array> | Iter
  * readClosureDocument) reports it, so small inputs keep V8's JSON wording.
  */
 function wholeText(bytes: Uint8Array, what: string, options: ChunkReadOptions): ClosureDocument {
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, options.source ?? what);
-  } catch (e) {
-    throw new InputError("invalid-json", (e as Error).message);
-  }
+  const text = decodeUtf8(bytes, options.source ?? what);
   return readClosureDocument(parseJsonText(text, what), options);
 }
 

@@ -62,7 +62,12 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
   };
 
   const mismatch = (s: Step, expected: Expected, kind: Kind, at: string, certain: boolean): Kind => {
-    report(certain ? "error" : "conditional", "kind", at, kindMismatch(stepLabel(s), expected, describeKindFound(kind)) + (certain ? "" : " (when the list it is mapped over is not empty)"));
+    report(
+      certain ? "error" : "conditional",
+      "kind",
+      at,
+      kindMismatch(stepLabel(s), expected, describeKindFound(kind)) + (certain ? "" : " (when the list it is mapped over is not empty)"),
+    );
     return ANY;
   };
 
@@ -88,7 +93,12 @@ export function checkPipeline(p: Pipeline, options: CheckOptions = {}): CheckRes
         return LIST_OF_GRAPHS;
       case "split_every":
         if (s.size < 0) {
-          report("warning", "paths-vanish", `${at}[1]`, `split_every with a negative size (${s.size}) returns an empty list: every path of this graph disappears from the image (nixpkgs does the same)`);
+          report(
+            "warning",
+            "paths-vanish",
+            `${at}[1]`,
+            `split_every with a negative size (${s.size}) returns an empty list: every path of this graph disappears from the image (nixpkgs does the same)`,
+          );
         }
         if (!isGraph(kind)) return mismatch(s, "graph", kind, at, certain);
         return LIST_OF_GRAPHS;

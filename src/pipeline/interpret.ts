@@ -224,7 +224,11 @@ function forEachLeaf(v: Value, visit: (g: GraphValue) => void, visitSingles?: (s
 /** The final flattening (reference doc 6): each leaf graph's paths in vertex order, empty ones dropped. */
 export function finalLayers(closure: Closure, value: Value): string[][] {
   if (value.t === "graph") {
-    throw new PipelineError("bare-graph", "pipeline: the result is a single graph, not a list of layers (nixpkgs: TypeError: 'Graph' object is not iterable)", "pipeline");
+    throw new PipelineError(
+      "bare-graph",
+      "pipeline: the result is a single graph, not a list of layers (nixpkgs: TypeError: 'Graph' object is not iterable)",
+      "pipeline",
+    );
   }
   const layers: string[][] = [];
   const paths = closure.paths;

@@ -3,10 +3,7 @@
 
 /** What a pipeline value is, as the static checker infers it. */
 export type Kind =
-  | { readonly k: "graph" }
-  | { readonly k: "dict"; readonly keys: readonly DictKey[] }
-  | { readonly k: "list"; readonly of: Kind }
-  | { readonly k: "any" };
+  { readonly k: "graph" } | { readonly k: "dict"; readonly keys: readonly DictKey[] } | { readonly k: "list"; readonly of: Kind } | { readonly k: "any" };
 
 export interface DictKey {
   readonly key: string;

@@ -49,7 +49,7 @@ export type StepName = Exclude<Step["op"], "extension">;
 
 /** Argument descriptions, used in arity errors and in the docs. */
 export const stepSignatures: Readonly<Record<StepName, { readonly args: readonly string[]; readonly summary: string }>> = {
-  split_paths: { args: ["a list of paths and {\"children_of\": ...} specs"], summary: "graph -> {main, common, rest}" },
+  split_paths: { args: ['a list of paths and {"children_of": ...} specs'], summary: "graph -> {main, common, rest}" },
   subcomponent_in: { args: ["a list of paths"], summary: "graph -> {main, rest}: paths and their referrers" },
   subcomponent_out: { args: ["a list of paths"], summary: "graph -> {main, rest}: paths and their dependencies" },
   popularity_contest: { args: [], summary: "graph -> list of one-path graphs, most popular first" },
@@ -97,7 +97,12 @@ export function parseStep(json: unknown, at: string, options: ParseOptions = {})
 
 function* parseStepCo(json: unknown, at: string, options: ParseOptions): Co<Step> {
   if (!Array.isArray(json) || json.length === 0 || typeof json[0] !== "string") {
-    const hint = typeof json === "string" ? ` (write ["${json}"])` : Array.isArray(json) && Array.isArray(json[0]) ? " (a nested pipeline is written [\"pipe\", [...]])" : "";
+    const hint =
+      typeof json === "string"
+        ? ` (write ["${json}"])`
+        : Array.isArray(json) && Array.isArray(json[0])
+          ? ' (a nested pipeline is written ["pipe", [...]])'
+          : "";
     fail(at, "not-a-step", `a step is a list [name, arguments...], got ${describe(json)}${hint}`);
   }
   const name = json[0] as string;
@@ -114,11 +119,7 @@ function* parseStepCo(json: unknown, at: string, options: ParseOptions): Co<Step
   if (!builtin) {
     const known = [...stepNames, ...(options.extensions?.names() ?? [])];
     const guess = closest(name, known);
-    fail(
-      `${at}[0]`,
-      "unknown-step",
-      `unknown step "${name}"${guess ? `; did you mean "${guess}"?` : ""} Known steps: ${known.join(", ")}`,
-    );
+    fail(`${at}[0]`, "unknown-step", `unknown step "${name}"${guess ? `; did you mean "${guess}"?` : ""} Known steps: ${known.join(", ")}`);
   }
   const op = name as StepName;
   const expected = stepSignatures[op].args;
@@ -138,13 +139,15 @@ function* parseStepCo(json: unknown, at: string, options: ParseOptions): Co<Step
       return { op };
     case "limit_layers": {
       const n = args[0];
-      if (typeof n !== "number" || !Number.isSafeInteger(n)) fail(argAt(0), "bad-argument", `limit_layers expects a whole number of layers, got ${describe(n)}`);
+      if (typeof n !== "number" || !Number.isSafeInteger(n))
+        fail(argAt(0), "bad-argument", `limit_layers expects a whole number of layers, got ${describe(n)}`);
       if (n <= 0) fail(argAt(0), "bad-argument", `limit_layers needs a count greater than 0, got ${n} (nixpkgs: AssertionError "max count needs to > 0")`);
       return { op, count: n };
     }
     case "split_every": {
       const k = args[0];
-      if (typeof k !== "number" || !Number.isSafeInteger(k)) fail(argAt(0), "bad-argument", `split_every expects a whole number of paths per chunk, got ${describe(k)}`);
+      if (typeof k !== "number" || !Number.isSafeInteger(k))
+        fail(argAt(0), "bad-argument", `split_every expects a whole number of paths per chunk, got ${describe(k)}`);
       if (k === 0) fail(argAt(0), "bad-argument", "split_every needs a chunk size other than 0 (nixpkgs: ValueError from range())");
       return { op, size: k };
     }
@@ -218,7 +221,12 @@ function* stepsToJsonCo(p: Pipeline): Co<unknown[]> {
 function* stepToJsonCo(s: Step): Co<unknown[]> {
   switch (s.op) {
     case "split_paths":
-      return [s.op, typeof s.specs === "string" ? s.specs : s.specs.map((x) => (typeof x === "string" ? x : { children_of: typeof x.childrenOf === "string" ? x.childrenOf : [...x.childrenOf] }))];
+      return [
+        s.op,
+        typeof s.specs === "string"
+          ? s.specs
+          : s.specs.map((x) => (typeof x === "string" ? x : { children_of: typeof x.childrenOf === "string" ? x.childrenOf : [...x.childrenOf] })),
+      ];
     case "subcomponent_in":
     case "subcomponent_out":
       return [s.op, [...s.paths]];

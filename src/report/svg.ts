@@ -37,9 +37,17 @@ export function groupedBarChart(title: string, categories: readonly string[], se
         `<rect x="${(gx + si * barW).toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${colour}"><title>${escapeHtml(`${s.name}, ${cat}: ${formatBytes(v)} (${v} B)`)}</title></rect>`,
       );
     });
-    parts.push(`<text x="${(left + ci * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${escapeHtml(cat)}</text>`);
+    parts.push(
+      `<text x="${(left + ci * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${escapeHtml(cat)}</text>`,
+    );
   });
-  parts.push(legend(series.map((s, i) => ({ name: s.name, colour: s.colour ?? seriesColour(i) })), left, height - 14));
+  parts.push(
+    legend(
+      series.map((s, i) => ({ name: s.name, colour: s.colour ?? seriesColour(i) })),
+      left,
+      height - 14,
+    ),
+  );
   return svg(width, height, parts);
 }
 
@@ -74,7 +82,13 @@ export function logLineChart(title: string, xLabel: string, series: readonly Lin
     parts.push(`<polyline fill="none" stroke="${seriesColour(si)}" stroke-width="1.5" points="${pts}"><title>${escapeHtml(s.name)}</title></polyline>`);
   });
   parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${escapeHtml(xLabel)}</text>`);
-  parts.push(legend(series.map((s, i) => ({ name: s.name, colour: seriesColour(i) })), left, height - 14));
+  parts.push(
+    legend(
+      series.map((s, i) => ({ name: s.name, colour: seriesColour(i) })),
+      left,
+      height - 14,
+    ),
+  );
   return svg(width, height, parts);
 }
 

@@ -63,7 +63,10 @@ export function compileMatcher(pattern: string, where = "group"): (name: string)
     return (name) => re.test(name);
   }
   const alternatives = pattern.split("|").map((glob) => {
-    const body = glob.replace(/[.+^${}()[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const body = glob
+      .replace(/[.+^${}()[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".");
     return new RegExp(`^(?:${body})$`, "u");
   });
   return (name) => alternatives.some((re) => re.test(name));
@@ -128,9 +131,10 @@ export function planWithGroups(
       }
     }
     if (members.length === 0) {
-      const msg = matched > 0
-        ? `group "${spec.name}" (${spec.match}) only matches paths an earlier group already took`
-        : `group "${spec.name}" (${spec.match}) matches no path of the closure`;
+      const msg =
+        matched > 0
+          ? `group "${spec.name}" (${spec.match}) only matches paths an earlier group already took`
+          : `group "${spec.name}" (${spec.match}) matches no path of the closure`;
       if (options.strict) throw new UsageError(msg);
       warnings.push(msg);
       return;

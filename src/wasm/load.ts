@@ -23,8 +23,19 @@ export interface KernelExports {
   /** Returns 0 when `limbs` u32 limbs overflow (the host retries with more). */
   pathCounts(n: number, order: number, rOff: number, rTgt: number, limbs: number, paths: number, total: number): number;
   popularity(
-    n: number, rOff: number, rTgt: number, limbs: number, paths: number,
-    pivot: number, tOff: number, tKid: number, undo: number, frame: number, inSet: number, acc: number, out: number,
+    n: number,
+    rOff: number,
+    rTgt: number,
+    limbs: number,
+    paths: number,
+    pivot: number,
+    tOff: number,
+    tKid: number,
+    undo: number,
+    frame: number,
+    inSet: number,
+    acc: number,
+    out: number,
   ): void;
   dominators(n: number, order: number, rOff: number, rTgt: number, isRoot: number, depth: number, idom: number): void;
   [kernel: string]: unknown;

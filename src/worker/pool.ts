@@ -85,7 +85,12 @@ export class StrataPool {
    * series gets one worker for the whole chain. The documents must be the
    * objects later handed to the evaluation.
    */
-  async planners(closures: readonly NamedClosure[], specs: readonly PlannerSpec[], request: EvaluationRequest = {}, mode: "series" | "images" = "series"): Promise<Planner[]> {
+  async planners(
+    closures: readonly NamedClosure[],
+    specs: readonly PlannerSpec[],
+    request: EvaluationRequest = {},
+    mode: "series" | "images" = "series",
+  ): Promise<Planner[]> {
     const index = new Map(closures.map((c, i) => [c.doc, i] as const));
     const chained = specs.filter((s) => mode === "series" && (s.strategy ?? s.name).includes("+previous"));
     const each = specs.filter((s) => !chained.includes(s));
@@ -104,7 +109,16 @@ export class StrataPool {
               }),
             ),
           ),
-      Promise.all(chained.map((spec) => this.plans(closures.map((c) => ({ doc: c.doc, name: c.name })), spec, request, true))),
+      Promise.all(
+        chained.map((spec) =>
+          this.plans(
+            closures.map((c) => ({ doc: c.doc, name: c.name })),
+            spec,
+            request,
+            true,
+          ),
+        ),
+      ),
     ]);
     return specs.map((spec) => {
       const e = each.indexOf(spec);

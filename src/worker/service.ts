@@ -304,7 +304,9 @@ export class StrataService {
     const name = request.strategy ?? defaultStrategyName;
     const strategy = strategyRegistry.named(name);
     if (request.pipeline !== undefined && (request.maxLayers !== undefined || request.fromImageLayers !== undefined)) {
-      throw new UsageError("a pipeline and maxLayers/fromImageLayers exclude each other (nixpkgs ignores maxLayers when a layeringPipeline is set; put limit_layers in the pipeline)");
+      throw new UsageError(
+        "a pipeline and maxLayers/fromImageLayers exclude each other (nixpkgs ignores maxLayers when a layeringPipeline is set; put limit_layers in the pipeline)",
+      );
     }
     if (request.pipeline !== undefined && strategy.takesPipeline !== true) {
       throw new UsageError(`a pipeline applies to the pipeline strategy, not to ${strategy.name}`);

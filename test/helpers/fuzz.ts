@@ -73,8 +73,7 @@ export function forEachCase(testFile: string, count: number, fn: (seed: number, 
     } catch (e) {
       const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       const err = new Error(
-        `case ${i} failed (seed ${seed}; run seed ${seed0}).\n` +
-          `Replay: STRATA_SEED=${seed} STRATA_ONE_CASE=1 npx vitest run ${testFile}\n${msg}`,
+        `case ${i} failed (seed ${seed}; run seed ${seed0}).\n` + `Replay: STRATA_SEED=${seed} STRATA_ONE_CASE=1 npx vitest run ${testFile}\n${msg}`,
       );
       if (e instanceof Error && e.stack) err.stack = `${err.message}\n--- original ---\n${e.stack}`;
       throw err;
@@ -114,8 +113,33 @@ export class Rng {
 
 // --- Nix-like closures ---------------------------------------------------------
 
-const NAMES = ["glibc-2.39", "bash-5.2", "zlib-1.3", "openssl-3.0.13", "python3-3.12.4", "python3.12-numpy-1.26", "gcc-13.2.0-lib", "hello-2.12", "foo", "foo-1.0", "foo-1.0-dev", "ncurses-6.4", "libffi-3.4"];
-const ODD_NAMES = ["caf\u00e9-1.0", "\u65e5\u672c-2", "q\"uote", "back\\slash", "tab\there", "emoji-\u{1f600}", "nul\u0000x", "del\u007f", "line\nbreak", "\u2028sep"];
+const NAMES = [
+  "glibc-2.39",
+  "bash-5.2",
+  "zlib-1.3",
+  "openssl-3.0.13",
+  "python3-3.12.4",
+  "python3.12-numpy-1.26",
+  "gcc-13.2.0-lib",
+  "hello-2.12",
+  "foo",
+  "foo-1.0",
+  "foo-1.0-dev",
+  "ncurses-6.4",
+  "libffi-3.4",
+];
+const ODD_NAMES = [
+  "caf\u00e9-1.0",
+  "\u65e5\u672c-2",
+  'q"uote',
+  "back\\slash",
+  "tab\there",
+  "emoji-\u{1f600}",
+  "nul\u0000x",
+  "del\u007f",
+  "line\nbreak",
+  "\u2028sep",
+];
 const B32 = "0123456789abcdfghijklmnpqrsvwxyz";
 
 /** A store path: "/nix/store/<32 chars of base32>-<name>". */
@@ -146,7 +170,7 @@ export function nixLikeClosure(rng: Rng, options: ClosureOptions): { path: strin
   while (list.length < n) {
     const name = options.oddNames && rng.chance(0.3) ? rng.pick(ODD_NAMES) : rng.pick(NAMES);
     const p = storePath(rng, name);
-    if (!paths.has(p)) paths.add(p), list.push(p);
+    if (!paths.has(p)) (paths.add(p), list.push(p));
   }
   const sizes = [0, 1, 4096, 4096, 123456, 2 ** 31, 2 ** 32 + 5];
   return list.map((path, v) => {
@@ -174,15 +198,67 @@ export function shuffledKeysJson(value: unknown, rng: Rng): string {
 
 /** Fragments that tend to reach error paths: odd numbers, escapes, keys, nesting. */
 const TOKENS = [
-  "null", "true", "false", "0", "-0", "1e999", "-1", "1.5", "9007199254740993", "9007199254740992", "18446744073709551616",
-  "1e-7", '""', '"\\ud800"', '"\\u0000"', '"\\\\"', '"\\""', '"\u00e9"', '"__proto__"', '"constructor"', '"toString"',
-  '"graph"', '"pipeline"', '"exclude_paths"', '"roots"', '"references"', '"narSize"', '"path"', '"closureSize"', '"narHash"',
-  '"valid"', '"exportReferencesGraph"', '"/nix/store/x"', "[]", "{}", "[[[[[[[[", "]]]]", "{{", "}}", ",", ":", '"', "\\",
-  '{"__proto__": {"path": "x"}}', '{"children_of": "x"}', '["popularity_contest"]', '["limit_layers", 0]', '["split_every", -1]',
-  '["over", "main", ["reverse"]]', '["map", ["flatten"]]', '["pipe", []]', '["remove_paths", "x"]', "\u0000", "\uFEFF", "\ud800",
+  "null",
+  "true",
+  "false",
+  "0",
+  "-0",
+  "1e999",
+  "-1",
+  "1.5",
+  "9007199254740993",
+  "9007199254740992",
+  "18446744073709551616",
+  "1e-7",
+  '""',
+  '"\\ud800"',
+  '"\\u0000"',
+  '"\\\\"',
+  '"\\""',
+  '"\u00e9"',
+  '"__proto__"',
+  '"constructor"',
+  '"toString"',
+  '"graph"',
+  '"pipeline"',
+  '"exclude_paths"',
+  '"roots"',
+  '"references"',
+  '"narSize"',
+  '"path"',
+  '"closureSize"',
+  '"narHash"',
+  '"valid"',
+  '"exportReferencesGraph"',
+  '"/nix/store/x"',
+  "[]",
+  "{}",
+  "[[[[[[[[",
+  "]]]]",
+  "{{",
+  "}}",
+  ",",
+  ":",
+  '"',
+  "\\",
+  '{"__proto__": {"path": "x"}}',
+  '{"children_of": "x"}',
+  '["popularity_contest"]',
+  '["limit_layers", 0]',
+  '["split_every", -1]',
+  '["over", "main", ["reverse"]]',
+  '["map", ["flatten"]]',
+  '["pipe", []]',
+  '["remove_paths", "x"]',
+  "\u0000",
+  "\uFEFF",
+  "\ud800",
 ];
 
-const BYTES = [0x00, 0x09, 0x0a, 0x20, 0x22, 0x2c, 0x2d, 0x2e, 0x30, 0x31, 0x39, 0x3a, 0x45, 0x5b, 0x5c, 0x5d, 0x65, 0x6e, 0x74, 0x7b, 0x7d, 0x7f, 0x80, 0xbf, 0xc0, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xf8, 0xff];
+const BYTES = [
+  0x00, 0x09, 0x0a, 0x20, 0x22, 0x2c, 0x2d, 0x2e, 0x30, 0x31, 0x39, 0x3a, 0x45, 0x5b, 0x5c, 0x5d, 0x65, 0x6e, 0x74, 0x7b, 0x7d, 0x7f, 0x80, 0xbf, 0xc0, 0xc3,
+  0xe2, 0xed, 0xf0, 0xf4, 0xf8, 0xff,
+];
 
 /** 1 to 4 byte-level edits of UTF-8 JSON text: flips, inserts, deletions, splices, truncation. */
 export function mutateBytes(input: Uint8Array, rng: Rng): Uint8Array {
@@ -257,11 +333,28 @@ function randomValue(rng: Rng, pathsHint: readonly string[], depth = 0): unknown
       return Array.from({ length: 1 + rng.int(3) }, () => randomValue(rng, pathsHint, depth + 1));
     case 10: {
       const o: Record<string, unknown> = {};
-      for (let i = rng.int(3); i >= 0; i--) o[rng.pick(["path", "narSize", "references", "children_of", "graph", "x", "pipeline"])] = randomValue(rng, pathsHint, depth + 1);
+      for (let i = rng.int(3); i >= 0; i--)
+        o[rng.pick(["path", "narSize", "references", "children_of", "graph", "x", "pipeline"])] = randomValue(rng, pathsHint, depth + 1);
       return o;
     }
     default:
-      return [rng.pick(["popularity_contest", "limit_layers", "split_every", "over", "map", "pipe", "flatten", "reverse", "remove_paths", "split_paths", "subcomponent_in", "subcomponent_out"]), randomValue(rng, pathsHint, depth + 1)];
+      return [
+        rng.pick([
+          "popularity_contest",
+          "limit_layers",
+          "split_every",
+          "over",
+          "map",
+          "pipe",
+          "flatten",
+          "reverse",
+          "remove_paths",
+          "split_paths",
+          "subcomponent_in",
+          "subcomponent_out",
+        ]),
+        randomValue(rng, pathsHint, depth + 1),
+      ];
   }
 }
 

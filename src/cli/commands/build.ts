@@ -5,7 +5,15 @@
 import { BuildError, UsageError } from "../../errors.js";
 import { parsePyJson } from "../../format/python-json.js";
 import { readClosureInput, readJsonInput, readTextInput } from "../../io/node.js";
-import { buildImageFromConf, checkPlanAgainstClosure, imageSpec, imageSpecFromConfFile, writeDockerArchive, type BuildResult, type ImageOptions } from "../../image/build.js";
+import {
+  buildImageFromConf,
+  checkPlanAgainstClosure,
+  imageSpec,
+  imageSpecFromConfFile,
+  writeDockerArchive,
+  type BuildResult,
+  type ImageOptions,
+} from "../../image/build.js";
 import { closureFacts, ociOptions, runOci } from "../build-oci.js";
 import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
@@ -178,11 +186,21 @@ function keyValues(option: string, items: string[]): Record<string, string> {
 export function readPlanFile(value: unknown, file: string): string[][] {
   if (Array.isArray(value)) {
     if (value.every((l) => Array.isArray(l) && l.every((p) => typeof p === "string"))) return value as string[][];
-    if (value.every((l) => typeof l === "object" && l !== null && Array.isArray((l as { paths?: unknown }).paths) && (l as { paths: unknown[] }).paths.every((p) => typeof p === "string"))) {
+    if (
+      value.every(
+        (l) =>
+          typeof l === "object" &&
+          l !== null &&
+          Array.isArray((l as { paths?: unknown }).paths) &&
+          (l as { paths: unknown[] }).paths.every((p) => typeof p === "string"),
+      )
+    ) {
       return value.map((l) => (l as { paths: string[] }).paths);
     }
   }
-  throw new UsageError(`build: --layers ${file}: expected a plan as 'strata layer' writes it: a JSON list of layers ([["/nix/store/...", ...], ...]) or its --format debug output`);
+  throw new UsageError(
+    `build: --layers ${file}: expected a plan as 'strata layer' writes it: a JSON list of layers ([["/nix/store/...", ...], ...]) or its --format debug output`,
+  );
 }
 
 async function imageOptions(values: Values): Promise<ImageOptions> {
@@ -221,7 +239,8 @@ async function imageOptions(values: Values): Promise<ImageOptions> {
   }
   const contents = s("contents");
   const custom = s("customisation-layer");
-  if (contents !== undefined && custom !== undefined) throw new UsageError("build: --contents and --customisation-layer exclude each other (both make the top layer)");
+  if (contents !== undefined && custom !== undefined)
+    throw new UsageError("build: --contents and --customisation-layer exclude each other (both make the top layer)");
   let c: CustomisationLayer | undefined;
   if (contents !== undefined) c = { kind: "directory", dir: contents };
   if (custom !== undefined) c = { kind: "nixpkgs", dir: custom };
@@ -232,7 +251,29 @@ async function imageOptions(values: Values): Promise<ImageOptions> {
   return o;
 }
 
-const IMAGE_FLAGS = ["from-image", "tag", "architecture", "created", "mtime", "uid", "gid", "uname", "gname", "entrypoint", "cmd", "env", "workdir", "user", "label", "expose", "config", "contents", "customisation-layer", "layers", "store-dir"];
+const IMAGE_FLAGS = [
+  "from-image",
+  "tag",
+  "architecture",
+  "created",
+  "mtime",
+  "uid",
+  "gid",
+  "uname",
+  "gname",
+  "entrypoint",
+  "cmd",
+  "env",
+  "workdir",
+  "user",
+  "label",
+  "expose",
+  "config",
+  "contents",
+  "customisation-layer",
+  "layers",
+  "store-dir",
+];
 
 export const buildCommand: Command = {
   name: "build",
@@ -253,14 +294,16 @@ export const buildCommand: Command = {
     }
     const target = output === undefined || output === "-" ? process.stdout : output;
     const pushTo = checkPushAfterBuild(values, format, output); // issue 15: refs checked before building
-    const pushAfter = async (code: number) => (code === 0 && pushTo !== undefined && output !== undefined ? (await pushAfterBuild(output, pushTo, values, io), code) : code);
+    const pushAfter = async (code: number) =>
+      code === 0 && pushTo !== undefined && output !== undefined ? (await pushAfterBuild(output, pushTo, values, io), code) : code;
     const quiet = values.quiet === true;
     const msg = messages(io, quiet);
     let result: BuildResult;
     const conf = str(values["nixpkgs-conf"]);
     if (conf !== undefined) {
       const clash = [...IMAGE_FLAGS, ...Object.keys(planOptionSpecs).filter((k) => k !== "quiet" && k !== "verbose")].filter((k) => values[k] !== undefined);
-      if (clash.length > 0) throw new UsageError(`build: --nixpkgs-conf describes the whole image; it excludes --${clash[0]} (use --repo-tag and --store-root only)`);
+      if (clash.length > 0)
+        throw new UsageError(`build: --nixpkgs-conf describes the whole image; it excludes --${clash[0]} (use --repo-tag and --store-root only)`);
       if (positionals.length > 0) throw new UsageError("build: --nixpkgs-conf takes no CLOSURE (the conf lists the store layers)");
       const repoTag = str(values["repo-tag"]);
       const storeRoot = str(values["store-root"]);
@@ -268,12 +311,17 @@ export const buildCommand: Command = {
         const spec = await imageSpecFromConfFile(conf, { ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
         return pushAfter(await runOci(spec, oci, io, msg, quiet)); // issue 15: --push
       }
-      result = await buildImageFromConf(conf, { output: target, ...(repoTag === undefined ? {} : { repoTag }), ...(storeRoot === undefined ? {} : { storeRoot }) });
+      result = await buildImageFromConf(conf, {
+        output: target,
+        ...(repoTag === undefined ? {} : { repoTag }),
+        ...(storeRoot === undefined ? {} : { storeRoot }),
+      });
     } else {
       if (values["repo-tag"] !== undefined) throw new UsageError("build: --repo-tag goes with --nixpkgs-conf; use --tag otherwise");
       const layersFile = str(values.layers);
       if (positionals.length > 1) throw new UsageError(`build: expected one CLOSURE, got ${positionals.length}. See 'strata build --help'.`);
-      if (positionals.length === 0 && layersFile === undefined) throw new UsageError("build: expected a CLOSURE (or --layers FILE, or --nixpkgs-conf FILE). See 'strata build --help'.");
+      if (positionals.length === 0 && layersFile === undefined)
+        throw new UsageError("build: expected a CLOSURE (or --layers FILE, or --nixpkgs-conf FILE). See 'strata build --help'.");
       const options = await imageOptions(values);
       let layers: string[][];
       let sizes: Map<string, number> | undefined;
@@ -295,12 +343,16 @@ export const buildCommand: Command = {
       }
       if (oci !== undefined) {
         const closure = positionals.length === 1 ? positionals[0] : undefined;
-        return pushAfter(await runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet)); // issue 15: --push
+        return pushAfter(
+          await runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet),
+        ); // issue 15: --push
       }
       result = await writeDockerArchive(imageSpec(layers, options), target);
     }
     if (values.verbose === true && !quiet) {
-      msg.info(`${result.layers.length} layers, image ${result.imageId.slice(0, 12)}, ${result.size} bytes${typeof target === "string" ? ` written to ${target}` : ""}`);
+      msg.info(
+        `${result.layers.length} layers, image ${result.imageId.slice(0, 12)}, ${result.size} bytes${typeof target === "string" ? ` written to ${target}` : ""}`,
+      );
     }
     return 0;
   },

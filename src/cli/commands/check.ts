@@ -81,7 +81,10 @@ export const checkCommand: Command = {
       const trimmed = arg.trimStart();
       let value: unknown;
       try {
-        value = trimmed.startsWith("[") || trimmed.startsWith("{") ? parseJsonText(arg, "argument") : parseJsonText(await readTextInput(arg), arg === "-" ? "stdin" : arg);
+        value =
+          trimmed.startsWith("[") || trimmed.startsWith("{")
+            ? parseJsonText(arg, "argument")
+            : parseJsonText(await readTextInput(arg), arg === "-" ? "stdin" : arg);
       } catch (e) {
         closureIssue(e);
       }
@@ -110,10 +113,17 @@ export const checkCommand: Command = {
         closureOk = true;
         const excluded = new Set(doc.excludePaths ?? []);
         for (const p of excluded) {
-          if (!closure.has(p)) issues.push({ severity: "warning", code: "absent-path", location: "input", message: `input: $.exclude_paths: ${JSON.stringify(p)} is not in the closure (nothing to exclude)` });
+          if (!closure.has(p))
+            issues.push({
+              severity: "warning",
+              code: "absent-path",
+              location: "input",
+              message: `input: $.exclude_paths: ${JSON.stringify(p)} is not in the closure (nothing to exclude)`,
+            });
         }
         for (const p of doc.roots ?? []) {
-          if (!closure.has(p)) issues.push({ severity: "warning", code: "absent-path", location: "input", message: `input: roots: ${JSON.stringify(p)} is not in the closure` });
+          if (!closure.has(p))
+            issues.push({ severity: "warning", code: "absent-path", location: "input", message: `input: roots: ${JSON.stringify(p)} is not in the closure` });
         }
         let bytes = 0;
         for (const e of doc.entries) bytes += e.narSize;
@@ -167,7 +177,9 @@ export const checkCommand: Command = {
     }
     // PIPELINE [INPUT]: "ok: N steps, result ..." as before; a closure INPUT alone: its summary.
     if (positionals.length === 2 || doc === undefined || !closureOk) {
-      io.out(`${c.green("ok")}: ${steps} step${steps === 1 ? "" : "s"}, result ${describeResult(result)}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);
+      io.out(
+        `${c.green("ok")}: ${steps} step${steps === 1 ? "" : "s"}, result ${describeResult(result)}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`,
+      );
     } else {
       for (const l of lines) io.out(l + "\n");
       io.out(`${c.green("ok")}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);

@@ -20,17 +20,23 @@ export function dotString(s: string): string {
 
 export function fullDot(closure: Closure, layers: Layers, title: string): string {
   const layerOf = new Int32Array(closure.n).fill(-1);
-  layers.forEach((l, i) => l.forEach((p) => {
-    const v = closure.indexOf(p);
-    if (v !== undefined) layerOf[v] = i;
-  }));
+  layers.forEach((l, i) =>
+    l.forEach((p) => {
+      const v = closure.indexOf(p);
+      if (v !== undefined) layerOf[v] = i;
+    }),
+  );
   const node = (v: number) => `p${v}`;
   const label = (v: number) => dotString(`${storeName(closure.paths[v])}\n${formatBytes(closure.narSize[v])}`);
   const out: string[] = [`digraph strata {`, `  label=${dotString(title)};`, `  labelloc=t;`, `  rankdir=BT;`, `  node [shape=box, fontsize=10];`];
   layers.forEach((l, i) => {
     let bytes = 0;
     for (const p of l) bytes += closure.narSize[closure.indexOf(p) ?? 0] ?? 0;
-    out.push(`  subgraph cluster_${i + 1} {`, `    label=${dotString(`layer ${i + 1}: ${l.length} path${l.length === 1 ? "" : "s"}, ${formatBytes(bytes)}`)};`, `    style=rounded;`);
+    out.push(
+      `  subgraph cluster_${i + 1} {`,
+      `    label=${dotString(`layer ${i + 1}: ${l.length} path${l.length === 1 ? "" : "s"}, ${formatBytes(bytes)}`)};`,
+      `    style=rounded;`,
+    );
     for (const p of l) {
       const v = closure.indexOf(p);
       if (v !== undefined) out.push(`    ${node(v)} [label=${label(v)}, tooltip=${dotString(p)}];`);
@@ -48,13 +54,15 @@ export function fullDot(closure: Closure, layers: Layers, title: string): string
 export function collapsedDot(closure: Closure, layers: Layers, title: string): string {
   const layerOf = new Int32Array(closure.n).fill(-1);
   const bytes = layers.map(() => 0);
-  layers.forEach((l, i) => l.forEach((p) => {
-    const v = closure.indexOf(p);
-    if (v !== undefined) {
-      layerOf[v] = i;
-      bytes[i] += closure.narSize[v];
-    }
-  }));
+  layers.forEach((l, i) =>
+    l.forEach((p) => {
+      const v = closure.indexOf(p);
+      if (v !== undefined) {
+        layerOf[v] = i;
+        bytes[i] += closure.narSize[v];
+      }
+    }),
+  );
   const none = layers.length; // paths in no layer (excluded)
   const counts = new Map<number, number>();
   const key = (a: number, b: number) => a * (none + 1) + b;
@@ -67,10 +75,18 @@ export function collapsedDot(closure: Closure, layers: Layers, title: string): s
       if (a !== b) counts.set(key(a, b), (counts.get(key(a, b)) ?? 0) + 1);
     }
   }
-  const out: string[] = [`digraph strata {`, `  label=${dotString(`${title} (collapsed: one node per layer, edges = references between layers)`)};`, `  labelloc=t;`, `  rankdir=BT;`, `  node [shape=box, fontsize=10];`];
+  const out: string[] = [
+    `digraph strata {`,
+    `  label=${dotString(`${title} (collapsed: one node per layer, edges = references between layers)`)};`,
+    `  labelloc=t;`,
+    `  rankdir=BT;`,
+    `  node [shape=box, fontsize=10];`,
+  ];
   layers.forEach((l, i) => {
     const first = l.length > 0 ? storeName(l[0]) : "";
-    out.push(`  l${i + 1} [label=${dotString(`layer ${i + 1}\n${l.length} path${l.length === 1 ? "" : "s"}, ${formatBytes(bytes[i])}\n${first}${l.length > 1 ? ", ..." : ""}`)}];`);
+    out.push(
+      `  l${i + 1} [label=${dotString(`layer ${i + 1}\n${l.length} path${l.length === 1 ? "" : "s"}, ${formatBytes(bytes[i])}\n${first}${l.length > 1 ? ", ..." : ""}`)}];`,
+    );
   });
   if (unlayered > 0) out.push(`  excluded [label=${dotString(`not in any layer\n${unlayered} path${unlayered === 1 ? "" : "s"}`)}, style=dashed];`);
   const name = (i: number) => (i === none ? "excluded" : `l${i + 1}`);
@@ -125,7 +141,8 @@ export const dotCommand: Command = {
     const planned = await runPlan(positionals[0], setup);
     const closure = Closure.fromDocument(planned.doc);
     const full = values.full === true || (values.collapsed !== true && closure.n <= limit);
-    if (!full && values.collapsed !== true) setup.msg.note(`dot: ${closure.n} paths, over ${limit}: collapsed view (one node per layer); --full for every path`);
+    if (!full && values.collapsed !== true)
+      setup.msg.note(`dot: ${closure.n} paths, over ${limit}: collapsed view (one node per layer); --full for every path`);
     const title = `${setup.strategy.name}: ${planned.layers.length} layers, ${closure.n} paths`;
     const text = full ? fullDot(closure, planned.layers, title) : collapsedDot(closure, planned.layers, title);
     const output = typeof values.output === "string" ? values.output : undefined;

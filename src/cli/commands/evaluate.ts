@@ -33,7 +33,10 @@ dedup ratio.
 ${fleetEvaluateHelp}
 Options:
   --strategy NAME         a strategy to compare (repeatable); default: all of
-                          ${strategyRegistry.comparable().map((s) => s.name).join(", ")}.
+                          ${strategyRegistry
+                            .comparable()
+                            .map((s) => s.name)
+                            .join(", ")}.
                           NAME+previous shows a stateful strategy (min-pull)
                           its previous plan and the history of the series;
                           NAME@stable-first reorders its layers least likely
@@ -112,9 +115,11 @@ export const evaluateCommand: Command = {
     const chosen = recorded?.planners ?? pooled ?? planners;
     const result = series ? evaluateSeries(closures, chosen) : evaluateImages(closures, chosen);
     const packed = recorded ? await runCompressed(values, closures, recorded.plans, io) : undefined;
-    if (values.json === true) io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result, ...(packed ? { compressed: packed } : {}) }, null, 2) + "\n");
+    if (values.json === true)
+      io.out(JSON.stringify({ budget, maxLayers, fromImageLayers, ...result, ...(packed ? { compressed: packed } : {}) }, null, 2) + "\n");
     else io.out(series ? seriesTable(result as ReturnType<typeof evaluateSeries>) : imagesTable(result as ReturnType<typeof evaluateImages>));
-    if (packed && values.json !== true) io.out(compressedTable(packed, new Map((result as ReturnType<typeof evaluateSeries>).strategies.map((s) => [s.strategy, s.total.pulledBytes]))));
+    if (packed && values.json !== true)
+      io.out(compressedTable(packed, new Map((result as ReturnType<typeof evaluateSeries>).strategies.map((s) => [s.strategy, s.total.pulledBytes]))));
     const html = stringOption(values.html);
     if (html !== undefined) {
       const body = series ? seriesHtml(result as ReturnType<typeof evaluateSeries>) : imagesHtml(result as ReturnType<typeof evaluateImages>);

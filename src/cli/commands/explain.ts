@@ -46,7 +46,11 @@ export const explainCommand: Command = {
     return help();
   },
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs("explain", args, { ...planOptionSpecsFor(undefined, "explain"), json: { type: "boolean" }, mates: { type: "string" } });
+    const { values, positionals } = parseCommandArgs("explain", args, {
+      ...planOptionSpecsFor(undefined, "explain"),
+      json: { type: "boolean" },
+      mates: { type: "string" },
+    });
     if (positionals.length !== 2) throw new UsageError(`explain: expected INPUT and PATH, got ${positionals.length} arguments. See 'strata explain --help'.`);
     const matesText = typeof values.mates === "string" ? values.mates : "20";
     if (!/^\d+$/.test(matesText)) throw new UsageError(`explain: --mates expects a whole number, got "${matesText}"`);
@@ -89,7 +93,9 @@ export function resolvePath(doc: ClosureDocument, text: string): string {
   const hits = doc.entries.filter((e) => e.path.includes(text)).map((e) => e.path);
   if (hits.length === 1) return hits[0];
   if (hits.length === 0) throw new UsageError(`explain: no path of the closure contains "${text}"`);
-  throw new UsageError(`explain: "${text}" matches ${hits.length} paths: ${hits.slice(0, 5).join(", ")}${hits.length > 5 ? ", ..." : ""}; give more of the path`);
+  throw new UsageError(
+    `explain: "${text}" matches ${hits.length} paths: ${hits.slice(0, 5).join(", ")}${hits.length > 5 ? ", ..." : ""}; give more of the path`,
+  );
 }
 
 export function renderExplanation(e: FullExplanation, maxMates: number, io: CliIo): string {

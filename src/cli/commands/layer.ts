@@ -46,7 +46,10 @@ Output:
 ${planOptionsHelpText()}
 
 Strategies:
-${strategyRegistry.all().map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join("\n")}
+${strategyRegistry
+  .all()
+  .map((s) => `  ${s.name.padEnd(12)} ${s.summary}`)
+  .join("\n")}
 
 Examples:
   strata layer .attrs.json
@@ -86,7 +89,9 @@ export const layerCommand: Command = {
     let text: string;
     if (own !== undefined) {
       if (planned.composite || planned.result === undefined) {
-        throw new UsageError(`layer: --format ${format} shows ${setup.strategy.name}'s own result; it cannot describe a plan changed by --group/--heavy/--order`);
+        throw new UsageError(
+          `layer: --format ${format} shows ${setup.strategy.name}'s own result; it cannot describe a plan changed by --group/--heavy/--order`,
+        );
       }
       text = own(planned.result);
     } else {
@@ -119,7 +124,9 @@ export function formatPlan(format: string, planned: Planned, io: CliIo): string 
         throw new Error("--format pipeline: the generated pipeline does not reproduce the plan (a strata bug; please report it)");
       }
       if (setup.verbose) {
-        setup.msg.info(`pipeline: ${made.pipeline.length} steps (${made.layerBits} layer-index bits, ${made.positionBits} position bits); checked: it reproduces the plan`);
+        setup.msg.info(
+          `pipeline: ${made.pipeline.length} steps (${made.layerBits} layer-index bits, ${made.positionBits} position bits); checked: it reproduces the plan`,
+        );
       }
       void io;
       return formatPipeline(made.pipeline);

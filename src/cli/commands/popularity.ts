@@ -30,7 +30,8 @@ export const popularityCommand: Command = {
   help,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs("popularity", args, { backend: { type: "string" } });
-    if (positionals.length !== 1) throw new UsageError(`popularity: expected one INPUT (a file or "-"), got ${positionals.length}. See 'strata popularity --help'.`);
+    if (positionals.length !== 1)
+      throw new UsageError(`popularity: expected one INPUT (a file or "-"), got ${positionals.length}. See 'strata popularity --help'.`);
     const backend = parseBackend("popularity", stringOption(values.backend));
     const doc = await readClosureInput(positionals[0], { requireNarSize: false });
     const order = referencesByPopularity(Closure.fromDocument(doc), { kernels: kernels(backend) });

@@ -76,7 +76,11 @@ export const reportCommand: Command = {
 };
 
 function seriesPlanners(setup: PlanSetup): Planner[] {
-  const silent: PlanSetup = { ...setup, msg: messages({ out: () => undefined, err: () => undefined, stdoutIsTty: false, stderrIsTty: false, env: {} }, true), verbose: false };
+  const silent: PlanSetup = {
+    ...setup,
+    msg: messages({ out: () => undefined, err: () => undefined, stdoutIsTty: false, stderrIsTty: false, env: {} }, true),
+    verbose: false,
+  };
   const own: Planner = {
     name: describeSetup(setup),
     plan(doc, previous) {
@@ -94,7 +98,11 @@ function seriesPlanners(setup: PlanSetup): Planner[] {
 }
 
 function describeSetup(setup: PlanSetup): string {
-  const extra = [setup.groups.length > 0 ? "groups" : "", setup.heavyBytes !== undefined ? "heavy" : "", setup.order === "stable-first" ? "stable-first" : ""].filter(Boolean);
+  const extra = [
+    setup.groups.length > 0 ? "groups" : "",
+    setup.heavyBytes !== undefined ? "heavy" : "",
+    setup.order === "stable-first" ? "stable-first" : "",
+  ].filter(Boolean);
   return extra.length ? `${setup.strategy.name} (${extra.join(", ")})` : setup.strategy.name;
 }
 
@@ -124,7 +132,12 @@ export function planHtml(planned: Planned, top: number): string {
     layers.map((_, i) => String(i + 1)),
     [{ name: "layer bytes", values: bytes }],
   );
-  const layerRows = layers.map((l, i) => [String(i + 1), String(l.length), formatBytes(bytes[i]), l.slice(0, 3).map(storeName).join(", ") + (l.length > 3 ? `, ... (${l.length - 3} more)` : "")]);
+  const layerRows = layers.map((l, i) => [
+    String(i + 1),
+    String(l.length),
+    formatBytes(bytes[i]),
+    l.slice(0, 3).map(storeName).join(", ") + (l.length > 3 ? `, ... (${l.length - 3} more)` : ""),
+  ]);
   const biggest = [...doc.entries].sort((a, b) => b.narSize - a.narSize || (a.path < b.path ? -1 : 1)).slice(0, top);
   const bigRows = biggest.map((e) => [storeName(e.path), formatBytes(e.narSize), layerOf.has(e.path) ? String(layerOf.get(e.path)! + 1) : "excluded"]);
   return (

@@ -356,7 +356,7 @@ export function nameOrder(paths: readonly string[]): Uint32Array {
     const from = work.pop()!;
     for (let i = from; i < to; i++) keys[i] = keyChunk(paths[order[i]], dash[order[i]], at);
     sortByKey(order, keys, from, to);
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       let j = i + 1;
       while (j < to && keys[j] === keys[i]) j++;
       // Equal chunks: compare the next 6 characters, unless both keys ended (equal paths).

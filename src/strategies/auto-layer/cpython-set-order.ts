@@ -78,7 +78,7 @@ export function cpythonSetOrder(hashes: readonly U64[]): number[] {
       // perturb >>= 5 (logical, 64-bit); i = (5i + 1 + perturb) & mask.
       plo = ((plo >>> PERTURB_SHIFT) | (phi << (32 - PERTURB_SHIFT))) >>> 0;
       phi = phi >>> PERTURB_SHIFT;
-      i = (((i * 5 + 1) >>> 0) + plo) % 0x100000000 & mask;
+      i = ((((i * 5 + 1) >>> 0) + plo) % 0x100000000) & mask;
     }
   };
 

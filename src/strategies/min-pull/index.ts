@@ -201,7 +201,9 @@ export const minPullStrategy = defineStrategy<MinPullStrategyOptions, MinPullRes
       type: "string",
       help: `  --previous PLAN.json    the previous build's layers (a layers JSON list):
                           layers still valid are kept byte-identical`,
-      parse: async (v: OptionValue, cx: OptionContext) => ({ previous: readLayersList(await cx.readJson(v as string, "--previous"), `--previous ${v as string}`) }),
+      parse: async (v: OptionValue, cx: OptionContext) => ({
+        previous: readLayersList(await cx.readJson(v as string, "--previous"), `--previous ${v as string}`),
+      }),
     },
     documentedHere("volatility", "string", `  --volatility FILE       JSON {"package-name": multiplier} of change rates`),
     documentedHere(
@@ -228,8 +230,7 @@ export const minPullStrategy = defineStrategy<MinPullStrategyOptions, MinPullRes
       // issue 15: min-pull on compressed cost; the CLI measures the weights (src/cli/plan.ts), the planner is unchanged.
       flag: "weights",
       type: "string",
-      help:
-        "  --weights compressed    weigh each path by its compressed size (gzip 6, the\n                          path alone as a layer, measured once per path and\n                          kept in the layer cache, $XDG_CACHE_HOME/strata/\n                          layers or build's --cache DIR; needs the store on\n                          disk) instead of narSize; --max-layer-size is then\n                          a compressed cap",
+      help: "  --weights compressed    weigh each path by its compressed size (gzip 6, the\n                          path alone as a layer, measured once per path and\n                          kept in the layer cache, $XDG_CACHE_HOME/strata/\n                          layers or build's --cache DIR; needs the store on\n                          disk) instead of narSize; --max-layer-size is then\n                          a compressed cap",
       parse: (v: OptionValue) => {
         if (v !== "compressed" && v !== "narsize") throw new UsageError(`--weights must be narsize or compressed, got "${String(v)}"`);
         return {};

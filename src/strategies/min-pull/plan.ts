@@ -160,7 +160,10 @@ export function planMinPull(input: PlanInput): Plan {
   const maxSources = Math.max(32, input.maxSources ?? Math.max(1024, Math.min(4096, Math.floor((4096 * 30000) / n))));
   let sources: number[];
   if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
-  else sources = Array.from({ length: n }, (_, i) => i).sort((x, y) => w[y] - w[x] || x - y).slice(0, maxSources);
+  else
+    sources = Array.from({ length: n }, (_, i) => i)
+      .sort((x, y) => w[y] - w[x] || x - y)
+      .slice(0, maxSources);
   // Integer weights (the default: sizes) sum exactly in any order, so the
   // sums may be taken in whatever order is fastest and the plans stay the
   // same. Fractional weights (a history, a volatility map) keep one fixed
@@ -340,8 +343,7 @@ export function planMinPull(input: PlanInput): Plan {
   // group at all). Within a tier the lowest price wins, and the price counts
   // a kept layer's bytes as pulled again, so the cheapest to re-pull goes first.
   const heaps = [new PairHeap(), new PairHeap(), new PairHeap()];
-  const push = (ra: number, rb: number, u: number, v: number) =>
-    heaps[gFrozen[ra] + gFrozen[rb]].push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
+  const push = (ra: number, rb: number, u: number, v: number) => heaps[gFrozen[ra] + gFrozen[rb]].push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
   const offer = (u: number, v: number) => {
     const ra = find(u);
     const rb = find(v);
@@ -395,8 +397,7 @@ export function planMinPull(input: PlanInput): Plan {
   // scanFailed[t]: a scan found no merge of tier t; cleared when a new free
   // group appears (merges otherwise only remove options).
   const scanFailed = [false, false];
-  const eligible = (ra: number, rb: number) =>
-    gSize[ra] + gSize[rb] <= maxLayer && (groups > budget || undersized(ra) || undersized(rb));
+  const eligible = (ra: number, rb: number) => gSize[ra] + gSize[rb] <= maxLayer && (groups > budget || undersized(ra) || undersized(rb));
   const merge = (ra: number, rb: number): void => {
     const tier = gFrozen[ra] + gFrozen[rb];
     const wasSmall = (undersized(ra) ? 1 : 0) + (undersized(rb) ? 1 : 0);
@@ -469,9 +470,7 @@ export function planMinPull(input: PlanInput): Plan {
   while ((groups > budget || smallGroups > 0) && groups > 1 && scanMerge(2));
   if (groups > budget) {
     // Only reachable when max-layer-size forbids every remaining merge.
-    throw new PipelineError("min-pull",
-      `min-pull: cannot fit ${n} paths into ${budget} layers without exceeding the maximum layer size of ${maxLayer} bytes`,
-    );
+    throw new PipelineError("min-pull", `min-pull: cannot fit ${n} paths into ${budget} layers without exceeding the maximum layer size of ${maxLayer} bytes`);
   }
 
   // --- layers, exact objective, order -------------------------------------------
@@ -540,7 +539,7 @@ function postOrder(g: CsrGraph, topo: Uint32Array): Int32Array {
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** Row `to` |= row `from`, over the non-zero words of `from` only; summaries too. */

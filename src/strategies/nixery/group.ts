@@ -285,7 +285,7 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   if (ratingBig === undefined) {
     // Group by rating with a native numeric sort, then order each tie group by first path.
     order = orderByKey(ratingNum);
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       let j = i + 1;
       while (j < count && ratingNum[order[j]] === ratingNum[order[i]]) j++;
       if (j - i > 1) {

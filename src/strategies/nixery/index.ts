@@ -110,7 +110,10 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
     const kept = keepLast(doc.entries);
     entries = () => kept;
     duplicatesDropped = doc.entries.length - kept.length;
-    if (duplicatesDropped > 0) warnings.push(`nixery: ${duplicatesDropped} duplicate entr${duplicatesDropped === 1 ? "y" : "ies"} dropped, the last entry of each path kept (as Nixery does)`);
+    if (duplicatesDropped > 0)
+      warnings.push(
+        `nixery: ${duplicatesDropped} duplicate entr${duplicatesDropped === 1 ? "y" : "ies"} dropped, the last entry of each path kept (as Nixery does)`,
+      );
     columns = undefined;
     graph = graphFromEntries(kept);
   } else if (duplicates !== "reject") {
@@ -162,9 +165,7 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
   let missingClosureSize = 0;
   for (let v = 0; v < graph.n; v++) if (Number.isNaN(graph.givenClosureSize[v])) missingClosureSize++;
   if (missingClosureSize > 0) {
-    warnings.push(
-      `nixery: ${missingClosureSize} of ${graph.n} paths have no closureSize; Nixery counts them as 0, which makes merge ratings tie`,
-    );
+    warnings.push(`nixery: ${missingClosureSize} of ${graph.n} paths have no closureSize; Nixery counts them as 0, which makes merge ratings tie`);
   }
 
   const k = typeof options.kernels === "string" ? kernelsFor(options.kernels) : (options.kernels ?? kernelsFor());
@@ -192,7 +193,14 @@ export function nixeryLayers(doc: ClosureDocument, options: NixeryOptions = {}):
   let order = g.manifestOrder;
   if (options.exclude !== undefined && options.exclude.length > 0) {
     const excluded = new Set(options.exclude);
-    layers = layers.map((l) => makeLayer(l.contents.filter((p) => !excluded.has(p)), l.mergeRating)).filter((l) => l.contents.length > 0);
+    layers = layers
+      .map((l) =>
+        makeLayer(
+          l.contents.filter((p) => !excluded.has(p)),
+          l.mergeRating,
+        ),
+      )
+      .filter((l) => l.contents.length > 0);
     order = manifestOrder(layers);
   }
 
