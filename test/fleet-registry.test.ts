@@ -135,6 +135,11 @@ describe("strata fleet --existing docker://", () => {
     expect(u.stderr).toContain(`127.0.0.1:${port}`);
     expect(u.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(down)).toBe(false);
+
+    const stray = await strata(["fleet", closure, "-o", join(dir, "stray"), "--insecure"]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("--insecure applies to --existing docker://HOST/REPO:TAG only");
+    expect(existsSync(join(dir, "stray"))).toBe(false);
   }, 300_000);
 });
 

@@ -136,6 +136,10 @@ export const fleetCommand: Command = {
       else existing.push(...(await readExisting(e)));
     }
     const platform = parsePlatformOption("fleet", stringOption(values.platform));
+    if (remoteRefs.length === 0) {
+      const stray = ["platform", "authfile", "insecure"].find((o) => values[o] !== undefined);
+      if (stray !== undefined) throw new UsageError(`fleet: --${stray} applies to --existing docker://HOST/REPO:TAG only`);
+    }
     let remote: RegistryExisting | undefined;
     if (remoteRefs.length > 0) {
       const authfile = stringOption(values.authfile);
