@@ -77,3 +77,5 @@ export {
   type CompressedOptions,
   type CompressedUpdate,
 } from "./evaluate/compressed-node.js";
+// Fleets (issue 16): existing layers read from registry manifests (docker://HOST/REPO:TAG).
+export { existingLayersFromRegistry, type RegistryExisting, type RegistryExistingImage, type RegistryExistingOptions } from "./fleet/registry.js";

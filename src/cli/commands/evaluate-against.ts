@@ -34,6 +34,14 @@ Against a registry (the update a client really pulls):
   Example: strata evaluate --against docker://ghcr.io/me/app:v1 ./oci:v2 --max-pull 50M
 `;
 
+/** --platform OS/ARCH[/VARIANT] (the platform picked from a remote index); shared with `fleet --existing docker://`. */
+export function parsePlatformOption(command: string, text: string | undefined): Platform | undefined {
+  if (text === undefined) return undefined;
+  const [os, architecture, variant, ...more] = text.split("/");
+  if (!os || !architecture || more.length > 0) throw new UsageError(`${command}: --platform expects OS/ARCH[/VARIANT], e.g. linux/amd64, got "${text}"`);
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
 export async function runEvaluateAgainst(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs("evaluate", args, {
     against: { type: "string" },
@@ -49,13 +57,7 @@ export async function runEvaluateAgainst(args: string[], io: CliIo): Promise<num
   if (positionals.length !== 1) throw new UsageError(`evaluate --against: expected one IMAGE (an OCI layout DIR or DIR:TAG), got ${positionals.length}`);
   const ref = parseImageReference(against, "evaluate: --against");
   const maxPull = parseSize("max-pull", stringOption(values["max-pull"]));
-  const platformArg = stringOption(values.platform);
-  let platform: Platform | undefined;
-  if (platformArg !== undefined) {
-    const [os, architecture, variant, ...more] = platformArg.split("/");
-    if (!os || !architecture || more.length > 0) throw new UsageError(`evaluate: --platform expects OS/ARCH[/VARIANT], e.g. linux/amd64, got "${platformArg}"`);
-    platform = { os, architecture, ...(variant ? { variant } : {}) };
-  }
+  const platform = parsePlatformOption("evaluate", stringOption(values.platform));
   const image = await readLayout(positionals[0]);
   const remote = await fetchRemoteManifest(ref, platform ?? image.platform, {
     insecure: values.insecure === true,

@@ -5,13 +5,16 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { fleetDocument, existingLayersOf, FLEET_OBJECTIVE } from "../../fleet/document.js";
+import { existingLayersFromRegistry, type RegistryExisting } from "../../fleet/registry.js";
 import { planFleet, type FleetImage, type FleetPlan } from "../../fleet/plan.js";
 import { parseJsonText } from "../../graph/document.js";
 import { readClosureInput, readTextInput, writeFileAtomic } from "../../io/node.js";
 import { formatBytes, formatPercent, textTable } from "../../report/format.js";
 import type { Layers } from "../../strategies/types.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from "../command.js";
+import { messages } from "../messages.js";
 import { computeBudget, setupPlan } from "../plan.js";
+import { parsePlatformOption } from "./evaluate-against.js";
 import { commonFormats, formatPlan, stringOption } from "./layer.js";
 
 const help = `Usage: strata fleet IMAGE... -o DIR [options]
@@ -44,9 +47,15 @@ Options:
                           nix2container format), a fleet.json, or a directory
                           holding one (the previous revision), an OCI image
                           manifest or OCI layout directory whose layers carry
-                          the org.strata.store-paths annotation. A layer is
-                          reused byte-identical by every image holding all its
-                          paths.
+                          the org.strata.store-paths annotation, or
+                          docker://HOST/REPO:TAG: the manifest of that image
+                          in a registry (only the manifest is read; layers
+                          without the annotation are counted and ignored).
+                          A layer is reused byte-identical by every image
+                          holding all its paths.
+  --platform OS/ARCH[/VARIANT]  the platform to pick when a docker:// reference
+                          names an index (default linux/amd64)
+  --authfile FILE, --insecure   for docker:// references, as for 'strata push'
   --format NAME           nixpkgs (default), ${commonFormats.filter((f) => f !== "nixpkgs").join(", ")}; repeatable
   --changes-per-update X  min-pull's model: expected package changes per update
   --volatility FILE       min-pull's model: {"package-name": multiplier}
@@ -62,9 +71,11 @@ Examples:
   strata fleet web.json worker.json db.json -o plans/
   strata fleet *.json.gz -o plans/ --budget 30 --budget big=60 --format nix2container
   strata fleet r1/*.json.gz -o plans-r1/ --existing plans-r0/
+  strata fleet web.json api.json -o plans/ --existing docker://ghcr.io/me/web:v1 --existing docker://ghcr.io/me/api:v1
   strata evaluate --fleet r0/ r1/ r2/ --strategy fleet --strategy min-pull+previous
 
-Exit codes: 0 plans written, 2 bad input or options (nothing written), 1 internal error.
+Exit codes: 0 plans written, 2 bad input or options, or a registry refused,
+unreachable or without the tag (nothing written), 1 internal error.
 `;
 
 export const fleetCommand: Command = {
@@ -77,6 +88,9 @@ export const fleetCommand: Command = {
       budget: { type: "string", multiple: true },
       "max-layers": { type: "string" },
       existing: { type: "string", multiple: true },
+      platform: { type: "string" },
+      authfile: { type: "string" },
+      insecure: { type: "boolean" },
       format: { type: "string", multiple: true },
       "changes-per-update": { type: "string" },
       volatility: { type: "string" },
@@ -116,7 +130,28 @@ export const fleetCommand: Command = {
     if (updateWeight !== undefined && !(updateWeight >= 0 && Number.isFinite(updateWeight)))
       throw new UsageError(`fleet: --update-weight expects a number of 0 or more, got "${uw}"`);
     const existing: Layers = [];
-    for (const e of (values.existing as string[] | undefined) ?? []) existing.push(...(await readExisting(e)));
+    const remoteRefs: string[] = [];
+    for (const e of (values.existing as string[] | undefined) ?? []) {
+      if (e.startsWith("docker://")) remoteRefs.push(e);
+      else existing.push(...(await readExisting(e)));
+    }
+    const platform = parsePlatformOption("fleet", stringOption(values.platform));
+    if (remoteRefs.length === 0) {
+      const stray = ["platform", "authfile", "insecure"].find((o) => values[o] !== undefined);
+      if (stray !== undefined) throw new UsageError(`fleet: --${stray} applies to --existing docker://HOST/REPO:TAG only`);
+    }
+    let remote: RegistryExisting | undefined;
+    if (remoteRefs.length > 0) {
+      const authfile = stringOption(values.authfile);
+      remote = await existingLayersFromRegistry(remoteRefs, {
+        insecure: values.insecure === true,
+        env: io.env,
+        ...(authfile !== undefined ? { authfile } : {}),
+        ...(platform !== undefined ? { platform } : {}),
+        onRetry: (line) => messages(io, values.quiet === true).warn(line),
+      });
+      existing.push(...remote.layers);
+    }
 
     const images: FleetImage[] = [];
     for (const s of specs) images.push({ name: s.name, doc: await readClosureInput(s.file), budget: perImage.get(s.name) });
@@ -146,13 +181,14 @@ export const fleetCommand: Command = {
           {
             objective: FLEET_OBJECTIVE,
             summary: plan.summary,
+            ...(remote !== undefined ? { registry: { images: remote.images, unannotatedLayers: remote.unannotatedLayers } } : {}),
             images: plan.images.map(({ layers, layerIds, ...rest }) => ({ ...rest, layerCount: layers.length })),
           },
           null,
           2,
         ) + "\n",
       );
-    else io.out(fleetTable(plan));
+    else io.out(fleetTable(plan) + (remote !== undefined ? registryText(remote) : ""));
     const verbose = values.verbose === true && values.quiet !== true;
     if (verbose)
       for (const img of plan.images) setup.msg.info(`${img.name}: ${img.layers.length}/${img.budget} layers, ${img.paths} paths, ${formatBytes(img.bytes)}`);
@@ -191,6 +227,15 @@ export function fleetTable(plan: FleetPlan): string {
       ]),
     )
   );
+}
+
+/** What --existing docker://... read: per reference, the layers used and the ones ignored. */
+export function registryText(r: RegistryExisting): string {
+  const lines = r.images.map(
+    (i) =>
+      `existing ${i.reference}${i.manifestDigest !== undefined ? ` (${i.manifestDigest.slice(0, 19)})` : ""}: ${i.layers} store-path layers, ${i.unannotatedLayers} without the store-paths annotation (ignored)`,
+  );
+  return `\n${lines.join("\n")}\nregistry layers ignored (no store-paths annotation): ${r.unannotatedLayers}\n`;
 }
 
 /** "dir/web.json.gz" -> {name: "web"}; "web=dir/x.json" -> {name: "web"}. */
