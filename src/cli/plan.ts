@@ -9,7 +9,7 @@ import type { Kernels } from "../kernels/types.js";
 import { parseGroupArgument, planWithGroups, type GroupedPlan, type GroupSpec } from "../strategies/groups.js";
 import { defaultStrategyName, strategyRegistry, type StrategyRegistry } from "../strategies/index.js";
 import type { ChangeModelOptions } from "../model/change.js";
-import { LAYER_SIZE_CAPS, parseSize, parseSizeOrCap, readLayersList } from "../strategies/min-pull/index.js";
+import { LAYER_SIZE_CAPS, parseSize, parseSizeOrCap } from "../strategies/min-pull/index.js";
 import { orderStableFirst } from "../strategies/order.js";
 import type { AnyStrategy, Layers, OptionContext, StrategyOptions, StrategyResult } from "../strategies/types.js";
 import { parseIntegerOption, type CliIo, type ParsedArgs } from "./command.js";
@@ -428,9 +428,6 @@ function warnDetail(strategy: AnyStrategy, result: StrategyResult, msg: Messages
 async function readJsonFile(file: string, what: string): Promise<unknown> {
   return parseJsonText(await readTextInput(file), `${what} ${file}`);
 }
-
-/** A layers JSON list ([["path", ...], ...]), as `strata layer` prints it (defined with min-pull's --previous). */
-export { readLayersList };
 
 /**
  * A pipeline given on the command line: a file (JSON, gzip allowed) or inline
