@@ -65,10 +65,16 @@ export function popularityRanks(values: readonly bigint[], closure: Closure): Ui
   return rank;
 }
 
-export function explainPath(input: ExplainInput): Explanation {
-  const { closure, kernels: k, result, path } = input;
+/** The vertex of `path`; an InputError when the closure does not hold it. */
+function vertexOf(closure: Closure, path: string): number {
   const v = closure.indexOf(path);
   if (v === undefined) throw new InputError("bad-path", `"${path}" is not a path of this closure`, path);
+  return v;
+}
+
+export function explainPath(input: ExplainInput): Explanation {
+  const { closure, kernels: k, result, path } = input;
+  const v = vertexOf(closure, path);
   const reached = k.scope(() => k.reach(k.load(closure), [v], "out"));
   let closureBytes = 0;
   let closurePaths = 0;
@@ -181,8 +187,14 @@ export function explainPlannedPath(input: PlanExplainInput, path: string): FullE
   const excluded = input.excluded !== undefined && !input.excluded.includes(path) ? input.excluded : [];
   const closure = Closure.fromDocument(input.doc, { exclude: excluded });
   const k = input.kernels;
-  const v = closure.indexOf(path);
-  const values = k.scope(() => k.popularity(k.load(closure)));
+  const v = vertexOf(closure, path);
+  const rootList = (input.roots ?? []).map((p) => closure.indexOf(p)).filter((r): r is number => r !== undefined);
+  const roots = rootList.length > 0 ? rootList : closure.roots();
+  // One load for the whole-graph kernels (each load copies the graph and builds its reverse).
+  const { values, idom, ancestors } = k.scope(() => {
+    const g = k.load(closure);
+    return { values: k.popularity(g), idom: k.dominators(g, roots), ancestors: k.reach(g, [v], "in") };
+  });
   const base = explainPath({
     doc: input.doc,
     closure,
@@ -192,14 +204,7 @@ export function explainPlannedPath(input: PlanExplainInput, path: string): FullE
     result: { layers: input.layers, detail: input.detail },
     path,
   });
-  const vv = v!; // explainPath threw for unknown paths
-  const rootList = (input.roots ?? []).map((p) => closure.indexOf(p)).filter((r): r is number => r !== undefined);
-  const roots = rootList.length > 0 ? rootList : closure.roots();
-  const { idom, ancestors } = k.scope(() => {
-    const g = k.load(closure);
-    return { idom: k.dominators(g, roots), ancestors: k.reach(g, [vv], "in") };
-  });
-  const d = idom[vv];
+  const d = idom[v];
   const reachedFrom = roots.filter((r) => ancestors[r]).map((r) => closure.paths[r]);
   let p: number | null = null;
   let expected: number | null = null;
