@@ -6,6 +6,7 @@ import type { StrataWorker } from "../src/worker/client.js";
 import type { FleetPlan } from "../src/fleet/plan.js";
 import { fleetDocument, FLEET_OBJECTIVE } from "../src/fleet/document.js";
 import { formatBytes, formatPercent } from "../src/report/format.js";
+import { downloadText } from "./download.js";
 
 export interface FleetUi {
   readonly files: HTMLInputElement;
@@ -73,12 +74,7 @@ export function setupFleet(ui: FleetUi, worker: () => StrataWorker, setStatus: S
   });
   ui.download.addEventListener("click", () => {
     if (!last) return;
-    const blob = new Blob([JSON.stringify(fleetDocument(last), null, 1) + "\n"], { type: "application/json" });
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = "fleet.json";
-    a.click();
-    URL.revokeObjectURL(a.href);
+    downloadText(JSON.stringify(fleetDocument(last), null, 1) + "\n", "fleet.json");
   });
 
   function show(plan: FleetPlan): void {

@@ -9,6 +9,7 @@ import { explanationRows, type Explanation } from "../src/explain/index.js";
 import { formatBytes } from "../src/report/format.js";
 import { layerChart } from "./chart.js";
 import { paintMarks, validatePipelineText, type EditorState } from "./editor.js";
+import { downloadText } from "./download.js";
 import { setupFleet } from "./fleet.js";
 
 interface Example {
@@ -358,14 +359,7 @@ function pickLayer(i: number): void {
 ui.download.addEventListener("click", () => {
   const r = state.plan;
   if (r?.text === undefined || state.closure === undefined) return;
-  const url = URL.createObjectURL(new Blob([r.text], { type: "application/json" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = `${state.closure.name.replace(/\.json(\.gz)?$/, "")}-${r.strategy}-layers.json`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadText(r.text, `${state.closure.name.replace(/\.json(\.gz)?$/, "")}-${r.strategy}-layers.json`);
 });
 
 // --- 4. explain --------------------------------------------------------------
