@@ -33,7 +33,3 @@ export function assertCsr(g: CsrGraph): void {
     if (targets[e] >= n) throw new RangeError(`csr: target ${targets[e]} at edge ${e} is not a vertex (n = ${n})`);
   }
 }
-
-export function outNeighbours(g: CsrGraph, v: number): Uint32Array {
-  return g.targets.subarray(g.offsets[v], g.offsets[v + 1]);
-}
