@@ -3,7 +3,7 @@ import { readFile, rename, writeFile, unlink } from "node:fs/promises";
 import { InputError } from "../errors.js";
 import { decodeUtf8, isGzip } from "./decode.js";
 import { parseJsonText, type ClosureDocument, type ReadOptions } from "../graph/document.js";
-import { readClosureStream } from "./stream-node.js";
+import { openError, readClosureStream } from "./stream-node.js";
 import type { ReadProgress } from "./stream-json.js";
 
 async function readAllStdin(): Promise<Uint8Array> {
@@ -18,9 +18,7 @@ export async function readTextInput(source: string): Promise<string> {
   try {
     bytes = source === "-" ? await readAllStdin() : await readFile(source);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-    throw new InputError("unsupported-shape", `cannot read ${source}: ${why}`);
+    throw openError(source, e);
   }
   if (isGzip(bytes)) {
     const { gunzipSync } = await import("node:zlib"); // loaded only for gzip input

@@ -24,7 +24,8 @@ export interface NodeStreamReadOptions extends StreamReadOptions {
   readonly onProgress?: (p: ReadProgress) => void;
 }
 
-function openError(source: string, e: unknown): InputError {
+/** The InputError for a file or stdin that cannot be read. */
+export function openError(source: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException).code;
   const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
   return new InputError("unsupported-shape", `cannot read ${source}: ${why}`);
