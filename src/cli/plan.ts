@@ -62,12 +62,10 @@ export function planOptionsHelpText(registry: StrategyRegistry = strategyRegistr
       .map(({ option }) => option.help + "\n")
       .join("");
   const sections = registry
-    .all()
-    .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.help?.title !== undefined && (s.options?.length ?? 0) > 0)
-    .sort((a, b) => (a.s.help?.position ?? 0) - (b.s.help?.position ?? 0) || a.i - b.i)
+    .inHelpOrder()
+    .filter((s) => s.help?.title !== undefined && (s.options?.length ?? 0) > 0)
     .map(
-      ({ s }) =>
+      (s) =>
         `${s.help!.title}:\n${s.options!.map((o: { help: string }) => o.help + "\n").join("")}${s.help!.footer === undefined ? "" : s.help!.footer + "\n"}\n`,
     )
     .join("");

@@ -53,10 +53,17 @@ export class StrategyRegistry {
     return this.list.filter((s) => s.takesPipeline !== true);
   }
 
+  /** In help order: by help.position, then registration order. */
+  inHelpOrder(): AnyStrategy[] {
+    return this.list
+      .map((s, i) => ({ s, i }))
+      .sort((a, b) => (a.s.help?.position ?? 0) - (b.s.help?.position ?? 0) || a.i - b.i)
+      .map(({ s }) => s);
+  }
+
   /** Every strategy-owned command-line option, in help order, with its owner. */
   optionDescriptors(): { readonly strategy: AnyStrategy; readonly option: OptionDescriptor<unknown> }[] {
-    const sections = this.list.map((s, i) => ({ s, i })).sort((a, b) => (a.s.help?.position ?? 0) - (b.s.help?.position ?? 0) || a.i - b.i);
-    return sections.flatMap(({ s }) => (s.options ?? []).map((option: OptionDescriptor<unknown>) => ({ strategy: s, option })));
+    return this.inHelpOrder().flatMap((s) => (s.options ?? []).map((option: OptionDescriptor<unknown>) => ({ strategy: s, option })));
   }
 
   /** The strategies that read a flag (owners and sharers). */
