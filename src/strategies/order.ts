@@ -7,8 +7,7 @@
 // any path in its closure changes. Ties keep the strategy's order (stable).
 import { Closure } from "../graph/closure.js";
 import type { ClosureDocument } from "../graph/document.js";
-import { buildChangeModel, type ChangeModelOptions } from "../model/change.js";
-import { exactClosureWeights } from "../model/change.js";
+import { buildChangeModel, exactClosureWeights, type ChangeModelOptions } from "../model/change.js";
 import type { Layers } from "./types.js";
 
 export type LayerOrder = "strategy" | "stable-first";
