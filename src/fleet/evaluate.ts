@@ -11,7 +11,7 @@
 import { layerBytes, layerKey, sizeTable, type NamedClosure, type Planner } from "../evaluate/evaluate.js";
 import type { Layers } from "../strategies/types.js";
 import type { ClosureDocument } from "../graph/document.js";
-import { fleetLayers, planFleet, unionDocument, type FleetOptions } from "./plan.js";
+import { planFleet, unionDocument, type FleetOptions } from "./plan.js";
 
 export interface FleetRevision {
   readonly name: string;
@@ -244,5 +244,3 @@ export function evaluateFleet(revisions: readonly FleetRevision[], planners: rea
   });
   return { revisions: revisions.map((r) => r.name), images: names, ...(subset !== undefined ? { subset } : {}), strategies };
 }
-
-export { fleetLayers };
