@@ -5,7 +5,7 @@
 // directory, containerd, podman) fetches exactly the manifest plus these blobs.
 import { RegistryError } from "../errors.js";
 import { errorText, RegistryClient, type ClientOptions } from "./client.js";
-import { MEDIA, parseImageManifest, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
+import { imageManifestOf, MEDIA, parseImageManifest, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
 export interface RemoteImage {
@@ -63,7 +63,7 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
       return {
         reference: formatReference(ref),
         ...(first.digest ? { manifestDigest: first.digest } : {}),
-        manifest: parseImageManifest(first.res.body, formatReference(ref)),
+        manifest: imageManifestOf(doc, formatReference(ref)),
       };
     }
     const want = platform ?? { os: "linux", architecture: "amd64" };

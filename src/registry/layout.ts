@@ -77,12 +77,18 @@ function checkDescriptor(d: unknown, where: string): Descriptor {
 
 /** Reads an OCI manifest or docker v2s2 manifest document. */
 export function parseImageManifest(bytes: Buffer, where: string): ImageManifest {
-  let doc: { mediaType?: unknown; config?: unknown; layers?: unknown; schemaVersion?: unknown };
+  let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString("utf8")) as typeof doc;
+    doc = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
     throw new InputError("invalid-json", `${where}: manifest is not valid JSON: ${(e as Error).message}`);
   }
+  return imageManifestOf(doc, where);
+}
+
+/** The image manifest in an already parsed OCI or docker v2s2 manifest document. */
+export function imageManifestOf(value: unknown, where: string): ImageManifest {
+  const doc = value as { mediaType?: unknown; config?: unknown; layers?: unknown };
   if (!Array.isArray(doc.layers) || doc.config === undefined)
     throw new InputError("unsupported-shape", `${where}: not an image manifest (no config and layers)`);
   const mediaType = typeof doc.mediaType === "string" ? doc.mediaType : MEDIA.ociManifest;
