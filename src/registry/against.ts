@@ -5,7 +5,7 @@
 // directory, containerd, podman) fetches exactly the manifest plus these blobs.
 import { RegistryError } from "../errors.js";
 import { errorText, RegistryClient, type ClientOptions } from "./client.js";
-import { imageManifestOf, MEDIA, parseImageManifest, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
+import { imageManifestOf, MEDIA, parseImageManifest, uniqueBlobs, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
 export interface RemoteImage {
@@ -136,8 +136,6 @@ export function pullCost(image: LayoutImage, remote: RemoteImage): PullCost {
   add("config", -1, image.manifest.config);
   image.manifest.layers.forEach((l, i) => add("layer", i, l));
   const layers = blobs.filter((b) => b.kind === "layer");
-  const unique = new Map<string, number>();
-  for (const d of [image.manifest.config, ...image.manifest.layers]) unique.set(d.digest, d.size);
   return {
     against: remote.reference,
     ...(remote.manifestDigest ? { againstDigest: remote.manifestDigest } : {}),
@@ -150,6 +148,6 @@ export function pullCost(image: LayoutImage, remote: RemoteImage): PullCost {
     newLayerBytes: layers.filter((b) => b.status === "new").reduce((s, b) => s + b.size, 0),
     keptLayerBytes: layers.filter((b) => b.status === "kept").reduce((s, b) => s + b.size, 0),
     configBytes: image.manifest.config.size,
-    imageBytes: [...unique.values()].reduce((a, b) => a + b, 0),
+    imageBytes: uniqueBlobs(image.manifest).reduce((a, d) => a + d.size, 0),
   };
 }

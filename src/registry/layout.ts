@@ -59,6 +59,18 @@ export function splitLayoutArgument(arg: string): { dir: string; tag?: string } 
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/** The config and the layers of a manifest, each digest once, config first. */
+export function uniqueBlobs(manifest: ImageManifest): Descriptor[] {
+  const seen = new Set<string>();
+  const out: Descriptor[] = [];
+  for (const d of [manifest.config, ...manifest.layers]) {
+    if (seen.has(d.digest)) continue;
+    seen.add(d.digest);
+    out.push(d);
+  }
+  return out;
+}
+
 function checkDescriptor(d: unknown, where: string): Descriptor {
   const x = d as Descriptor;
   if (
