@@ -4,7 +4,7 @@
 // A client that pulls into a store holding the old image (skopeo into an OCI
 // directory, containerd, podman) fetches exactly the manifest plus these blobs.
 import { RegistryError } from "../errors.js";
-import { errorText, RegistryClient, type ClientOptions } from "./client.js";
+import { errorText, header, RegistryClient, type ClientOptions } from "./client.js";
 import { imageManifestOf, MEDIA, parseImageManifest, uniqueBlobs, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
@@ -35,10 +35,8 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
       });
       if (res.status === 404) throw new RegistryError("not-found", `${formatReference(ref)}: no such manifest (${errorText(res)})`, 404);
       if (res.status !== 200) throw new RegistryError("refused", `GET manifest ${formatReference(ref)}: ${errorText(res)}`, res.status);
-      const type = String(res.headers["content-type"] ?? "")
-        .split(";")[0]
-        .trim();
-      return { res, type, digest: typeof res.headers["docker-content-digest"] === "string" ? res.headers["docker-content-digest"] : undefined };
+      const type = (header(res, "content-type") ?? "").split(";")[0].trim();
+      return { res, type, digest: header(res, "docker-content-digest") };
     };
     const first = await get(target);
     let doc: { mediaType?: string; manifests?: unknown };

@@ -397,9 +397,14 @@ export class RegistryClient {
   }
 }
 
+/** A response header's (first) value. */
+export function header(res: Response, name: string): string | undefined {
+  const h = res.headers[name];
+  return Array.isArray(h) ? h[0] : h;
+}
+
 function parseChallengeHeader(res: Response): Challenge | undefined {
-  const h = res.headers["www-authenticate"];
-  const text = Array.isArray(h) ? h[0] : h;
+  const text = header(res, "www-authenticate");
   return text ? parseChallenge(text) : undefined;
 }
 

@@ -6,7 +6,7 @@
 // first run completed, so nothing is uploaded twice.
 import { stat } from "node:fs/promises";
 import { InputError, RegistryError } from "../errors.js";
-import { errorText, isRetryable, RegistryClient, type ClientOptions, type Response } from "./client.js";
+import { errorText, header, isRetryable, RegistryClient, type ClientOptions, type Response } from "./client.js";
 import { uniqueBlobs, type Descriptor, type LayoutImage } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
@@ -267,11 +267,6 @@ function withDigest(location: string, digest: string): string {
   const u = new URL(location);
   u.searchParams.set("digest", digest);
   return u.toString();
-}
-
-function header(res: Response, name: string): string | undefined {
-  const h = res.headers[name];
-  return Array.isArray(h) ? h[0] : h;
 }
 
 function refused(what: string, res: Response): RegistryError {
