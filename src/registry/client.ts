@@ -334,7 +334,7 @@ export class RegistryClient {
     // Authorization only to the registry itself (upload locations may point elsewhere, e.g. storage).
     if (withAuth && this.authorization !== undefined && url.host === this.base?.host) headers.authorization = this.authorization;
     const body = spec.body;
-    if (body !== undefined) headers["content-length"] = Buffer.isBuffer(body) ? body.length : body.length;
+    if (body !== undefined) headers["content-length"] = body.length;
     else if (spec.method === "PUT" || spec.method === "POST" || spec.method === "PATCH") headers["content-length"] = 0;
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
