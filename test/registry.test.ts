@@ -150,6 +150,7 @@ describe("strata push to a real registry", () => {
     expect(cost.newLayers).toBe(2);
     expect(cost.keptLayers).toBe(3);
     expect(cost.pullBytes).toBe(v1.config.size + v1.layers[1].size + v1.layers[4].size);
+    expect(cost.imageBytes).toBe(bytesOf(v1));
 
     // Release v1 and let skopeo pull it into the directory that holds v0.
     expect((await strata(["push", `${layout}:v1`, `docker://${reg.host}/rel:v1`])).code).toBe(0);

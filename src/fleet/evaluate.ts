@@ -8,10 +8,10 @@
 // revision k holds the distinct layers of its images; a registry keeps old
 // blobs, so "new" bytes are layers no earlier revision had. A node that ran
 // the images at revision k-1 pulls the layers of revision k it did not hold.
-import { layerBytes, layerKey, sizeTable, type NamedClosure, type Planner } from "../evaluate/evaluate.js";
+import { layerBytes, layerKey, sizeTable, updateCost, type NamedClosure, type Planner } from "../evaluate/evaluate.js";
 import type { Layers } from "../strategies/types.js";
 import type { ClosureDocument } from "../graph/document.js";
-import { fleetLayers, planFleet, unionDocument, type FleetOptions } from "./plan.js";
+import { planFleet, unionDocument, type FleetOptions } from "./plan.js";
 
 export interface FleetRevision {
   readonly name: string;
@@ -202,19 +202,12 @@ export function evaluateFleet(revisions: readonly FleetRevision[], planners: rea
         nodeSubsetBytes = bytesOf(layerSet(sub, plan), k > 0 ? layerSet(sub, plans[k - 1]) : undefined);
         idealNodeSubsetBytes = idealOf(k, sub, k > 0 ? unionPaths(k - 1, sub) : undefined);
       }
-      const imagePulledBytes = plan.map((layers, i) => {
-        if (k === 0) return 0;
-        const had = new Set(plans[k - 1][i].map(layerKey));
-        let b = 0;
-        for (const l of layers) if (!had.has(layerKey(l))) b += layerBytes(l, sizes[k]);
-        return b;
-      });
-      const imageIdealBytes = pathSets[k].map((set, i) => {
-        if (k === 0) return 0;
-        let b = 0;
-        for (const p of set) if (!pathSets[k - 1][i].has(p)) b += sizes[k].get(p)!;
-        return b;
-      });
+      // Each image's own update from its previous-revision plan, priced as `strata evaluate` prices one.
+      const imageCosts = plan.map((layers, i) =>
+        k === 0 ? undefined : updateCost({ ...revisions[k - 1].images[i], layers: plans[k - 1][i] }, { ...rev.images[i], layers }, sizes[k]),
+      );
+      const imagePulledBytes = imageCosts.map((c) => c?.pulledBytes ?? 0);
+      const imageIdealBytes = imageCosts.map((c) => c?.idealBytes ?? 0);
       out.push({
         revision: rev.name,
         registryBytes,
@@ -244,5 +237,3 @@ export function evaluateFleet(revisions: readonly FleetRevision[], planners: rea
   });
   return { revisions: revisions.map((r) => r.name), images: names, ...(subset !== undefined ? { subset } : {}), strategies };
 }
-
-export { fleetLayers };

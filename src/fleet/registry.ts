@@ -50,7 +50,7 @@ export async function existingLayersFromRegistry(
     const what = `--existing ${formatReference(ref)}`;
     const found = manifestLayers(remote.manifest, what) ?? [];
     const unannotated = remote.manifest.layers.filter((d) => d.annotations?.[STORE_PATHS_ANNOTATION] === undefined).length;
-    layers.push(...found.map((l) => [...l]));
+    layers.push(...found);
     images.push({
       reference: remote.reference,
       ...(remote.manifestDigest !== undefined ? { manifestDigest: remote.manifestDigest } : {}),

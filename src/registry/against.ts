@@ -4,8 +4,8 @@
 // A client that pulls into a store holding the old image (skopeo into an OCI
 // directory, containerd, podman) fetches exactly the manifest plus these blobs.
 import { RegistryError } from "../errors.js";
-import { errorText, RegistryClient, type ClientOptions } from "./client.js";
-import { MEDIA, parseImageManifest, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
+import { errorText, header, RegistryClient, type ClientOptions } from "./client.js";
+import { imageManifestOf, MEDIA, parseImageManifest, uniqueBlobs, type Descriptor, type ImageManifest, type LayoutImage, type Platform } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
 export interface RemoteImage {
@@ -35,10 +35,8 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
       });
       if (res.status === 404) throw new RegistryError("not-found", `${formatReference(ref)}: no such manifest (${errorText(res)})`, 404);
       if (res.status !== 200) throw new RegistryError("refused", `GET manifest ${formatReference(ref)}: ${errorText(res)}`, res.status);
-      const type = String(res.headers["content-type"] ?? "")
-        .split(";")[0]
-        .trim();
-      return { res, type, digest: typeof res.headers["docker-content-digest"] === "string" ? res.headers["docker-content-digest"] : undefined };
+      const type = (header(res, "content-type") ?? "").split(";")[0].trim();
+      return { res, type, digest: header(res, "docker-content-digest") };
     };
     const first = await get(target);
     let doc: { mediaType?: string; manifests?: unknown };
@@ -63,7 +61,7 @@ export async function fetchRemoteManifest(ref: ImageReference, platform: Platfor
       return {
         reference: formatReference(ref),
         ...(first.digest ? { manifestDigest: first.digest } : {}),
-        manifest: parseImageManifest(first.res.body, formatReference(ref)),
+        manifest: imageManifestOf(doc, formatReference(ref)),
       };
     }
     const want = platform ?? { os: "linux", architecture: "amd64" };
@@ -136,8 +134,6 @@ export function pullCost(image: LayoutImage, remote: RemoteImage): PullCost {
   add("config", -1, image.manifest.config);
   image.manifest.layers.forEach((l, i) => add("layer", i, l));
   const layers = blobs.filter((b) => b.kind === "layer");
-  const unique = new Map<string, number>();
-  for (const d of [image.manifest.config, ...image.manifest.layers]) unique.set(d.digest, d.size);
   return {
     against: remote.reference,
     ...(remote.manifestDigest ? { againstDigest: remote.manifestDigest } : {}),
@@ -150,6 +146,6 @@ export function pullCost(image: LayoutImage, remote: RemoteImage): PullCost {
     newLayerBytes: layers.filter((b) => b.status === "new").reduce((s, b) => s + b.size, 0),
     keptLayerBytes: layers.filter((b) => b.status === "kept").reduce((s, b) => s + b.size, 0),
     configBytes: image.manifest.config.size,
-    imageBytes: [...unique.values()].reduce((a, b) => a + b, 0),
+    imageBytes: uniqueBlobs(image.manifest).reduce((a, d) => a + d.size, 0),
   };
 }

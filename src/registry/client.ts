@@ -334,7 +334,7 @@ export class RegistryClient {
     // Authorization only to the registry itself (upload locations may point elsewhere, e.g. storage).
     if (withAuth && this.authorization !== undefined && url.host === this.base?.host) headers.authorization = this.authorization;
     const body = spec.body;
-    if (body !== undefined) headers["content-length"] = Buffer.isBuffer(body) ? body.length : body.length;
+    if (body !== undefined) headers["content-length"] = body.length;
     else if (spec.method === "PUT" || spec.method === "POST" || spec.method === "PATCH") headers["content-length"] = 0;
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
@@ -397,9 +397,14 @@ export class RegistryClient {
   }
 }
 
+/** A response header's (first) value. */
+export function header(res: Response, name: string): string | undefined {
+  const h = res.headers[name];
+  return Array.isArray(h) ? h[0] : h;
+}
+
 function parseChallengeHeader(res: Response): Challenge | undefined {
-  const h = res.headers["www-authenticate"];
-  const text = Array.isArray(h) ? h[0] : h;
+  const text = header(res, "www-authenticate");
   return text ? parseChallenge(text) : undefined;
 }
 

@@ -59,6 +59,18 @@ export function splitLayoutArgument(arg: string): { dir: string; tag?: string } 
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/** The config and the layers of a manifest, each digest once, config first. */
+export function uniqueBlobs(manifest: ImageManifest): Descriptor[] {
+  const seen = new Set<string>();
+  const out: Descriptor[] = [];
+  for (const d of [manifest.config, ...manifest.layers]) {
+    if (seen.has(d.digest)) continue;
+    seen.add(d.digest);
+    out.push(d);
+  }
+  return out;
+}
+
 function checkDescriptor(d: unknown, where: string): Descriptor {
   const x = d as Descriptor;
   if (
@@ -77,12 +89,18 @@ function checkDescriptor(d: unknown, where: string): Descriptor {
 
 /** Reads an OCI manifest or docker v2s2 manifest document. */
 export function parseImageManifest(bytes: Buffer, where: string): ImageManifest {
-  let doc: { mediaType?: unknown; config?: unknown; layers?: unknown; schemaVersion?: unknown };
+  let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString("utf8")) as typeof doc;
+    doc = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
     throw new InputError("invalid-json", `${where}: manifest is not valid JSON: ${(e as Error).message}`);
   }
+  return imageManifestOf(doc, where);
+}
+
+/** The image manifest in an already parsed OCI or docker v2s2 manifest document. */
+export function imageManifestOf(value: unknown, where: string): ImageManifest {
+  const doc = value as { mediaType?: unknown; config?: unknown; layers?: unknown };
   if (!Array.isArray(doc.layers) || doc.config === undefined)
     throw new InputError("unsupported-shape", `${where}: not an image manifest (no config and layers)`);
   const mediaType = typeof doc.mediaType === "string" ? doc.mediaType : MEDIA.ociManifest;

@@ -6,8 +6,8 @@
 // first run completed, so nothing is uploaded twice.
 import { stat } from "node:fs/promises";
 import { InputError, RegistryError } from "../errors.js";
-import { errorText, isRetryable, RegistryClient, type ClientOptions, type Response } from "./client.js";
-import type { Descriptor, LayoutImage } from "./layout.js";
+import { errorText, header, isRetryable, RegistryClient, type ClientOptions, type Response } from "./client.js";
+import { uniqueBlobs, type Descriptor, type LayoutImage } from "./layout.js";
 import { formatReference, type ImageReference } from "./reference.js";
 
 export interface PushOptions extends ClientOptions {
@@ -69,7 +69,7 @@ const DEFAULT_CHUNK = 64 * 1024 * 1024;
 
 /** Pushes `image` to every destination (the same registry or several). */
 export async function pushImage(image: LayoutImage, destinations: readonly ImageReference[], options: PushOptions = {}): Promise<PushReport> {
-  const blobs = uniqueBlobs(image);
+  const blobs = uniqueBlobs(image.manifest);
   // Every blob must be in the layout with its declared size before anything is sent.
   for (const b of blobs) {
     let size: number;
@@ -157,18 +157,6 @@ export async function pushImage(image: LayoutImage, destinations: readonly Image
     bytesSent,
     retries,
   };
-}
-
-/** The config and the layers, each digest once, config first. */
-function uniqueBlobs(image: LayoutImage): Descriptor[] {
-  const seen = new Set<string>();
-  const out: Descriptor[] = [];
-  for (const d of [image.manifest.config, ...image.manifest.layers]) {
-    if (seen.has(d.digest)) continue;
-    seen.add(d.digest);
-    out.push(d);
-  }
-  return out;
 }
 
 class BlobPusher {
@@ -279,11 +267,6 @@ function withDigest(location: string, digest: string): string {
   const u = new URL(location);
   u.searchParams.set("digest", digest);
   return u.toString();
-}
-
-function header(res: Response, name: string): string | undefined {
-  const h = res.headers[name];
-  return Array.isArray(h) ? h[0] : h;
 }
 
 function refused(what: string, res: Response): RegistryError {

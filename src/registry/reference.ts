@@ -19,6 +19,11 @@ const REPO = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/** A tag as the distribution spec allows it. */
+export function isValidTag(text: string): boolean {
+  return TAG.test(text);
+}
+
 /**
  * Parses "docker://HOST/REPO:TAG" (the "docker://" prefix may be left out).
  * The first component is the registry host when it holds a "." or ":" or is
@@ -52,7 +57,7 @@ export function parseImageReference(text: string, what = "image reference"): Ima
   if (colon >= 0) {
     tag = path.slice(colon + 1);
     path = path.slice(0, colon);
-    if (!TAG.test(tag)) bad(`"${tag}" is not a valid tag`);
+    if (!isValidTag(tag)) bad(`"${tag}" is not a valid tag`);
   }
   if (path === "") bad("no repository");
   if (host === "docker.io" && !path.includes("/")) path = `library/${path}`;

@@ -29,7 +29,8 @@ the ideal of one layer per path, and each image's own update bytes.
   --subset NAME           an image of the node subset (repeatable)
 `;
 
-function revisionImages(dir: string): NamedClosure[] {
+/** The closure files of a revision directory, by image name (sorted). */
+function revisionImages(dir: string): { name: string; file: string }[] {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error();
@@ -39,9 +40,7 @@ function revisionImages(dir: string): NamedClosure[] {
   }
   const files = entries.filter((f) => /\.json(\.gz)?$/.test(f) && f !== "fleet.json").sort();
   if (files.length === 0) throw new UsageError(`evaluate --fleet: ${dir} holds no closure files (*.json, *.json.gz)`);
-  return files.map(
-    (f) => ({ name: f.replace(/\.gz$/, "").replace(/\.json$/, ""), doc: undefined as never, file: join(dir, f) }) as NamedClosure & { file: string },
-  );
+  return files.map((f) => ({ name: f.replace(/\.gz$/, "").replace(/\.json$/, ""), file: join(dir, f) }));
 }
 
 export async function runFleetEvaluation(values: ParsedArgs["values"], positionals: string[], io: CliIo): Promise<number> {
@@ -64,9 +63,8 @@ export async function runFleetEvaluation(values: ParsedArgs["values"], positiona
   });
   const revisions: FleetRevision[] = [];
   for (const dir of positionals) {
-    const listed = revisionImages(dir) as (NamedClosure & { file: string })[];
     const images: NamedClosure[] = [];
-    for (const img of listed) images.push({ name: img.name, doc: await readClosureInput(img.file) });
+    for (const img of revisionImages(dir)) images.push({ name: img.name, doc: await readClosureInput(img.file) });
     revisions.push({ name: dir.replace(/\/+$/, "").split("/").pop() ?? dir, images });
   }
   const names = revisions[0].images.map((i) => i.name).join(", ");

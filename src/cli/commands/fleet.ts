@@ -283,14 +283,14 @@ function parseBudgets(
 }
 
 async function readExisting(arg: string): Promise<Layers> {
+  const stat = statSync(arg, { throwIfNoEntry: false });
+  if (stat === undefined) throw new UsageError(`fleet: --existing ${arg}: no such file or directory`);
   let file = arg;
-  if (existsSync(arg) && statSync(arg).isDirectory() && existsSync(join(arg, "oci-layout"))) return readOciLayout(arg);
-  if (existsSync(arg) && statSync(arg).isDirectory()) {
+  if (stat.isDirectory()) {
+    if (existsSync(join(arg, "oci-layout"))) return readOciLayout(arg);
     file = join(arg, "fleet.json");
     if (!existsSync(file))
       throw new UsageError(`fleet: --existing ${arg} is a directory without fleet.json (give the -o DIR of an earlier 'strata fleet', or layer files)`);
-  } else if (!existsSync(arg)) {
-    throw new UsageError(`fleet: --existing ${arg}: no such file or directory`);
   }
   return existingLayersOf(parseJsonText(await readTextInput(file), `--existing ${file}`), `--existing ${file}`);
 }

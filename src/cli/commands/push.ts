@@ -4,7 +4,7 @@ import { UsageError } from "../../errors.js";
 import { formatBytes } from "../../report/format.js";
 import { readLayout } from "../../registry/layout.js";
 import { pushImage, type PushReport } from "../../registry/push.js";
-import { parseImageReference, type ImageReference } from "../../registry/reference.js";
+import { isValidTag, parseImageReference, type ImageReference } from "../../registry/reference.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
 import { parseSize } from "../plan.js";
@@ -85,7 +85,7 @@ export const pushCommand: Command = {
     const msg = messages(io, quiet);
     const destinations = positionals.slice(1).map((p) => parseImageReference(p, "push: destination"));
     const tags = (values.tag as string[] | undefined) ?? [];
-    for (const t of tags) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(t)) throw new UsageError(`push: --tag "${t}" is not a valid tag`);
+    for (const t of tags) if (!isValidTag(t)) throw new UsageError(`push: --tag "${t}" is not a valid tag`);
     const retries = parseIntegerOption("push", "retries", stringOption(values.retries));
     if (retries !== undefined && (retries < 0 || retries > 20)) throw new UsageError(`push: --retries must be between 0 and 20, got ${retries}`);
     const chunkSize = parseSize("chunk-size", stringOption(values["chunk-size"]));
