@@ -391,7 +391,7 @@ describe("faults", () => {
       const gone = await skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${victim.host}/killed:v1`]);
       expect(gone.code).not.toBe(0);
       const second = await strata(["push", `${layout}:v1`, `docker://${proxy.host}/killed:v1`, "--json"]);
-      expect(second.code).toBe(0);
+      expect(second.code, second.stderr).toBe(0);
       const report = JSON.parse(second.stdout);
       const existing = report.destinations[0].blobs.filter((b: { action: string }) => b.action === "existing").map((b: { digest: string }) => b.digest);
       const uploaded = report.destinations[0].blobs.filter((b: { action: string }) => b.action === "uploaded").map((b: { digest: string }) => b.digest);

@@ -95,6 +95,9 @@ ${auth}`,
   );
   const logFile = join(dir, "registry.log");
   let child: ChildProcess | undefined;
+  // A killed registry may hold the port for a moment: start() waits for it to be gone, so the
+  // readiness probe can only be answered by the new process.
+  let dying: ChildProcess | undefined;
   const reg: Registry = {
     port,
     host: `127.0.0.1:${port}`,
@@ -103,9 +106,13 @@ ${auth}`,
     access: () => parseAccess(readFileSync(logFile, "utf8")),
     kill() {
       child?.kill("SIGKILL");
+      dying = child;
       child = undefined;
     },
     async start() {
+      const old = dying;
+      dying = undefined;
+      if (old && old.exitCode === null && old.signalCode === null) await new Promise((r) => old.once("exit", r));
       const fd = openSync(logFile, "a");
       child = spawn(REGISTRY_BIN, ["serve", config], { stdio: ["ignore", fd, fd] });
       await waitForHttp(port, child, logFile);
