@@ -282,16 +282,6 @@ export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => 
   }
 }
 
-/** Writes chunks to `path` atomically. */
-export async function writeChunksAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  await withAtomicFile(path, async (fh) => {
-    for await (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-    }
-  });
-}
-
 function resultOf(image: PreparedImage, size: number): BuildResult {
   return {
     imageId: image.configDigest,
