@@ -36,11 +36,8 @@ export async function ociOptions(values: Values, output: string | undefined, io:
   return { outDir: output, compression, workers: jobs ?? availableParallelism(), ...(cacheDir === undefined ? {} : { cacheDir }) };
 }
 
-/** Closure facts the OCI build uses: each path's narHash (cache key) and narSize (progress). */
-export async function closureFacts(
-  closure: string,
-  sizes?: ReadonlyMap<string, number>,
-): Promise<{ narHashes?: Map<string, string>; sizes?: ReadonlyMap<string, number> }> {
+/** Each path's narHash from the closure file (part of the layer cache key), when it has them. */
+export async function closureNarHashes(closure: string): Promise<{ narHashes?: Map<string, string> }> {
   const narHashes = new Map<string, string>();
   // A second, plain read of the closure for the narHash fields the planner does not keep;
   // skipped for stdin (already consumed) and very large files (keys then use paths alone).
@@ -56,7 +53,7 @@ export async function closureFacts(
           : [];
     for (const e of graph) if (isObject(e) && typeof e.path === "string" && typeof e.narHash === "string") narHashes.set(e.path, e.narHash);
   }
-  return { ...(narHashes.size > 0 ? { narHashes } : {}), ...(sizes === undefined ? {} : { sizes }) };
+  return narHashes.size > 0 ? { narHashes } : {};
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { BuildError } from "../errors.js";
 import { parsePyJson, type PyJsonValue } from "../format/python-json.js";
+import type { ImageSpec } from "./spec.js";
 import { BLOCK, blockPadding, pyCodePoints, pyEncode, type TarEntry } from "./tar.js";
 
 /** One member of a tar archive as Python's tarfile reads it. */
@@ -325,8 +326,13 @@ export async function* baseMemberChunks(base: BaseImage, m: TarMember): AsyncGen
   }
 }
 
+/** `spec` as its image config describes it on `base`: the config's Env merged over the base's (the script's merge). */
+export function withBaseEnv(spec: ImageSpec, base: BaseImage | undefined): ImageSpec {
+  return base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) };
+}
+
 /** The script's Env merge: base Env + own Env, one entry per name (first position, last value). */
-export function mergeEnv(baseConfig: PyJsonValue, config: PyJsonValue, file: string): PyJsonValue {
+function mergeEnv(baseConfig: PyJsonValue, config: PyJsonValue, file: string): PyJsonValue {
   if (!(baseConfig instanceof Map)) throw new BuildError("bad-base-image", `base image ${file}: its config.config is not an object`, file);
   if (!(config instanceof Map)) return config;
   const baseEnv = baseConfig.get("Env") ?? [];

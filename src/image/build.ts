@@ -282,16 +282,6 @@ export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => 
   }
 }
 
-/** Writes chunks to `path` atomically. */
-export async function writeChunksAtomic(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  await withAtomicFile(path, async (fh) => {
-    for await (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-    }
-  });
-}
-
 function resultOf(image: PreparedImage, size: number): BuildResult {
   return {
     imageId: image.configDigest,
@@ -365,16 +355,17 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   if (options.format !== undefined && options.format !== "docker-archive" && options.format !== "oci")
     throw new BuildError("bad-option", `format ${String(options.format)} is not supported by buildImage (docker-archive, oci)`);
   if (options.closure !== undefined) checkPlanAgainstClosure(options.closure, options.layers, options.exclude ?? options.closure.excludePaths ?? []);
-  if (options.format === "oci") {
-    const spec = imageSpec(options.layers, options);
-    return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: ociDir(options.output) }), spec);
-  }
-  return writeDockerArchive(imageSpec(options.layers, options), options.output, options);
+  return writeImage(imageSpec(options.layers, options), options);
 }
 
-function ociDir(output: BuildOutput): string {
-  if (typeof output !== "string") throw new BuildError("bad-option", "format oci writes a directory: output must be its path, not a stream");
-  return output;
+/** Writes `spec` in the format asked for: an OCI layout directory or a docker-archive. */
+async function writeImage(
+  spec: ImageSpec,
+  options: { output: BuildOutput; format?: "docker-archive" | "oci"; oci?: Omit<OciBuildOptions, "outDir"> } & WriteOptions,
+): Promise<BuildResult> {
+  if (options.format !== "oci") return writeDockerArchive(spec, options.output, options);
+  if (typeof options.output !== "string") throw new BuildError("bad-option", "format oci writes a directory: output must be its path, not a stream");
+  return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: options.output }), spec);
 }
 
 /** An OCI build as a BuildResult (layers: compressed digests and sizes), with the layout's details in `oci`. */
@@ -405,7 +396,5 @@ export async function buildImageFromConf(
     oci?: Omit<OciBuildOptions, "outDir">;
   } & WriteOptions,
 ): Promise<BuildResult> {
-  const spec = await imageSpecFromConfFile(confFile, options);
-  if (options.format === "oci") return ociResult(await writeOciImageTo(spec, { ...options.oci, outDir: ociDir(options.output) }), spec);
-  return writeDockerArchive(spec, options.output, options);
+  return writeImage(await imageSpecFromConfFile(confFile, options), options);
 }

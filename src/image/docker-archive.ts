@@ -17,7 +17,7 @@ import { pyJsonDumps } from "../format/python-json.js";
 import { directoryTarChunks } from "./gnu-tar.js";
 import { layerTarChunks, layerTarChunksReused, layerTarSize } from "./layer-tar.js";
 import { pyReprList } from "./python.js";
-import { baseMemberChunks, baseMemberEntry, mergeEnv, openBaseImage, type BaseImage } from "./base-image.js";
+import { baseMemberChunks, baseMemberEntry, openBaseImage, withBaseEnv, type BaseImage } from "./base-image.js";
 import { REGTYPE, blockPadding, pyEncode, tarEnd, tarHeader, type TarEntry } from "./tar.js";
 import type { ImageSpec } from "./spec.js";
 
@@ -273,7 +273,7 @@ export async function prepareImage(spec: ImageSpec, hooks: PrepareHooks = {}): P
 
 /** The config and manifest once every layer's digest is known. */
 export function finishImage(spec: ImageSpec, layers: PreparedLayer[], base?: BaseImage): PreparedImage {
-  const config = imageConfigBytes(base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) }, layers);
+  const config = imageConfigBytes(withBaseEnv(spec, base), layers);
   const configDigest = createHash("sha256").update(config).digest("hex");
   const manifestObj = [
     new Map<string, unknown>([

@@ -14,7 +14,7 @@ import {
   type BuildResult,
   type ImageOptions,
 } from "../../image/build.js";
-import { closureFacts, ociOptions, runOci } from "../build-oci.js";
+import { closureNarHashes, ociOptions, runOci } from "../build-oci.js";
 import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
@@ -341,13 +341,13 @@ export const buildCommand: Command = {
         layers = planned.layers.map((l) => [...l]);
         sizes = new Map(planned.doc.entries.map((e) => [e.path, e.narSize]));
       }
+      const spec = imageSpec(layers, options);
       if (oci !== undefined) {
-        const closure = positionals.length === 1 ? positionals[0] : undefined;
-        return pushAfter(
-          await runOci(imageSpec(layers, options), { ...oci, ...(closure === undefined ? {} : await closureFacts(closure, sizes)) }, io, msg, quiet),
-        ); // issue 15: --push
+        // narSize per path (progress) and, from a closure file, narHash (cache key).
+        const narHashes = positionals.length === 1 ? await closureNarHashes(positionals[0]) : {};
+        return pushAfter(await runOci(spec, { ...oci, sizes, ...narHashes }, io, msg, quiet)); // issue 15: --push
       }
-      result = await writeDockerArchive(imageSpec(layers, options), target);
+      result = await writeDockerArchive(spec, target);
     }
     if (values.verbose === true && !quiet) {
       msg.info(

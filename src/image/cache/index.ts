@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { BuildError } from "../../errors.js";
 import { processAlive, writeFileAtomic } from "../../io/node.js";
 import type { EncoderInfo } from "../compress/index.js";
+import { digestChunks } from "../docker-archive.js";
 import type { TarSettings } from "../layer-tar.js";
 
 /** Everything that decides a layer blob's bytes. */
@@ -165,17 +166,13 @@ export class LayerCache {
    */
   async copyVerified(entry: CacheEntry, dest: string): Promise<boolean> {
     const file = this.blobPath(entry.digest);
-    const hash = createHash("sha256");
-    let size = 0;
+    let found: { digest: string; size: number } | undefined;
     try {
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-      }
+      found = await digestChunks(createReadStream(file, { highWaterMark: 1 << 20 }));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    if (size !== entry.size || `sha256:${hash.digest("hex")}` !== entry.digest) {
+    if (found === undefined || found.size !== entry.size || `sha256:${found.digest}` !== entry.digest) {
       await this.evict(entry.key, entry.digest);
       return false;
     }

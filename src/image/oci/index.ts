@@ -2,7 +2,7 @@
 // conf.json) as an OCI image layout with compressed layers, through the layer
 // cache. The config is the docker-archive's, byte for byte, so both formats
 // describe the same image (same diff_ids, same image ID).
-import { mergeEnv, openBaseImage } from "../base-image.js";
+import { openBaseImage, withBaseEnv } from "../base-image.js";
 import { LayerCache, defaultCacheDir } from "../cache/index.js";
 import { checkCompression, defaultCompression, parseCompression, type CompressionSpec } from "../compress/index.js";
 import { imageConfigBytes } from "../docker-archive.js";
@@ -44,7 +44,7 @@ export async function writeOciImage(spec: ImageSpec, outDir: string, o: OciImage
       paths: [b.path],
     }));
     const layers = [...baseLayers, ...layerSources(spec)];
-    const configSpec = base === undefined ? spec : { ...spec, config: mergeEnv(base.config, spec.config, base.file) };
+    const configSpec = withBaseEnv(spec, base);
     return await writeOciLayout({
       outDir,
       layers,

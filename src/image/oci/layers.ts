@@ -3,12 +3,12 @@
 // are tarred and compressed in parallel worker threads and added to it.
 // Used by the OCI writer; also the API for anyone who needs per-layer
 // compressed sizes and digests (layerSizes).
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "../../errors.js";
 import { LayerCache, layerKey, placeFile, type CacheEntry, type LayerIdentity } from "../cache/index.js";
+import { digestChunks } from "../docker-archive.js";
 import { directoryTarChunks } from "../gnu-tar.js";
 import { encoderInfo, type CompressionSpec, type EncoderInfo } from "../compress/index.js";
 import type { LayerBlobRequest, LayerBlobResult } from "../compress/layer.js";
@@ -74,19 +74,11 @@ interface Planned {
 }
 
 async function sha256File(file: string): Promise<string> {
-  const h = createHash("sha256");
   try {
-    for await (const c of createReadStream(file)) h.update(c as Buffer);
+    return (await digestChunks(createReadStream(file))).digest;
   } catch (e) {
     throw new BuildError("unreadable", `cannot read the layer tar ${file}: ${(e as Error).message}`, file);
   }
-  return h.digest("hex");
-}
-
-async function sha256Dir(dir: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const c of directoryTarChunks(dir)) h.update(c);
-  return h.digest("hex");
 }
 
 async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planned[]> {
@@ -105,7 +97,7 @@ async function plan(o: BuildLayersOptions, encoder: EncoderInfo): Promise<Planne
         "tarFile" in source
           ? `sha256:${await sha256File(source.tarFile)}`
           : "tarDir" in source
-            ? `sha256:${await sha256Dir(source.tarDir)}`
+            ? `sha256:${(await digestChunks(directoryTarChunks(source.tarDir))).digest}`
             : "fdRange" in source
               ? source.identity
               : undefined,
