@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageFromConf } from "../src/node.js";
+// OCI builds run layer worker threads, which load the built worker module: the built library.
+import { buildImageFromConf as builtBuildImageFromConf } from "../dist/node.js";
 import { builtCli } from "./helpers/cli.js";
 import { ensureCompatStore, readBuildCase } from "./helpers/nix-store.js";
 
@@ -107,6 +109,10 @@ describe.each(["base.tar", "base.tar.gz", "skopeo-base.tar"])("from_image %s", (
     const p = spawnSync(process.execPath, [builtCli, "build", "--nixpkgs-conf", conf], { maxBuffer: 1 << 27 });
     expect(p.status, p.stderr.toString()).toBe(0);
     expect(sha256(p.stdout)).toBe(expected.sha256);
+    // the OCI build labels its layers as the docker-archive does: base, store, customisation
+    const oci = await builtBuildImageFromConf(conf, { output: join(dir, `oci-${baseName}`), format: "oci", oci: { cache: false } });
+    expect(oci.layers.map((l) => l.kind)).toEqual(r.layers.map((l) => l.kind));
+    expect(r.layers.map((l) => l.kind)).toEqual([...Array(9).fill("base"), "store", "store", "store", "customisation"]);
   }, 300_000);
 });
 

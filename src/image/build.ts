@@ -370,13 +370,16 @@ async function writeImage(
 
 /** An OCI build as a BuildResult (layers: compressed digests and sizes), with the layout's details in `oci`. */
 function ociResult(r: OciLayoutResult, spec: ImageSpec): BuildResult & { oci: OciLayoutResult } {
+  // Bottom to top, as in the docker-archive: base layers, store layers, the customisation layer.
+  const bases = r.layers.length - spec.storeLayers.length - (spec.customisation ? 1 : 0);
+  const kindAt = (i: number): BuildResult["layers"][number]["kind"] => (i < bases ? "base" : i < bases + spec.storeLayers.length ? "store" : "customisation");
   return {
     imageId: r.configDigest.replace(/^sha256:/, ""),
     layers: r.layers.map((l, i) => ({
       digest: l.digest.replace(/^sha256:/, ""),
       size: l.size,
       paths: [...l.paths],
-      kind: i >= spec.storeLayers.length ? "customisation" : "store",
+      kind: kindAt(i),
     })),
     size: r.layers.reduce((n, l) => n + l.size, 0),
     config: r.config,
