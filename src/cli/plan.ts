@@ -49,9 +49,6 @@ export function planOptionSpecsFor(registry: StrategyRegistry = strategyRegistry
   return specs;
 }
 
-/** parseArgs options every planning command accepts (the built-in strategies'; see planOptionSpecsFor). */
-export const planOptionSpecs: Options = planOptionSpecsFor();
-
 /** The help text block for the planning options, from the registry's descriptors. */
 export function planOptionsHelpText(registry: StrategyRegistry = strategyRegistry): string {
   const descriptors = registry.optionDescriptors();
@@ -106,9 +103,6 @@ Messages:
 SIZE: bytes, or a number with K/M/G/T (powers of 1024, also KiB/MiB/GiB/TiB)
 or KB/MB/GB/TB (powers of 1000).`;
 }
-
-/** The help text block for planOptionSpecs (the built-in strategies; see planOptionsHelpText). */
-export const planOptionsHelp = planOptionsHelpText();
 
 export const RUNTIMES: Readonly<Record<string, { readonly maxLayers: number; readonly why: string }>> = {
   docker: { maxLayers: 125, why: "moby's maxLayerDepth" },

@@ -18,7 +18,7 @@ import { closureNarHashes, ociOptions, runOci } from "../build-oci.js";
 import type { CustomisationLayer } from "../../image/spec.js";
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command, type ParsedArgs } from "../command.js";
 import { messages } from "../messages.js";
-import { planOptionSpecs, planOptionsHelp, runPlan, setupPlan } from "../plan.js";
+import { planOptionSpecsFor, planOptionsHelpText, runPlan, setupPlan } from "../plan.js";
 import { checkPushAfterBuild, pushAfterBuild, pushAfterBuildHelp, pushAfterBuildSpecs } from "./push.js"; // issue 15
 
 /** Output formats. */
@@ -102,7 +102,7 @@ Image (nixpkgs streamLayeredImage's defaults):
                             inherited); plan with --from-image-layers N
 
 ${pushAfterBuildHelp}
-${planOptionsHelp}
+${planOptionsHelpText()}
 
 Examples:
   strata build closure.json -o image.tar --tag app:v1 --cmd /nix/store/...-app/bin/app
@@ -280,6 +280,7 @@ export const buildCommand: Command = {
   summary: "write the image (docker-archive byte for byte nixpkgs' streamLayeredImage) from the store on disk",
   help,
   async run(args: string[], io: CliIo): Promise<number> {
+    const planOptionSpecs = planOptionSpecsFor();
     const { values, positionals } = parseCommandArgs("build", args, { ...planOptionSpecs, ...imageOptionSpecs });
     const format = str(values.format) ?? "docker-archive";
     if (!(buildFormats as readonly string[]).includes(format)) throw new UsageError(`build: unknown --format "${format}". Formats: ${buildFormats.join(", ")}`);
