@@ -176,7 +176,13 @@ export class LayerCache {
       await this.evict(entry.key, entry.digest);
       return false;
     }
-    await placeFile(file, dest);
+    try {
+      await placeFile(file, dest);
+    } catch (e) {
+      // Evicted by another process between the check and the link: the caller rebuilds it.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    }
     return true;
   }
 

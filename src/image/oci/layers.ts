@@ -183,8 +183,10 @@ export async function buildLayers(o: BuildLayersOptions, blobDir: string): Promi
       const blob = blobs[i];
       const dest = join(blobDir, blob.digest.slice("sha256:".length));
       if (o.cache !== undefined) {
-        const entry = await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
-        if (!(await exists(dest))) await placeFile(o.cache.blobPath(entry.digest), dest);
+        // Link this build's own finished file before handing it to the cache: the cache's
+        // path is shared with other processes (one may evict it after a failed check), ours is not.
+        if (!(await exists(dest))) await placeFile(requests[i].outFile, dest);
+        await o.cache.commit(p.key, requests[i].outFile, blob, encoder, p.paths);
       } else {
         await rename(requests[i].outFile, dest);
       }
