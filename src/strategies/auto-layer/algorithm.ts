@@ -42,7 +42,7 @@ import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
 import { comparePythonStr } from "../../graph/store-name.js";
-import { radixSortByKey, sortByKey } from "../../util/radix.js";
+import { radixSortByKey } from "../../util/radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {
@@ -323,63 +323,44 @@ function label(g: AutoLayerGraph, limit: number): Labelling {
  * this order. Throws on a path without '-' (the reference's ValueError).
  *
  * Store paths are ASCII, so the key "name NUL hash" orders exactly like the
- * tuples (NUL is below every other character; the hash part has no '-').
- * The key is never built: an MSD radix sort reads it 6 characters at a time
- * (8 bits each: 0 past the end, else code + 1) straight from the path,
- * sorting the whole list by characters 0-5, then each run of equal prefixes
- * by characters 6-11, and so on. Paths with NUL or non-ASCII characters take
- * a code-point comparison instead.
+ * tuples (NUL is below every other character, and the hash part has no '-':
+ * a hash that is a prefix of another sorts first in both). Each key ends with
+ * NUL and the vertex number in four 7-bit characters, which never decide the
+ * order (the paths are distinct, so two keys differ before it) and give the
+ * vertex back. The keys are then sorted by Array.prototype.sort without a
+ * comparator: V8 compares the strings natively, which needs no JIT warm-up
+ * (a one-shot CLI runs it cold) and beat a radix sort over 6-character key
+ * chunks at every size measured (docs/scale.md, issue 17, "small closures").
+ * Paths with NUL or non-ASCII characters take a code-point comparison instead.
  */
 export function nameOrder(paths: readonly string[]): Uint32Array {
   const n = paths.length;
-  const dash = new Int32Array(n);
+  if (n >= 2 ** 28) throw new RangeError(`auto-layer: ${n} paths are more than nameOrder can number`);
+  const keys = new Array<string>(n);
   let ascii = true;
   for (let v = 0; v < n; v++) {
     const path = paths[v];
     const d = path.indexOf("-");
     if (d < 0) splitPath(path);
     if (ascii && !/^[\x01-\x7f]*$/.test(path)) ascii = false;
-    dash[v] = d;
+    if (!ascii) continue;
+    const key = `${path.slice(d + 1)}\0${path.slice(0, d)}\0${String.fromCharCode(v & 0x7f, (v >>> 7) & 0x7f, (v >>> 14) & 0x7f, v >>> 21)}`;
+    key.charCodeAt(0); // flattens the concatenation once, not in every comparison
+    keys[v] = key;
   }
   const order = new Uint32Array(n);
-  for (let v = 0; v < n; v++) order[v] = v;
   if (!ascii) {
+    for (let v = 0; v < n; v++) order[v] = v;
     const split = paths.map(splitPath);
     return order.sort((a, b) => comparePythonStr(split[a][1], split[b][1]) || comparePythonStr(split[a][0], split[b][0]));
   }
-  const keys = new Float64Array(n);
-  // Ranges of `order` still to sort, with the key offset (in characters).
-  const work: number[] = [0, n, 0];
-  while (work.length > 0) {
-    const at = work.pop()!;
-    const to = work.pop()!;
-    const from = work.pop()!;
-    for (let i = from; i < to; i++) keys[i] = keyChunk(paths[order[i]], dash[order[i]], at);
-    sortByKey(order, keys, from, to);
-    for (let i = from; i < to;) {
-      let j = i + 1;
-      while (j < to && keys[j] === keys[i]) j++;
-      // Equal chunks: compare the next 6 characters, unless both keys ended (equal paths).
-      if (j - i > 1 && keys[i] % 256 !== 0) work.push(i, j, at + 6);
-      i = j;
-    }
+  keys.sort();
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    const e = k.length;
+    order[i] = k.charCodeAt(e - 4) | (k.charCodeAt(e - 3) << 7) | (k.charCodeAt(e - 2) << 14) | (k.charCodeAt(e - 1) << 21);
   }
   return order;
-}
-
-/** Characters at..at+5 of "name NUL hash" for path = hash + "-" + name, packed 8 bits each. */
-function keyChunk(path: string, dash: number, at: number): number {
-  const nameLen = path.length - dash - 1;
-  let x = 0;
-  for (let j = at; j < at + 6; j++) {
-    let c: number;
-    if (j < nameLen) c = path.charCodeAt(dash + 1 + j) + 1;
-    else if (j === nameLen) c = 1;
-    else if (j - nameLen - 1 < dash) c = path.charCodeAt(j - nameLen - 1) + 1;
-    else c = 0;
-    x = x * 256 + c;
-  }
-  return x;
 }
 
 /** Runs auto-layer on a graph: the CLI result and the DEBUG info. */
