@@ -30,13 +30,26 @@ export function pyJsonString(s: string): string {
  */
 export function formatLayersIndented(layers: readonly (readonly string[])[]): string {
   if (layers.length === 0) return "[]\n";
-  const parts = layers.map((layer) => (layer.length === 0 ? "  []" : "  [\n" + layer.map((p) => "    " + pyJsonString(p)).join(",\n") + "\n  ]"));
+  const parts = layers.map((layer) => (layer.length === 0 ? "  []" : "  [\n    " + joinStrings(layer, ",\n    ") + "\n  ]"));
   return "[\n" + parts.join(",\n") + "\n]\n";
 }
 
 /** auto-layer.py's output: json.dumps(layers) (", " separators) and a newline. */
 export function formatLayersCompact(layers: readonly (readonly string[])[]): string {
-  return "[" + layers.map((layer) => "[" + layer.map(pyJsonString).join(", ") + "]").join(", ") + "]\n";
+  return "[" + layers.map((layer) => "[" + joinStrings(layer, ", ") + "]").join(", ") + "]\n";
+}
+
+/**
+ * The JSON strings of `items` joined by `separator`. Printable ASCII without
+ * '"' and '\\' (every store path) is written as is, and PLAIN is a class of
+ * single characters, so it matches the concatenation exactly when it matches
+ * every item: one native test and one native join for the common case (the
+ * CLI runs this once, cold, so a per-item loop would run unoptimised).
+ */
+export function joinStrings(items: readonly string[], separator: string): string {
+  if (items.length === 0) return "";
+  if (PLAIN.test(items.join(""))) return '"' + items.join('"' + separator + '"') + '"';
+  return items.map(pyJsonString).join(separator);
 }
 
 /**
