@@ -9,7 +9,7 @@
 // and every algorithm here relies on that, so cycles are rejected with one
 // cycle named in the message.
 import { InputError } from "../errors.js";
-import type { CsrGraph } from "./csr.js";
+import { isAcyclic, type CsrGraph } from "./csr.js";
 import type { ClosureDocument, ClosureEntry } from "./document.js";
 import { topoOrderTs } from "../kernels/ts/topo.js";
 
@@ -89,11 +89,16 @@ export class Closure implements CsrGraph {
   readonly inputIndex: Uint32Array;
   readonly offsets: Uint32Array;
   readonly targets: Uint32Array;
-  /** A topological order (referrers first, smallest index first among ready vertices). */
-  readonly topo: Uint32Array;
-  private readonly byPath: Map<string, number>;
+  /** Vertex of a path: a Map (from entries), or a lookup through the reader's string ids (from columns). */
+  private byPath: Map<string, number> | ((path: string) => number | undefined);
+  private topoOrder: Uint32Array | undefined;
 
-  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number>, parts?: ClosureParts) {
+  private constructor(
+    entries: readonly ClosureEntry[],
+    positions: Uint32Array,
+    byPath: Map<string, number> | ((path: string) => number | undefined),
+    parts?: ClosureParts,
+  ) {
     if (parts !== undefined) {
       // Columns already resolved (fromColumns); same field order, same checks.
       this.n = parts.paths.length;
@@ -104,8 +109,9 @@ export class Closure implements CsrGraph {
       this.byPath = byPath;
       this.offsets = parts.offsets;
       this.targets = parts.targets;
-      this.topo = topoOrderTs(this);
-      if (this.topo.length !== this.n) throw cycleError(this, this.topo);
+      // Only acyclicity is checked here (Kahn's algorithm with a plain queue);
+      // the heap-ordered topological order is made when first asked for.
+      if (!isAcyclic(this)) throw cycleError(this, topoOrderTs(this));
       return;
     }
     const n = entries.length;
@@ -121,7 +127,7 @@ export class Closure implements CsrGraph {
     for (let v = 0; v < n; v++) {
       scratch.length = 0;
       for (const ref of entries[v].references) {
-        const w = byPath.get(ref);
+        const w = this.indexOf(ref);
         if (w === undefined || w === v) continue;
         scratch.push(w);
       }
@@ -135,8 +141,12 @@ export class Closure implements CsrGraph {
     for (let v = 0; v < n; v++) targets.set(rows[v], offsets[v]);
     this.offsets = offsets;
     this.targets = targets;
-    this.topo = topoOrderTs(this);
-    if (this.topo.length !== n) throw cycleError(this, this.topo);
+    if (!isAcyclic(this)) throw cycleError(this, topoOrderTs(this));
+  }
+
+  /** A topological order (referrers first, smallest index first among ready vertices); made on first use. */
+  get topo(): Uint32Array {
+    return (this.topoOrder ??= topoOrderTs(this));
   }
 
   static fromDocument(doc: ClosureDocument, options: ClosureOptions = {}): Closure {
@@ -178,7 +188,6 @@ export class Closure implements CsrGraph {
     const paths: string[] = new Array(n);
     const narSize = new Float64Array(n);
     const givenClosureSize = new Float64Array(n);
-    const byPath = new Map<string, number>();
     for (let v = 0; v < n; v++) {
       const i = kept[v];
       const s = pathId[i];
@@ -186,8 +195,14 @@ export class Closure implements CsrGraph {
       paths[v] = strings[s];
       narSize[v] = size[i];
       givenClosureSize[v] = c.closureSize[i];
-      byPath.set(paths[v], v);
     }
+    // Paths are looked up through the reader's string ids: no second Map of every path.
+    const ids = c.ids;
+    const byPath = (path: string): number | undefined => {
+      const s = ids.get(path);
+      if (s === undefined || vertexOf[s] < 0) return undefined;
+      return vertexOf[s];
+    };
     const offsets = new Uint32Array(n + 1);
     let targets = new Uint32Array(refIds.length);
     let k = 0;
@@ -252,11 +267,11 @@ export class Closure implements CsrGraph {
 
   /** Vertex of a store path, or undefined. */
   indexOf(path: string): number | undefined {
-    return this.byPath.get(path);
+    return typeof this.byPath === "function" ? this.byPath(path) : this.byPath.get(path);
   }
 
   has(path: string): boolean {
-    return this.byPath.has(path);
+    return this.indexOf(path) !== undefined;
   }
 
   /** Paths nothing else references (the closure's roots), ascending vertex order. */
@@ -274,11 +289,33 @@ export class Closure implements CsrGraph {
 }
 
 /**
- * The entries `list` (ascending) stably sorted by size: a counting sort over
- * the ranks of the distinct sizes, which beats a comparator sort at 1M paths.
+ * The entries `list` (ascending) stably sorted by size: a native sort of
+ * packed (size, position) numbers, or for sizes too large to pack a counting
+ * sort over the ranks of the distinct sizes, which beats a comparator sort at
+ * 1M paths.
  */
 function stableOrderBySize(list: readonly number[], size: Float64Array): Uint32Array {
   const n = list.length;
+  // Whole sizes small enough to pack (size, position in list) into one exact
+  // double: one native sort of the packed numbers (no comparator, no
+  // per-item search; what a one-shot CLI runs cold). Else ranks, below.
+  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let packable = true;
+  for (let k = 0; k < n && packable; k++) {
+    const x = size[list[k]];
+    if (!(x >= 0 && Number.isInteger(x) && x * shift + shift < 2 ** 53)) packable = false;
+  }
+  if (packable) {
+    const keys = new Float64Array(n);
+    for (let k = 0; k < n; k++) keys[k] = size[list[k]] * shift + k;
+    keys.sort();
+    const out = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const key = keys[k];
+      out[k] = list[key - Math.floor(key / shift) * shift];
+    }
+    return out;
+  }
   const sorted = new Float64Array(n);
   for (let k = 0; k < n; k++) sorted[k] = size[list[k]];
   sorted.sort();

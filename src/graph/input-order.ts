@@ -8,6 +8,7 @@ import { InputError } from "../errors.js";
 import { Closure, columnsOf, duplicatePathError, entryOfColumns, type ClosureColumns } from "./closure.js";
 import type { ClosureDocument, ClosureEntry } from "./document.js";
 import type { AutoLayerGraph } from "../strategies/auto-layer/algorithm.js";
+import { isAcyclic } from "./csr.js";
 
 /**
  * A closure graph with vertex i = input entry i. Self references are dropped,
@@ -126,17 +127,4 @@ export function graphFromColumns(c: ClosureColumns): InputGraph {
     throw new InputError("cycle", "the closure has a dependency cycle (Nix closures are acyclic)");
   }
   return g;
-}
-
-/** Kahn's algorithm; consumes `indegree`. */
-function isAcyclic(g: AutoLayerGraph, indegree: Uint32Array): boolean {
-  const queue = new Uint32Array(g.n);
-  let tail = 0;
-  for (let v = 0; v < g.n; v++) if (indegree[v] === 0) queue[tail++] = v;
-  const { offsets, targets } = g;
-  for (let head = 0; head < tail; head++) {
-    const u = queue[head];
-    for (let e = offsets[u], end = offsets[u + 1]; e < end; e++) if (--indegree[targets[e]] === 0) queue[tail++] = targets[e];
-  }
-  return tail === g.n;
 }

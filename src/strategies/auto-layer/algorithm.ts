@@ -42,7 +42,6 @@ import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
 import { comparePythonStr } from "../../graph/store-name.js";
-import { radixSortByKey } from "../../util/radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {
@@ -149,18 +148,28 @@ export function candidateOrder(g: AutoLayerGraph): Uint32Array {
     if (size[v] > maxSize) maxSize = size[v];
     if (!(size[v] >= 0 && Number.isInteger(size[v]))) whole = false;
   }
-  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  // Positions may exceed n - 1 (a Closure built with exclusions keeps the input's positions).
+  let maxPos = n - 1;
+  if (pos) for (let v = 0; v < n; v++) if (pos[v] > maxPos) maxPos = pos[v];
+  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(maxPos + 2)));
   if (whole && maxSize * shift + shift < 2 ** 53) {
-    // Pack (narSize, input position) into one exact whole number below 2^53
-    // and radix-sort by it (no comparator). Ascending, then read backwards.
+    // Pack (narSize, input position) into one exact whole number below 2^53,
+    // distinct per vertex, and sort the numbers with the typed array's native
+    // sort (no comparator, no JIT warm-up in a one-shot CLI); the position is
+    // the low part. Ascending, then read backwards.
     const keys = new Float64Array(n);
-    const items = new Uint32Array(n);
-    for (let v = 0; v < n; v++) {
-      items[v] = v;
-      keys[v] = size[v] * shift + (pos ? pos[v] : v);
+    for (let v = 0; v < n; v++) keys[v] = size[v] * shift + (pos ? pos[v] : v);
+    keys.sort();
+    let vertexAt: Uint32Array | undefined;
+    if (pos) {
+      vertexAt = new Uint32Array(maxPos + 1);
+      for (let v = 0; v < n; v++) vertexAt[pos[v]] = v;
     }
-    radixSortByKey(items, keys);
-    for (let i = 0; i < n; i++) order[i] = items[n - 1 - i];
+    for (let i = 0; i < n; i++) {
+      const k = keys[n - 1 - i];
+      const p = k - Math.floor(k / shift) * shift;
+      order[i] = vertexAt ? vertexAt[p] : p;
+    }
     return order;
   }
   for (let v = 0; v < n; v++) order[v] = v;
