@@ -12,6 +12,7 @@ import { readClosureDocument } from "../src/graph/document.js";
 import { parseClosureBytes } from "../src/io/stream-json.js";
 import { topoOrderTs } from "../src/kernels/ts/topo.js";
 import { candidateOrder, nameOrder } from "../src/strategies/auto-layer/index.js";
+import { nixeryLayers } from "../src/strategies/nixery/index.js";
 import { mulberry32 } from "./helpers/random-dag.js";
 
 const SEED = { seed: 1717, numRuns: 200 };
@@ -195,3 +196,34 @@ describe("Closure from the reader's columns", () => {
     );
   });
 });
+
+describe("Nixery's rating order", () => {
+  it("scaling every closureSize (and the big-path threshold) by 2^30 keeps the layers and scales the ratings (packed native sort vs radix and BigInt)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 2, max: 60 }), fc.integer({ min: 1, max: 12 }), (seed, n, budget) => {
+        const rnd = mulberry32(seed);
+        const paths = Array.from({ length: n }, (_, i) => `/nix/store/${i.toString(36).padStart(3, "0")}-p${Math.floor(rnd() * 5)}`);
+        const value = paths.map((path, i) => {
+          const refs: string[] = [];
+          for (let j = 0; j < 3 && i + 1 < n; j++) if (rnd() < 0.6) refs.push(paths[i + 1 + Math.floor(rnd() * (n - i - 1))]);
+          return { path, narSize: 1 + Math.floor(rnd() * 9), closureSize: Math.floor(rnd() * 4) * 1000, references: [...new Set(refs)] };
+        });
+        const scale = 2 ** 30;
+        const scaled = value.map((e) => ({ ...e, closureSize: e.closureSize * scale }));
+        const a = nixeryLayers(columnsDocOf(value), { budget, kernels: "ts", bigClosureSize: 100_000_000 });
+        const b = nixeryLayers(columnsDocOf(scaled), { budget, kernels: "ts", bigClosureSize: 100_000_000 * scale });
+        expect(b.layers).toEqual(a.layers);
+        expect(b.detail.layers.map((l) => l.contents)).toEqual(a.detail.layers.map((l) => l.contents));
+        expect(b.detail.layers.map((l) => l.mergeRating)).toEqual(a.detail.layers.map((l) => l.mergeRating * BigInt(scale)));
+      }),
+      { seed: 1717, numRuns: 150 },
+    );
+  });
+});
+
+function columnsDocOf(value: unknown) {
+  const doc = parseClosureBytes(new TextEncoder().encode(JSON.stringify(value)));
+  expect(columnsOf(doc)).toBeDefined();
+  return doc;
+}
+
