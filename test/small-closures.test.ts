@@ -13,6 +13,8 @@ import { parseClosureBytes } from "../src/io/stream-json.js";
 import { topoOrderTs } from "../src/kernels/ts/topo.js";
 import { candidateOrder, nameOrder } from "../src/strategies/auto-layer/index.js";
 import { nixeryLayers } from "../src/strategies/nixery/index.js";
+import { unreferenced } from "../src/strategies/nixery/group.js";
+import { graphFromColumns, graphFromEntries } from "../src/graph/input-order.js";
 import { mulberry32 } from "./helpers/random-dag.js";
 
 const SEED = { seed: 1717, numRuns: 200 };
@@ -217,6 +219,28 @@ describe("Nixery's rating order", () => {
         expect(b.detail.layers.map((l) => l.mergeRating)).toEqual(a.detail.layers.map((l) => l.mergeRating * BigInt(scale)));
       }),
       { seed: 1717, numRuns: 150 },
+    );
+  });
+});
+
+describe("input-order graph", () => {
+  it("knows its unreferenced vertices: the same as counting over its edges", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 50 }), (seed, n) => {
+        const rnd = mulberry32(seed);
+        const paths = Array.from({ length: n }, (_, i) => `/nix/store/${i.toString(36)}-x`);
+        const value = paths.map((path, i) => {
+          const refs: string[] = rnd() < 0.2 ? [path] : [];
+          for (let j = 0; j < 2 && i + 1 < n; j++) if (rnd() < 0.5) refs.push(paths[i + 1 + Math.floor(rnd() * (n - i - 1))]);
+          return { path, narSize: 1, references: refs };
+        });
+        for (const g of [graphFromColumns(columnsOf(columnsDocOf(value))!), graphFromEntries(readClosureDocument(value).entries)]) {
+          const plain = unreferenced({ n: g.n, offsets: g.offsets, targets: g.targets });
+          expect(unreferenced(g)).toEqual(plain);
+          expect(g.unreferenced).toEqual(plain);
+        }
+      }),
+      { seed: 1717, numRuns: 100 },
     );
   });
 });

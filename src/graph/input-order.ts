@@ -19,6 +19,15 @@ export interface InputGraph extends AutoLayerGraph {
   readonly givenClosureSize: Float64Array;
   /** Vertex of a store path, or undefined (a Map built on first use). */
   indexOf(path: string): number | undefined;
+  /** Vertices nothing references, ascending (found while the graph is checked for cycles). */
+  readonly unreferenced: readonly number[];
+}
+
+/** Vertices whose in-degree is 0, ascending. */
+function zeroInDegree(indegree: Uint32Array): number[] {
+  const out: number[] = [];
+  for (let v = 0; v < indegree.length; v++) if (indegree[v] === 0) out.push(v);
+  return out;
 }
 
 /** The input-order graph of a document: from its columns when the streaming reader made it, else from its entries. */
@@ -72,6 +81,7 @@ export function graphFromEntries(entries: readonly ClosureEntry[]): InputGraph {
     narSize,
     givenClosureSize,
     indexOf: (p) => index.get(p),
+    unreferenced: zeroInDegree(indegree),
   };
   if (!isAcyclic(g, indegree)) {
     Closure.fromEntries(entries); // throws an InputError naming one cycle
@@ -121,6 +131,7 @@ export function graphFromColumns(c: ClosureColumns): InputGraph {
       }
       return index.get(p);
     },
+    unreferenced: zeroInDegree(indegree),
   };
   if (!isAcyclic(g, indegree)) {
     Closure.fromColumns(c); // throws an InputError naming one cycle

@@ -101,8 +101,9 @@ export function closureOrder(g: NixeryGraph, vertices: readonly number[]): numbe
   return vertices.slice().sort((a, b) => size[a] - size[b] || (pos ? pos[a] - pos[b] : a - b));
 }
 
-/** Vertices nothing references, ascending vertex number. */
-export function unreferenced(g: CsrGraph): number[] {
+/** Vertices nothing references, ascending vertex number (the input-order graph knows them already). */
+export function unreferenced(g: CsrGraph & { readonly unreferenced?: readonly number[] }): number[] {
+  if (g.unreferenced !== undefined) return g.unreferenced.slice();
   const referenced = new Uint8Array(g.n);
   const t = g.targets;
   for (let e = 0; e < t.length; e++) referenced[t[e]] = 1;
