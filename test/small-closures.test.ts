@@ -77,7 +77,22 @@ describe("auto-layer orders by native sorts", () => {
     }
     const split = paths.map((p) => [p.slice(0, p.indexOf("-")), p.slice(p.indexOf("-") + 1)]);
     const expected = paths.map((_, i) => i).sort((i, j) => py(split[i][1], split[j][1]) || py(split[i][0], split[j][0]));
-    expect(Array.from(nameOrder(paths))).toEqual(expected);
+    expect(Array.from(nameOrder(paths))).toEqual(expected); // native below NATIVE_NAME_ORDER
+    expect(Array.from(nameOrder(paths, false))).toEqual(expected); // the radix sort large closures take
+    expect(Array.from(nameOrder(paths, true))).toEqual(expected);
+  });
+
+  it("nameOrder's two sorts agree with Python's tuple order on short ASCII paths", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: fc.constantFrom("a", "b", "-", "0", "/", "."), minLength: 1, maxLength: 10 }), { maxLength: 200 }), (raw) => {
+        const paths = [...new Set(raw.map((p) => `x${p}-y`))];
+        const split = paths.map((p) => [p.slice(0, p.indexOf("-")), p.slice(p.indexOf("-") + 1)]);
+        const expected = paths.map((_, i) => i).sort((i, j) => py(split[i][1], split[j][1]) || py(split[i][0], split[j][0]));
+        expect(Array.from(nameOrder(paths, true))).toEqual(expected);
+        expect(Array.from(nameOrder(paths, false))).toEqual(expected);
+      }),
+      SEED,
+    );
   });
 
   it("candidateOrder is narSize descending, later input first, also with input positions beyond n - 1", () => {

@@ -1,7 +1,7 @@
 // Stable LSD radix sort by whole-number keys below 2^53, 16 bits per pass:
 // no comparator callback, so it beats Array.prototype.sort with one by an
-// order of magnitude on 100k items. Shared by auto-layer (candidate order) and
-// Nixery (rating order).
+// order of magnitude on 100k items. Shared by auto-layer (name order of large
+// closures) and Nixery (rating order of large ratings).
 //
 // Example: items [0, 1, 2] with keys [7, 3, 7] -> items [1, 0, 2], keys [3, 7, 7].
 
@@ -18,7 +18,7 @@ const count = new Int32Array(256);
 export function radixSortByKey(items: Uint32Array, keys: Float64Array, from = 0, to = items.length): void {
   const n = to - from;
   if (n < 2) return;
-  // Scratch reused across calls.
+  // Scratch reused across calls (name order sorts thousands of small runs).
   if (scratch.length < 6 * n) scratch = new Uint32Array(Math.max(6 * n, 2 * scratch.length));
   let lo: Uint32Array = scratch.subarray(0, n);
   let hi: Uint32Array = scratch.subarray(n, 2 * n);
@@ -69,3 +69,28 @@ export function radixSortByKey(items: Uint32Array, keys: Float64Array, from = 0,
   items.set(it, from);
   for (let i = 0; i < n; i++) keys[from + i] = hi[i] * 4294967296 + lo[i];
 }
+
+/**
+ * Sorts items[from..to) by keys[from..to) ascending, not necessarily stable:
+ * radix for large ranges, insertion sort for small ones.
+ */
+export function sortByKey(items: Uint32Array, keys: Float64Array, from: number, to: number): void {
+  const n = to - from;
+  if (n >= 48) {
+    radixSortByKey(items, keys, from, to);
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const k = keys[i];
+    const x = items[i];
+    let j = i;
+    while (j > from && keys[j - 1] > k) {
+      keys[j] = keys[j - 1];
+      items[j] = items[j - 1];
+      j--;
+    }
+    keys[j] = k;
+    items[j] = x;
+  }
+}
+

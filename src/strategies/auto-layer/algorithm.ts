@@ -42,6 +42,7 @@ import type { CsrGraph } from "../../graph/csr.js";
 import { cpythonSetOrder, frozensetHashFromHashes } from "./cpython-set-order.js";
 import { cpythonStrHash, type U64 } from "./siphash.js";
 import { comparePythonStr } from "../../graph/store-name.js";
+import { sortByKey } from "../../util/radix.js";
 
 /** An acyclic reference graph. Self references and repeated edges are allowed. */
 export interface AutoLayerGraph extends CsrGraph {
@@ -333,29 +334,31 @@ function label(g: AutoLayerGraph, limit: number): Labelling {
  *
  * Store paths are ASCII, so the key "name NUL hash" orders exactly like the
  * tuples (NUL is below every other character, and the hash part has no '-':
- * a hash that is a prefix of another sorts first in both). Each key ends with
- * NUL and the vertex number in four 7-bit characters, which never decide the
- * order (the paths are distinct, so two keys differ before it) and give the
- * vertex back. The keys are then sorted by Array.prototype.sort without a
- * comparator: V8 compares the strings natively, which needs no JIT warm-up
- * (a one-shot CLI runs it cold) and beat a radix sort over 6-character key
- * chunks at every size measured (docs/scale.md, issue 17, "small closures").
+ * a hash that is a prefix of another sorts first in both). Two ways to sort
+ * by it, chosen by size (`native`, default: below NATIVE_NAME_ORDER paths):
+ * * native: the keys as strings, each ending with NUL and the vertex number
+ *   in four 7-bit characters (never deciding the order, since the paths are
+ *   distinct, but giving the vertex back), sorted by Array.prototype.sort
+ *   without a comparator. V8 compares the strings natively, so a one-shot CLI
+ *   (which runs everything cold) pays no JIT warm-up: about 4x less CPU than
+ *   the radix sort at 10k paths (docs/scale.md, issue 17, "small closures").
+ *   It holds a second copy of every path, so large closures take the other;
+ * * radix: an MSD radix sort reading the key 6 characters at a time (8 bits
+ *   each: 0 past the end, else code + 1) straight from the path, sorting the
+ *   whole list by characters 0-5, then each run of equal prefixes by
+ *   characters 6-11, and so on; no key is built.
  * Paths with NUL or non-ASCII characters take a code-point comparison instead.
  */
-export function nameOrder(paths: readonly string[]): Uint32Array {
+export function nameOrder(paths: readonly string[], native = paths.length < NATIVE_NAME_ORDER): Uint32Array {
   const n = paths.length;
-  if (n >= 2 ** 28) throw new RangeError(`auto-layer: ${n} paths are more than nameOrder can number`);
-  const keys = new Array<string>(n);
+  const dash = new Int32Array(n);
   let ascii = true;
   for (let v = 0; v < n; v++) {
     const path = paths[v];
     const d = path.indexOf("-");
     if (d < 0) splitPath(path);
     if (ascii && !/^[\x01-\x7f]*$/.test(path)) ascii = false;
-    if (!ascii) continue;
-    const key = `${path.slice(d + 1)}\0${path.slice(0, d)}\0${String.fromCharCode(v & 0x7f, (v >>> 7) & 0x7f, (v >>> 14) & 0x7f, v >>> 21)}`;
-    key.charCodeAt(0); // flattens the concatenation once, not in every comparison
-    keys[v] = key;
+    dash[v] = d;
   }
   const order = new Uint32Array(n);
   if (!ascii) {
@@ -363,13 +366,64 @@ export function nameOrder(paths: readonly string[]): Uint32Array {
     const split = paths.map(splitPath);
     return order.sort((a, b) => comparePythonStr(split[a][1], split[b][1]) || comparePythonStr(split[a][0], split[b][0]));
   }
-  keys.sort();
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    const e = k.length;
-    order[i] = k.charCodeAt(e - 4) | (k.charCodeAt(e - 3) << 7) | (k.charCodeAt(e - 2) << 14) | (k.charCodeAt(e - 1) << 21);
+  if (native && n < 2 ** 28) {
+    const keys = new Array<string>(n);
+    for (let v = 0; v < n; v++) {
+      const path = paths[v];
+      const d = dash[v];
+      const key = `${path.slice(d + 1)}\0${path.slice(0, d)}\0${String.fromCharCode(v & 0x7f, (v >>> 7) & 0x7f, (v >>> 14) & 0x7f, v >>> 21)}`;
+      key.charCodeAt(0); // flattens the concatenation once, not in every comparison
+      keys[v] = key;
+    }
+    keys.sort();
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      const e = k.length;
+      order[i] = k.charCodeAt(e - 4) | (k.charCodeAt(e - 3) << 7) | (k.charCodeAt(e - 2) << 14) | (k.charCodeAt(e - 1) << 21);
+    }
+    return order;
+  }
+  for (let v = 0; v < n; v++) order[v] = v;
+  const keys = new Float64Array(n);
+  // Ranges of `order` still to sort, with the key offset (in characters).
+  const work: number[] = [0, n, 0];
+  while (work.length > 0) {
+    const at = work.pop()!;
+    const to = work.pop()!;
+    const from = work.pop()!;
+    for (let i = from; i < to; i++) keys[i] = keyChunk(paths[order[i]], dash[order[i]], at);
+    sortByKey(order, keys, from, to);
+    for (let i = from; i < to;) {
+      let j = i + 1;
+      while (j < to && keys[j] === keys[i]) j++;
+      // Equal chunks: compare the next 6 characters, unless both keys ended (equal paths).
+      if (j - i > 1 && keys[i] % 256 !== 0) work.push(i, j, at + 6);
+      i = j;
+    }
   }
   return order;
+}
+
+/**
+ * nameOrder's native string sort below this many paths (its keys, a second
+ * copy of every path, cost about 9 MB more peak memory at 100k paths for
+ * about 15% less CPU there), the radix sort from here.
+ */
+export const NATIVE_NAME_ORDER = 32768;
+
+/** Characters at..at+5 of "name NUL hash" for path = hash + "-" + name, packed 8 bits each. */
+function keyChunk(path: string, dash: number, at: number): number {
+  const nameLen = path.length - dash - 1;
+  let x = 0;
+  for (let j = at; j < at + 6; j++) {
+    let c: number;
+    if (j < nameLen) c = path.charCodeAt(dash + 1 + j) + 1;
+    else if (j === nameLen) c = 1;
+    else if (j - nameLen - 1 < dash) c = path.charCodeAt(j - nameLen - 1) + 1;
+    else c = 0;
+    x = x * 256 + c;
+  }
+  return x;
 }
 
 /** Runs auto-layer on a graph: the CLI result and the DEBUG info. */
