@@ -53,6 +53,15 @@ describe("layer formatting: one native join for plain layers", () => {
     );
   });
 
+  it("an item to escape in a later block of a long layer is escaped", () => {
+    for (const at of [0, 1023, 1024, 2500, 2999]) {
+      const items = Array.from({ length: 3000 }, (_, i) => `/nix/store/${i}-p`);
+      items[at] = '/nix/store/q-"\\\u00e9';
+      expect(joinStrings(items, ", ")).toBe(items.map(pyJsonString).join(", "));
+      expect(joinStrings(items, ", ")).toContain('"/nix/store/q-\\"\\\\\\u00e9"');
+    }
+  });
+
   it("store paths are written as is, one per line", () => {
     expect(formatLayersIndented([["/nix/store/a-x", "/nix/store/b-y"], ["/nix/store/c-z"]])).toBe(
       '[\n  [\n    "/nix/store/a-x",\n    "/nix/store/b-y"\n  ],\n  [\n    "/nix/store/c-z"\n  ]\n]\n',

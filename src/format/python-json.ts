@@ -42,15 +42,22 @@ export function formatLayersCompact(layers: readonly (readonly string[])[]): str
 /**
  * The JSON strings of `items` joined by `separator`. Printable ASCII without
  * '"' and '\\' (every store path) is written as is, and PLAIN is a class of
- * single characters, so it matches the concatenation exactly when it matches
- * every item: one native test and one native join for the common case (the
- * CLI runs this once, cold, so a per-item loop would run unoptimised).
+ * single characters, so it matches a concatenation exactly when it matches
+ * every item: a native test per block of items and one native join for the
+ * common case (the CLI runs this once, cold, so a per-item loop would run
+ * unoptimised). Blocks keep the tested copy small on large layers.
  */
 export function joinStrings(items: readonly string[], separator: string): string {
   if (items.length === 0) return "";
-  if (PLAIN.test(items.join(""))) return '"' + items.join('"' + separator + '"') + '"';
-  return items.map(pyJsonString).join(separator);
+  for (let i = 0; i < items.length; i += PLAIN_BLOCK) {
+    if (!PLAIN.test((i === 0 && items.length <= PLAIN_BLOCK ? items : items.slice(i, i + PLAIN_BLOCK)).join(""))) {
+      return items.map(pyJsonString).join(separator);
+    }
+  }
+  return '"' + items.join('"' + separator + '"') + '"';
 }
+
+const PLAIN_BLOCK = 1024;
 
 /**
  * json.dumps(value, indent=...) for plain JSON values (objects keep key order
