@@ -451,6 +451,35 @@ describe("faults", () => {
     }
   });
 
+  it("a chunked upload that fails at a chunk boundary resumes in its session: only the failed chunk is sent again", async () => {
+    let failed: string | undefined;
+    const proxy = await startProxy(reg, {
+      fault: (req) => {
+        const range = req.headers["content-range"];
+        if (failed === undefined && req.method === "PATCH" && typeof range === "string" && range.startsWith("131072-")) return ((failed = range), "500");
+        return undefined;
+      },
+    });
+    try {
+      const r = await strata(["push", `${layout}:v0`, `docker://${proxy.host}/resumed:v0`, "--chunk-size", "64K", "--json"]);
+      expect(r.code).toBe(0);
+      expect(failed).toBeDefined();
+      const [start, end] = failed!.split("-").map(Number);
+      const report = JSON.parse(r.stdout);
+      expect(report.bytesUploaded).toBe(bytesOf(v0));
+      // The two chunks before the failure stayed on the registry; the failed one went twice (bytesSent also counts the manifest).
+      const manifestBytes = readFileSync(join(layout, "blobs", "sha256", v0.manifestDigest.slice(7))).length;
+      expect(report.bytesSent - report.bytesUploaded - manifestBytes).toBe(end - start + 1);
+      // The client asked the session where it stood (GET on the upload: 204 with its Range).
+      expect(proxy.seen.some((s) => s.method === "GET" && s.url.includes("/blobs/uploads/") && s.outcome === "204")).toBe(true);
+      const copy = await skopeo(["copy", "--src-tls-verify=false", `docker://${reg.host}/resumed:v0`, `oci:${tmp("resumed")}:v0`]);
+      expect(copy.stderr).toBe("");
+      expect(copy.code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("the registry killed mid-push: no manifest without its blobs; the rerun completes and uploads nothing twice", async () => {
     const victim = await startRegistry();
     let killed = false;
