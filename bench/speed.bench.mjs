@@ -74,6 +74,8 @@ function synthetic(n) {
  * nixpkgs' other two pipelines as issue 17 (and bench/pipeline.bench.mjs) ran
  * them: subcomponent_out of the first root (the first entry nothing
  * references), split_paths of the 11th most referenced path.
+ * @param {string} file
+ * @returns {[string, string[]][]}
  */
 function referencePipelines(file) {
   const entries = JSON.parse(readFileSync(file, "utf8"));
@@ -157,6 +159,7 @@ async function measureAll() {
     { name: "archive-all", file: join(shared, "data", "debian-bookworm", "archive-all.json.gz") },
     { name: "syn-100000", file: synthetic(100000), pipelines: true },
   ];
+  /** @type {[string, string[]][]} */
   const planCases = [
     ["default", []],
     ["auto-layer", ["--strategy", "auto-layer", "--format", "auto-layer", "--max-layers", "100"]],

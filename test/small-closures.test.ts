@@ -45,7 +45,9 @@ describe("layer formatting: one native join for plain layers", () => {
         const indented =
           layers.length === 0
             ? "[]\n"
-            : "[\n" + layers.map((l) => (l.length === 0 ? "  []" : "  [\n" + l.map((p) => "    " + pyJsonString(p)).join(",\n") + "\n  ]")).join(",\n") + "\n]\n";
+            : "[\n" +
+              layers.map((l) => (l.length === 0 ? "  []" : "  [\n" + l.map((p) => "    " + pyJsonString(p)).join(",\n") + "\n  ]")).join(",\n") +
+              "\n]\n";
         expect(formatLayersIndented(layers)).toBe(indented);
         expect(formatLayersCompact(layers)).toBe("[" + layers.map((l) => "[" + l.map(pyJsonString).join(", ") + "]").join(", ") + "]\n");
       }),
@@ -93,13 +95,16 @@ describe("auto-layer orders by native sorts", () => {
 
   it("nameOrder's two sorts agree with Python's tuple order on short ASCII paths", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ unit: fc.constantFrom("a", "b", "-", "0", "/", "."), minLength: 1, maxLength: 10 }), { maxLength: 200 }), (raw) => {
-        const paths = [...new Set(raw.map((p) => `x${p}-y`))];
-        const split = paths.map((p) => [p.slice(0, p.indexOf("-")), p.slice(p.indexOf("-") + 1)]);
-        const expected = paths.map((_, i) => i).sort((i, j) => py(split[i][1], split[j][1]) || py(split[i][0], split[j][0]));
-        expect(Array.from(nameOrder(paths, true))).toEqual(expected);
-        expect(Array.from(nameOrder(paths, false))).toEqual(expected);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: fc.constantFrom("a", "b", "-", "0", "/", "."), minLength: 1, maxLength: 10 }), { maxLength: 200 }),
+        (raw) => {
+          const paths = [...new Set(raw.map((p) => `x${p}-y`))];
+          const split = paths.map((p) => [p.slice(0, p.indexOf("-")), p.slice(p.indexOf("-") + 1)]);
+          const expected = paths.map((_, i) => i).sort((i, j) => py(split[i][1], split[j][1]) || py(split[i][0], split[j][0]));
+          expect(Array.from(nameOrder(paths, true))).toEqual(expected);
+          expect(Array.from(nameOrder(paths, false))).toEqual(expected);
+        },
+      ),
       SEED,
     );
   });
@@ -274,4 +279,3 @@ function columnsDocOf(value: unknown) {
   expect(columnsOf(doc)).toBeDefined();
   return doc;
 }
-

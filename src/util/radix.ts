@@ -93,4 +93,3 @@ export function sortByKey(items: Uint32Array, keys: Float64Array, from: number, 
     items[j] = x;
   }
 }
-
