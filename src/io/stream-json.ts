@@ -43,11 +43,13 @@ export interface StreamReadOptions extends ReadOptions {
    * text memory. Default 256 MiB; tests lower it to prove no whole text is kept.
    */
   readonly maxTokenBytes?: number;
+  /** The input's length in bytes when known (a file's size, a Blob's): sizes the path interner up front. */
+  readonly expectedBytes?: number;
 }
 
 /** Parses a whole byte array (tests, small inputs): the same as feeding it in one chunk. */
 export function parseClosureBytes(bytes: Uint8Array, options: StreamReadOptions = {}): ClosureDocument {
-  const p = new ClosureStreamParser(options);
+  const p = new ClosureStreamParser({ expectedBytes: bytes.length, ...options });
   p.push(bytes);
   return p.end();
 }

@@ -69,7 +69,7 @@ export interface EntryState {
 
 /** The document being read: entries in columns plus the shape facts its messages need. */
 export class ClosureShape {
-  interner = new Interner();
+  interner: Interner;
   cols = new Columns();
   readonly entry: EntryState = newEntryState();
 
@@ -99,7 +99,13 @@ export class ClosureShape {
   private slotErrors: Map<number, InputError> | null = null;
   private repeats = 0;
 
-  constructor(private readonly requireNarSize: boolean) {}
+  /** `expectedBytes`: the input's length when known (0: unknown), to size the interner. */
+  constructor(
+    private readonly requireNarSize: boolean,
+    private readonly expectedBytes = 0,
+  ) {
+    this.interner = new Interner(expectedBytes);
+  }
 
   /** A complete value of an entry field. */
   entryValue(field: number, v: unknown): void {
@@ -234,8 +240,9 @@ export class ClosureShape {
   }
 
   private resetEntries(): void {
-    this.interner = new Interner();
-    this.cols = new Columns();
+    // A fresh interner only when the old one holds something (it is sized for the input).
+    if (this.interner.size > 0) this.interner = new Interner(this.expectedBytes);
+    if (this.cols.count > 0 || this.cols.refCount > 0) this.cols = new Columns();
     this.entryError = null;
     this.slotOfString = null;
     this.replacedBy = null;

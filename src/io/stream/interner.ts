@@ -46,19 +46,35 @@ export function plainBytes(bytes: Uint8Array, start: number, end: number): boole
  * JS strings are made at the end, all at once (see `strings`).
  */
 export class Interner {
-  private arena = new Uint8Array(1 << 16);
+  private arena: Uint8Array;
   private used = 0;
   /** Per slot: hash, id + 1 (0 = empty), key start in the arena, key length | PLAIN. */
-  private table = new Int32Array(4 * 2048);
-  private mask = 2047;
+  private table: Int32Array;
+  private mask: number;
   private count = 0;
   /** Key start and length by id (for `strings`). */
-  private keyStart = new Uint32Array(1024);
-  private keyLen = new Uint32Array(1024);
+  private keyStart: Uint32Array;
+  private keyLen: Uint32Array;
   /** JS strings given for keys that were decoded (escapes, non-ASCII); undefined for plain ASCII keys. */
   private values: (string | undefined)[] = [];
   private made: string[] | null = null;
   private scratch = new Uint8Array(256);
+  /** Times the table grew (tests: a sized interner never grows on a normal closure). */
+  rehashes = 0;
+
+  /**
+   * `expectedBytes`: the input's length when known (0: unknown). The table,
+   * arena and id columns are then sized for the closure such an input
+   * normally holds (see `internerSizes`), so a normal closure never rehashes.
+   */
+  constructor(expectedBytes = 0) {
+    const z = internerSizes(expectedBytes);
+    this.arena = new Uint8Array(z.arenaBytes);
+    this.table = new Int32Array(4 * z.slots);
+    this.mask = z.slots - 1;
+    this.keyStart = new Uint32Array(z.keys);
+    this.keyLen = new Uint32Array(z.keys);
+  }
 
   get size(): number {
     return this.count;
@@ -186,7 +202,27 @@ export class Interner {
     }
     this.table = table;
     this.mask = mask;
+    this.rehashes++;
   }
+}
+
+/**
+ * Starting sizes of an interner for an input of `bytes` bytes (0: unknown).
+ * Closure JSON spends 400 bytes or more per distinct path (an entry's path,
+ * its references, narHash, ...: 630 in generated closures, more with
+ * path-info's signatures), and a distinct path is at most about an eighth of
+ * that; the table keeps its load under one half, so it holds 2 slots per
+ * expected path. An input that beats the estimate only grows as before.
+ */
+export function internerSizes(bytes: number): { slots: number; arenaBytes: number; keys: number } {
+  const paths = Math.ceil(bytes / 400);
+  let slots = 2048;
+  while (slots < 2 * paths + 2 && slots < 1 << 26) slots *= 2;
+  return {
+    slots,
+    arenaBytes: Math.max(1 << 16, Math.min(Math.ceil(bytes / 8), 1 << 30)),
+    keys: Math.max(1024, Math.min(paths, 1 << 26)),
+  };
 }
 
 /** Marks a plain key in a slot's length word. */

@@ -32,6 +32,8 @@ export interface ParserOptions {
   readonly requireNarSize?: boolean;
   readonly what?: string;
   readonly maxTokenBytes?: number;
+  /** The input's length in bytes when known (a file's size, a Blob's), to size the interner up front. */
+  readonly expectedBytes?: number;
 }
 
 // What a container is, which decides how its children are handled.
@@ -103,7 +105,7 @@ export class ClosureStreamParser {
     this.what = options.what ?? "input";
     this.maxTokenBytes = options.maxTokenBytes ?? 256 * 1024 * 1024;
     this.strings = new StringScanner(this.what);
-    this.shape = new ClosureShape(options.requireNarSize ?? true);
+    this.shape = new ClosureShape(options.requireNarSize ?? true, options.expectedBytes ?? 0);
   }
 
   /** Closure entries read so far. */
