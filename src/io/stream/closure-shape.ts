@@ -19,7 +19,11 @@ import {
   type ClosureFormat,
 } from "../../graph/document.js";
 import { Columns, entriesOf, finishColumns } from "./columns.js";
-import { Interner } from "./interner.js";
+import { Interner, type PathInterner } from "./interner.js";
+import { WasmInterner } from "./wasm-interner.js";
+
+/** Which reader reads the entries: the Wasm fast path (default) or the TypeScript parser alone. */
+export type ReaderBackend = "wasm" | "wasm-debug" | "ts";
 
 export const ARRAY = 0;
 export const OBJECT = 1;
@@ -69,7 +73,9 @@ export interface EntryState {
 
 /** The document being read: entries in columns plus the shape facts its messages need. */
 export class ClosureShape {
-  interner: Interner;
+  interner: PathInterner;
+  /** The interner when it is the Wasm fast path's (its scanner reads entries), else null. */
+  fast: WasmInterner | null = null;
   cols = new Columns();
   readonly entry: EntryState = newEntryState();
 
@@ -101,10 +107,25 @@ export class ClosureShape {
 
   /** `expectedBytes`: the input's length when known (0: unknown), to size the interner. */
   constructor(
-    private readonly requireNarSize: boolean,
+    readonly requireNarSize: boolean,
     private readonly expectedBytes = 0,
+    private readonly backend: ReaderBackend = "wasm",
   ) {
-    this.interner = new Interner(expectedBytes);
+    this.interner = this.newInterner();
+  }
+
+  private newInterner(): PathInterner {
+    this.fast = null;
+    if (this.backend !== "ts" && typeof WebAssembly === "object") {
+      try {
+        this.fast = new WasmInterner(this.expectedBytes, this.backend === "wasm-debug" ? "debug" : "release");
+        return this.fast;
+      } catch {
+        // No usable WebAssembly here (a policy forbids it, memory): the TypeScript parser reads alone.
+        this.fast = null;
+      }
+    }
+    return new Interner(this.expectedBytes);
   }
 
   /** A complete value of an entry field. */
@@ -241,7 +262,7 @@ export class ClosureShape {
 
   private resetEntries(): void {
     // A fresh interner only when the old one holds something (it is sized for the input).
-    if (this.interner.size > 0) this.interner = new Interner(this.expectedBytes);
+    if (this.interner.size > 0) this.interner = this.newInterner();
     if (this.cols.count > 0 || this.cols.refCount > 0) this.cols = new Columns();
     this.entryError = null;
     this.slotOfString = null;

@@ -38,6 +38,17 @@ export function plainBytes(bytes: Uint8Array, start: number, end: number): boole
   return true;
 }
 
+/** What the parser needs of an interner: this one, or the Wasm fast path's (wasm-interner.ts). */
+export interface PathInterner {
+  readonly size: number;
+  readonly strings: string[];
+  readonly rehashes: number;
+  stringOf(id: number): string;
+  findPlain(bytes: Uint8Array, start: number, end: number, h: number): number;
+  intern(bytes: Uint8Array, start: number, end: number, h: number, value: string | null): number;
+  internValue(s: string): number;
+}
+
 /**
  * Open addressing (linear probing) over hashBytes; string ids are dense, in
  * first-seen order. A slot holds everything a lookup needs (hash, id, where
@@ -45,7 +56,7 @@ export function plainBytes(bytes: Uint8Array, start: number, end: number): boole
  * slot and the key's bytes: about two cache misses on a large closure.
  * JS strings are made at the end, all at once (see `strings`).
  */
-export class Interner {
+export class Interner implements PathInterner {
   private arena: Uint8Array;
   private used = 0;
   /** Per slot: hash, id + 1 (0 = empty), key start in the arena, key length | PLAIN. */
@@ -230,7 +241,7 @@ const PLAIN = 1 << 30;
 const LENGTH = PLAIN - 1;
 
 /** A JS string with one char per byte (Latin-1), made 4 KiB at a time. */
-function byteString(bytes: Uint8Array, start: number, end: number): string {
+export function byteString(bytes: Uint8Array, start: number, end: number): string {
   if (end - start < 4096) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   let s = "";
   for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);

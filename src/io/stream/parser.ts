@@ -24,6 +24,7 @@ import {
   fieldOf,
   fieldOfName,
   topKeyCode,
+  type ReaderBackend,
 } from "./closure-shape.js";
 import { hashBytes } from "./interner.js";
 import { NEED_MORE, QUOTE, STRING_CLASS, StringScanner, SyntaxFault, decodeString, numberAt, scanNumber, unexpectedByte } from "./tokens.js";
@@ -34,6 +35,12 @@ export interface ParserOptions {
   readonly maxTokenBytes?: number;
   /** The input's length in bytes when known (a file's size, a Blob's), to size the interner up front. */
   readonly expectedBytes?: number;
+  /**
+   * "wasm" (default): a Wasm scanner reads plain entries, this parser the rest;
+   * "wasm-debug": the same on the debug Wasm build (tests); "ts": this parser alone.
+   * Results and messages are the same.
+   */
+  readonly reader?: ReaderBackend;
 }
 
 // What a container is, which decides how its children are handled.
@@ -105,12 +112,17 @@ export class ClosureStreamParser {
     this.what = options.what ?? "input";
     this.maxTokenBytes = options.maxTokenBytes ?? 256 * 1024 * 1024;
     this.strings = new StringScanner(this.what);
-    this.shape = new ClosureShape(options.requireNarSize ?? true, options.expectedBytes ?? 0);
+    this.shape = new ClosureShape(options.requireNarSize ?? true, options.expectedBytes ?? 0, options.reader ?? "wasm");
   }
 
   /** Closure entries read so far. */
   get entries(): number {
     return this.shape.cols.count;
+  }
+
+  /** Entries the Wasm scanner read (0 with reader "ts"); tests use it to see the fast path taken. */
+  get fastEntries(): number {
+    return this.shape.fast?.scanned ?? 0;
   }
 
   push(chunk: Uint8Array): void {
@@ -150,6 +162,7 @@ export class ClosureStreamParser {
       this.started = true;
     }
     const len = buf.length;
+    this.shape.fast?.forget();
     try {
       for (;;) {
         let b = 0;
@@ -175,6 +188,7 @@ export class ClosureStreamParser {
             this.close(f);
             next = pos + 1;
           } else if (b === QUOTE && f.role === R_REFS) next = this.refs(f, buf, pos);
+          else if (b === 0x7b && f.role === R_LIST && f.index > 0 && this.shape.fast !== null) next = this.scanFast(f, buf, pos, final);
           else next = this.value(f, buf, pos, final);
         } else if (state === S_KEY || state === S_KEY_OR_CLOSE) {
           if (b === 0x7d && state === S_KEY_OR_CLOSE) {
@@ -242,6 +256,21 @@ export class ClosureStreamParser {
       if (i >= len || buf[i] !== QUOTE) return i;
       pos = i;
     }
+  }
+
+  /**
+   * Entries of a list from the "{" at pos, after the list's first: the Wasm
+   * scanner reads the run of plain entries there; the entry it stops at (if
+   * it read none) is read here. Entry 0 is always read here: it alone decides
+   * whether a list is path-info output.
+   */
+  private scanFast(f: Frame, buf: Uint8Array, pos: number, final: boolean): number {
+    const shape = this.shape;
+    const r = shape.fast!.scanEntries(buf, pos, shape.requireNarSize, shape.cols);
+    if (r.count === 0) return this.value(f, buf, pos, final);
+    f.index += r.count;
+    f.state = S_COMMA_OR_CLOSE;
+    return r.end;
   }
 
   /** Reads a value starting at pos (not whitespace); returns the next position or NEED_MORE. */
