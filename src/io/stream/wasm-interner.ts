@@ -38,8 +38,9 @@ interface ReaderExports {
   readerScan(start: number, end: number, requireNarSize: number): number;
 }
 
-/** Bytes of input the scanner sees at once (copied into linear memory). */
+/** Bytes of input the scanner sees at once (copied into linear memory); less for an input known to be smaller. */
 const WINDOW = 1 << 20;
+const MIN_WINDOW = 1 << 16;
 /** A window is copied again when fewer bytes than this are left in it (an entry would not fit). */
 const LOOKAHEAD = 1 << 17;
 
@@ -57,13 +58,15 @@ export class WasmInterner implements PathInterner {
   private winBuf: Uint8Array | null = null;
   private winStart = 0;
   private winEnd = 0;
+  private readonly window: number;
   /** Entries read by the scanner (tests: proof the fast path ran). */
   scanned = 0;
 
   constructor(expectedBytes: number, variant: WasmVariant = "release") {
     this.x = new WebAssembly.Instance(wasmModule(variant), {}).exports as unknown as ReaderExports;
     const z = internerSizes(expectedBytes);
-    if (this.x.readerInit(z.slots, z.arenaBytes, z.keys, WINDOW) === 0) throw outOfMemory();
+    this.window = expectedBytes > 0 ? Math.min(WINDOW, Math.max(MIN_WINDOW, expectedBytes)) : WINDOW;
+    if (this.x.readerInit(z.slots, z.arenaBytes, z.keys, this.window) === 0) throw outOfMemory();
   }
 
   get size(): number {
@@ -147,8 +150,8 @@ export class WasmInterner implements PathInterner {
    */
   scanEntries(buf: Uint8Array, pos: number, requireNarSize: boolean, cols: Columns): { end: number; count: number } {
     const x = this.x;
-    if (this.winBuf !== buf || pos < this.winStart || (this.winEnd < buf.length && pos + LOOKAHEAD > this.winEnd)) {
-      const end = Math.min(buf.length, pos + WINDOW);
+    if (this.winBuf !== buf || pos < this.winStart || (this.winEnd < buf.length && pos + Math.min(LOOKAHEAD, this.window >> 2) > this.winEnd)) {
+      const end = Math.min(buf.length, pos + this.window);
       this.u8(x.readerInput(), end - pos).set(buf.subarray(pos, end));
       this.winBuf = buf;
       this.winStart = pos;
