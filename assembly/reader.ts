@@ -57,9 +57,9 @@ let numValue: f64 = 0;
  * every entry it can hold. Returns 1, or 0 when memory cannot grow.
  */
 export function readerInit(slots: u32, arenaBytes: usize, keys: u32, window: usize): u32 {
+  // Blocks come from fresh pages (the instance is this reader's, the arena only grows): already zero.
   table = alloc(<usize>slots << 4);
   if (table == 0) return 0;
-  memory.fill(table, 0, <usize>slots << 4);
   mask = slots - 1;
   count = 0;
   arena = alloc(arenaBytes);
@@ -77,7 +77,8 @@ export function readerInit(slots: u32, arenaBytes: usize, keys: u32, window: usi
   outClosure = alloc(<usize>maxEntries << 3);
   outRefEnd = alloc(<usize>maxEntries << 2);
   outRefs = alloc(maxRefs << 2);
-  if (arena == 0 || keyStart == 0 || keyLen == 0 || input == 0 || outPath == 0 || outNar == 0 || outClosure == 0 || outRefEnd == 0 || outRefs == 0) return 0;
+  batch = alloc(<usize>BATCH * 12);
+  if (batch == 0 || arena == 0 || keyStart == 0 || keyLen == 0 || input == 0 || outPath == 0 || outNar == 0 || outClosure == 0 || outRefEnd == 0 || outRefs == 0) return 0;
   return 1;
 }
 
@@ -186,7 +187,11 @@ function plainBytes(p: usize, n: usize): bool {
 
 /** Id of the key of n bytes at p, added when new (plain: known plain). -1 when memory cannot grow. */
 function internKey(p: usize, n: usize, plain: bool): i32 {
-  const h = hashOf(p, n);
+  return internHashed(p, n, hashOf(p, n), plain);
+}
+
+/** internKey with the hash known. */
+function internHashed(p: usize, n: usize, h: u32, plain: bool): i32 {
   let slot = h & mask;
   let t: usize;
   for (;;) {
@@ -258,8 +263,7 @@ function growArena(need: usize): bool {
 function rehash(): bool {
   const slots = (<usize>mask + 1) * 2;
   const next = alloc(slots << 4);
-  if (next == 0) return false;
-  memory.fill(next, 0, slots << 4);
+  if (next == 0) return false; // fresh pages: zero
   const m = <u32>(slots - 1);
   const end = table + ((<usize>mask + 1) << 4);
   for (let t = table; t < end; t += 16) {
@@ -426,6 +430,33 @@ function closureSizeAt(p: usize): u32 {
   return load<u64>(p) == 0x53657275736f6c63 && load<u16>(p + 8) == 0x7a69 && load<u8>(p + 10) == 0x65 ? F_CLOSURE_SIZE : F_OTHER;
 }
 
+/** References gathered before they are interned: (pointer, length, hash) each. */
+const BATCH: u32 = 64;
+let batch: usize = 0;
+let sink: u32 = 0;
+
+/**
+ * Interns the nb gathered references, in order, appending their ids to the
+ * out columns; false when memory cannot grow. On a large closure nearly
+ * every lookup misses the cache twice (the table slot, then the key's bytes
+ * in the arena); touching all the slots first, then all the keys, lets the
+ * CPU overlap those misses instead of waiting for each in turn.
+ */
+function internBatch(nb: u32): bool {
+  let acc: u32 = 0;
+  const end = batch + <usize>nb * 12;
+  for (let b = batch; b < end; b += 12) acc += load<u32>(table + (<usize>(load<u32>(b, 8) & mask) << 4), 8);
+  for (let b = batch; b < end; b += 12) acc += <u32>load<u8>(arena + <usize>load<u32>(table + (<usize>(load<u32>(b, 8) & mask) << 4), 8));
+  sink = acc;
+  for (let b = batch; b < end; b += 12) {
+    const id = internHashed(<usize>load<u32>(b), <usize>load<u32>(b, 4), load<u32>(b, 8), true);
+    if (id < 0) return false;
+    store<u32>(outRefs + (<usize>outRefCount << 2), <u32>id);
+    outRefCount++;
+  }
+  return true;
+}
+
 /**
  * One entry object at p (its "{"): the end after its "}" with its columns
  * written at outEntries, or 0 (nothing written, references rolled back).
@@ -476,14 +507,20 @@ function entryBody(p: usize, lim: usize, requireNarSize: bool): usize {
       if (p >= lim) return 0;
       if (load<u8>(p) == 0x5d) p++;
       else {
+        // References are gathered in batches and interned together (see internBatch).
+        let nb: u32 = 0;
         for (;;) {
           if (load<u8>(p) != 0x22) return 0;
           const q = plainEnd(p + 1, lim);
           if (q <= p + 1) return 0;
-          const id = internKey(p + 1, q - p - 1, true);
-          if (id < 0) return 0;
-          store<u32>(outRefs + (<usize>outRefCount << 2), <u32>id);
-          outRefCount++;
+          if (nb == BATCH && !internBatch(nb)) return 0;
+          if (nb == BATCH) nb = 0;
+          const b = batch + <usize>nb * 12;
+          const n = q - p - 1;
+          store<u32>(b, <u32>(p + 1));
+          store<u32>(b, <u32>n, 4);
+          store<u32>(b, hashOf(p + 1, n), 8);
+          nb++;
           p = skipSpace(q + 1, lim);
           if (p >= lim) return 0;
           const c = load<u8>(p);
@@ -495,6 +532,7 @@ function entryBody(p: usize, lim: usize, requireNarSize: bool): usize {
           p = skipSpace(p + 1, lim);
           if (p >= lim) return 0;
         }
+        if (!internBatch(nb)) return 0;
       }
     } else {
       p = otherEnd(p, lim);

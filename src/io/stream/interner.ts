@@ -100,7 +100,7 @@ export class Interner implements PathInterner {
   get strings(): string[] {
     if (this.made !== null && this.made.length === this.count) return this.made;
     // Past a quarter of V8's longest string, one string per key instead.
-    const text = this.used <= 1 << 27 ? byteString(this.arena, 0, this.used) : null;
+    const text = this.used <= 1 << 27 ? arenaText(this.arena, this.used) : null;
     const out: string[] = new Array(this.count);
     for (let id = 0; id < this.count; id++) {
       const start = this.keyStart[id];
@@ -239,6 +239,19 @@ export function internerSizes(bytes: number): { slots: number; arenaBytes: numbe
 /** Marks a plain key in a slot's length word. */
 const PLAIN = 1 << 30;
 const LENGTH = PLAIN - 1;
+
+/**
+ * The arena as one JS string of one char per byte, for slicing keys out of
+ * it. ASCII (every key but decoded ones, whose strings are kept apart) is
+ * decoded by TextDecoder, far faster than char codes; an arena holding other
+ * bytes is made char by char (Latin-1) so offsets stay byte offsets.
+ */
+export function arenaText(bytes: Uint8Array, used: number): string {
+  const text = asciiDecoder.decode(bytes.subarray(0, used));
+  return text.length === used ? text : byteString(bytes, 0, used);
+}
+
+const asciiDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A JS string with one char per byte (Latin-1), made 4 KiB at a time. */
 export function byteString(bytes: Uint8Array, start: number, end: number): string {

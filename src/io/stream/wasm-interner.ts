@@ -13,7 +13,7 @@
 import { InputError } from "../../errors.js";
 import { wasmModule, type WasmVariant } from "../../wasm/load.js";
 import type { Columns } from "./columns.js";
-import { byteString, internerSizes, wtf8, type PathInterner } from "./interner.js";
+import { arenaText, byteString, internerSizes, wtf8, type PathInterner } from "./interner.js";
 
 interface ReaderExports {
   readonly memory: WebAssembly.Memory;
@@ -126,7 +126,7 @@ export class WasmInterner implements PathInterner {
     const arena = this.u8(x.readerArena(), used);
     const starts = new Uint32Array(x.memory.buffer, x.readerKeyStart(), count);
     const lens = new Uint32Array(x.memory.buffer, x.readerKeyLen(), count);
-    const text = used <= 1 << 27 ? byteString(arena, 0, used) : null;
+    const text = used <= 1 << 27 ? arenaText(arena, used) : null;
     const out: string[] = new Array(count);
     for (let id = 0; id < count; id++) {
       const start = starts[id];
