@@ -306,9 +306,12 @@ function plainEnd(p: usize, lim: usize): usize {
     const x = load<u64>(p);
     const q = x ^ 0x2222222222222222;
     const b = x ^ 0x5c5c5c5c5c5c5c5c;
-    const flags =
-      ((x - 0x2020202020202020) & ~x) | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b) | x;
-    if ((flags & 0x8080808080808080) != 0) break;
+    const flags = (((x - 0x2020202020202020) & ~x) | ((q - 0x0101010101010101) & ~q) | ((b - 0x0101010101010101) & ~b) | x) & 0x8080808080808080;
+    if (flags != 0) {
+      // The lowest flagged byte is a real one (a borrow only flags bytes above it).
+      const at = p + <usize>(ctz<u64>(flags) >> 3);
+      return load<u8>(at) == 0x22 ? at : 0;
+    }
     p += 8;
   }
   while (p < lim) {
