@@ -128,16 +128,32 @@ export class ClosureStreamParser {
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     // A plain Uint8Array view of Buffers and other subclasses: one element kind keeps the byte loops monomorphic.
-    let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-    if (this.carry !== null) {
-      const joined = new Uint8Array(this.carry.length + chunk.length);
-      joined.set(this.carry);
-      joined.set(buf, this.carry.length);
-      buf = joined;
-      this.carry = null;
-    }
+    let rest = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     this.bytes += chunk.length;
-    this.run(buf, false);
+    // A token left over from the last chunk is finished on a copy of it and the chunk's first
+    // bytes only (the chunk itself is not copied): pieces of at least 64 KiB, until the parser
+    // is past the old bytes.
+    while (this.carry !== null) {
+      const carry = this.carry;
+      this.carry = null;
+      const take = Math.min(rest.length, Math.max(1 << 16, carry.length));
+      const joined = new Uint8Array(carry.length + take);
+      joined.set(carry);
+      joined.set(rest.subarray(0, take), carry.length);
+      const before = this.base;
+      // Only at the chunk's end is a left-over token measured against maxTokenBytes (as before pieces).
+      this.run(joined, false, take === rest.length);
+      if (take === rest.length) return; // the whole chunk was in the piece (run kept what is left)
+      const consumed = this.base - before;
+      if (consumed >= carry.length) {
+        // Past the old bytes: what run kept of this piece is read again from the chunk.
+        this.carry = null;
+        rest = rest.subarray(consumed - carry.length);
+        break;
+      }
+      rest = rest.subarray(take); // still in the old token: run kept it, with the piece
+    }
+    if (rest.length > 0) this.run(rest, false);
   }
 
   end(): ClosureDocument {
@@ -150,7 +166,7 @@ export class ClosureStreamParser {
 
   // ---- the grammar --------------------------------------------------------------
 
-  private run(buf: Uint8Array, final: boolean): void {
+  private run(buf: Uint8Array, final: boolean, atChunkEnd = true): void {
     let pos = 0;
     if (!this.started) {
       // TextDecoder (the JSON.parse path) drops a UTF-8 byte order mark.
@@ -214,7 +230,7 @@ export class ClosureStreamParser {
     }
     if (pos < len) {
       // A token continues in the next chunk: keep its bytes (and only those).
-      if (len - pos > this.maxTokenBytes) {
+      if (atChunkEnd && len - pos > this.maxTokenBytes) {
         throw new InputError("too-large", `${this.what}: a single JSON token at byte offset ${this.base + pos} is longer than ${this.maxTokenBytes} bytes`);
       }
       if (final) this.fail("Unexpected end of JSON input", this.base + len);
