@@ -20,13 +20,13 @@ function internerOf(p: ClosureStreamParser): Interner {
 }
 
 describe("interner sized from the input's length", () => {
-  it("sizes grow with the input and keep the table at most half full for 400 bytes per path", () => {
+  it("sizes grow with the input and keep the table at most half full for 500 bytes per path", () => {
     expect(internerSizes(0).slots).toBe(2048);
     for (const bytes of [1e5, 6.3e6, 6.1e7, 6.3e8]) {
       const z = internerSizes(bytes);
       expect(z.slots & (z.slots - 1)).toBe(0);
-      expect(z.slots).toBeGreaterThanOrEqual((2 * bytes) / 400);
-      expect(z.keys).toBeGreaterThanOrEqual(Math.min(bytes / 400, 1 << 26));
+      expect(z.slots).toBeGreaterThanOrEqual((2 * bytes) / 500);
+      expect(z.keys).toBeGreaterThanOrEqual(Math.min(bytes / 500, 1 << 26));
     }
   });
 

@@ -219,14 +219,16 @@ export class Interner implements PathInterner {
 
 /**
  * Starting sizes of an interner for an input of `bytes` bytes (0: unknown).
- * Closure JSON spends 400 bytes or more per distinct path (an entry's path,
- * its references, narHash, ...: 630 in generated closures, more with
- * path-info's signatures), and a distinct path is at most about an eighth of
- * that; the table keeps its load under one half, so it holds 2 slots per
- * expected path. An input that beats the estimate only grows as before.
+ * Closure JSON spends about 500 bytes or more per distinct path (an entry's
+ * path, its references, narHash, ...: 470 to 670 in the closures of
+ * ../shared/data and the generated ones, more with path-info's signatures),
+ * and a distinct path is at most about an eighth of that; the table keeps its
+ * load under one half, so it holds 2 slots per expected path. A denser input
+ * only grows as before. A table sized far beyond the closure would cost
+ * cache and TLB misses on every lookup, so the estimate is not padded.
  */
 export function internerSizes(bytes: number): { slots: number; arenaBytes: number; keys: number } {
-  const paths = Math.ceil(bytes / 400);
+  const paths = Math.ceil(bytes / 500);
   let slots = 2048;
   while (slots < 2 * paths + 2 && slots < 1 << 26) slots *= 2;
   return {
