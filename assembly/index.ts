@@ -26,4 +26,5 @@ export {
   readerIntern,
   readerFindPlain,
   readerScan,
+  readerScanObject,
 } from "./reader";

@@ -469,16 +469,16 @@ function internBatch(nb: u32): bool {
  * One entry object at p (its "{"): the end after its "}" with its columns
  * written at outEntries, or 0 (nothing written, references rolled back).
  */
-function entryEnd(p: usize, lim: usize, requireNarSize: bool): usize {
+function entryEnd(p: usize, lim: usize, requireNarSize: bool, keyId: i32): usize {
   const refMark = outRefCount;
-  const end = entryBody(p, lim, requireNarSize);
+  const end = entryBody(p, lim, requireNarSize, keyId);
   if (end == 0) outRefCount = refMark;
   return end;
 }
 
-function entryBody(p: usize, lim: usize, requireNarSize: bool): usize {
+function entryBody(p: usize, lim: usize, requireNarSize: bool, keyId: i32): usize {
   let seen: u32 = 0;
-  let pathId: u32 = 0;
+  let pathId: u32 = <u32>keyId;
   let nar: f64 = 0;
   let closure: f64 = NaN;
   p = skipSpace(p + 1, lim);
@@ -494,6 +494,7 @@ function entryBody(p: usize, lim: usize, requireNarSize: bool): usize {
     p = skipSpace(p + 1, lim);
     if (p >= lim) return 0;
     if (field == F_PATH) {
+      if (keyId >= 0) return 0; // path-info object form: the key is the path
       if (load<u8>(p) != 0x22) return 0;
       const q = plainEnd(p + 1, lim);
       if (q <= p + 1) return 0; // not plain, or the empty string
@@ -555,7 +556,7 @@ function entryBody(p: usize, lim: usize, requireNarSize: bool): usize {
     }
     if (c != 0x7d) return 0;
     // The entry is complete: it must have its path (and narSize when required).
-    if ((seen & F_PATH) == 0) return 0;
+    if ((seen & F_PATH) == 0 && keyId < 0) return 0;
     if ((seen & F_NAR_SIZE) == 0 && requireNarSize) return 0;
     const i = <usize>outEntries;
     store<u32>(outPath + (i << 2), pathId);
@@ -581,13 +582,46 @@ export function readerScan(start: usize, end: usize, requireNarSize: u32): usize
   let p = input + start;
   let done = p;
   while (outEntries < maxEntries) {
-    const q = entryEnd(p, lim, requireNarSize != 0);
+    const q = entryEnd(p, lim, requireNarSize != 0, -1);
     if (q == 0) break;
     done = q;
     p = skipSpace(q, lim);
     if (p >= lim || load<u8>(p) != 0x2c) break;
     p = skipSpace(p + 1, lim);
     if (p >= lim || load<u8>(p) != 0x7b) break;
+  }
+  return done - input;
+}
+
+/**
+ * The path-info object form (`nix path-info --json` of newer Nix): reads
+ * whole `"<store path>": {entry}` members from input[start] (a key's quote)
+ * while they follow one another, as readerScan does for list entries; the
+ * entry's path is its key (an entry with its own "path" field is left to the
+ * parser). Returns the offset after the last whole member's "}".
+ */
+export function readerScanObject(start: usize, end: usize, requireNarSize: u32): usize {
+  outEntries = 0;
+  outRefCount = 0;
+  const lim = input + end;
+  let p = input + start;
+  let done = p;
+  while (outEntries < maxEntries) {
+    if (p + 1 >= lim || load<u8>(p) != 0x22 || load<u8>(p + 1) != 0x2f) break;
+    const ke = plainEnd(p + 1, lim);
+    if (ke == 0) break;
+    let q = skipSpace(ke + 1, lim);
+    if (q >= lim || load<u8>(q) != 0x3a) break;
+    q = skipSpace(q + 1, lim);
+    if (q >= lim || load<u8>(q) != 0x7b) break;
+    const id = internKey(p + 1, ke - p - 1, true);
+    if (id < 0) break;
+    const e = entryEnd(q, lim, requireNarSize != 0, id);
+    if (e == 0) break;
+    done = e;
+    p = skipSpace(e, lim);
+    if (p >= lim || load<u8>(p) != 0x2c) break;
+    p = skipSpace(p + 1, lim);
   }
   return done - input;
 }

@@ -135,6 +135,19 @@ describe.each(backends)("%s reader: hand-worked documents", (reader) => {
     expect(obj.cols[3]).toEqual([0, 1, 1]);
   });
 
+  it("nix path-info --json object form with many members: the members after the first six keys are scanned", () => {
+    const members = Array.from({ length: 10 }, (_, i) => `"${P(i + 1)}":{"narHash":"sha256:h","narSize":${i},"references":["${P(1)}"],"signatures":[]}`);
+    // A repeated key: JSON.parse keeps its first position and last value.
+    members.push(`"${P(3)}":{"narSize":99,"references":[]}`);
+    const r = read(enc.encode(`{${members.join(",")}}`), reader);
+    if (!r.ok) throw new Error(r.message);
+    expect(r.format).toBe("path-info-object");
+    expect(r.strings).toEqual(Array.from({ length: 10 }, (_, i) => P(i + 1)));
+    expect(r.cols[1]).toEqual([0, 1, 99, 3, 4, 5, 6, 7, 8, 9]);
+    expect(r.cols[3]).toEqual([0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(r.fast).toBe(reader === "ts" ? 0 : 5);
+  });
+
   it("the entry the scanner stops at (an escape, a repeated key, a bad narSize) is read by the parser, with its message", () => {
     const doc = (second: string) => enc.encode(`[{"path":"/a","narSize":1},{"path":"/b","narSize":1},${second},{"path":"/d","narSize":1}]`);
     const escaped = read(doc(`{"path":"\\/c\\u00e9","narSize":2}`), reader);
@@ -204,6 +217,13 @@ describe("random closure documents: the Wasm fast path gives exactly the TypeScr
       ([n, size, rs, hash, closure]) =>
         `{${hash ? `"narHash":"sha256:h${n}",` : ""}"narSize":${size},"path":"${P(n)}","references":[${rs.map((r) => `"${P(r)}"`).join(",")}]${closure !== null ? `,"closureSize":${closure}` : ""}}`,
     );
+  // A path-info object member's value: no "path" (the key is the path).
+  const plainMember = fc
+    .tuple(plainSize, fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 4 }), fc.boolean())
+    .map(
+      ([size, rs, sig]) =>
+        `{"narHash":"sha256:x","narSize":${size},"references":[${rs.map((r) => `"${P(r)}"`).join(",")}]${sig ? ',"signatures":["k:v"],"ultimate":false,"deriver":null' : ""}}`,
+    );
   const oddEntry = fc
     .tuple(fc.array(fc.tuple(field, ws, ws), { maxLength: 6 }), ws)
     .map(([fs, w]) => `{${w}${fs.map(([[k, v], a, b]) => `"${k}"${a}:${b}${v}`).join(`${w},${w}`)}${w}}`);
@@ -223,10 +243,24 @@ describe("random closure documents: the Wasm fast path gives exactly the TypeScr
       }),
     },
     {
-      weight: 1,
+      weight: 2,
       arbitrary: fc
-        .array(fc.tuple(pathText, fc.oneof(oddEntry, plainEntry, other)), { maxLength: 4 })
-        .map((kv) => `{${kv.map(([k, v]) => `"${k}":${v}`).join(",")}}`),
+        .tuple(
+          fc.array(
+            fc.tuple(
+              fc.oneof({ weight: 8, arbitrary: pathText }, { weight: 1, arbitrary: fc.constantFrom("k", "1", "", "graph", "pipeline") }),
+              fc.oneof(
+                { weight: 6, arbitrary: plainMember },
+                { weight: 1, arbitrary: oddEntry },
+                { weight: 1, arbitrary: plainEntry },
+                { weight: 1, arbitrary: other },
+              ),
+            ),
+            { maxLength: 12 },
+          ),
+          ws,
+        )
+        .map(([kv, w]) => `{${w}${kv.map(([k, v]) => `"${k}"${w}:${w}${v}`).join(`${w},${w}`)}${w}}`),
     },
   );
   // Now and then broken: a byte dropped, repeated or replaced, or the text cut short.

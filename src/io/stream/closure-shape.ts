@@ -222,6 +222,30 @@ export class ClosureShape {
     }
   }
 
+  /**
+   * Whether the Wasm scanner may read path-info members now: no "graph" yet,
+   * and topKey has the first keys its messages need, so further store path
+   * keys change nothing there.
+   */
+  pathInfoSettled(): boolean {
+    return !this.graphSeen && this.strKeys.length >= 6;
+  }
+
+  /** Path-info members the Wasm scanner read (valid entries): placed as endEntry places them. */
+  readonly pathInfoSink = {
+    append: (k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void => {
+      let r0 = 0;
+      for (let i = 0; i < k; i++) {
+        this.entry.keyPath = pathId[i];
+        this.placeSlot();
+        const r1 = refEnd[i];
+        for (let r = r0; r < r1; r++) this.cols.pushRef(refs[r]);
+        this.cols.pushEntry(pathId[i], narSize[i], closureSize[i]);
+        r0 = r1;
+      }
+    },
+  };
+
   /** The top-level "graph" list opens. */
   startGraph(): void {
     this.graphSeen = true;

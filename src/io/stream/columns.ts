@@ -27,7 +27,7 @@ export class Columns {
    * Appends k entries at once (the Wasm fast path's columns): entry i has
    * references refs[refEnd[i - 1] .. refEnd[i]) (refEnd[-1] = 0).
    */
-  appendMany(k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void {
+  append(k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void {
     const r = refEnd[k - 1];
     if (this.refCount + r > this.refIds.length) {
       const grown = new Uint32Array(Math.max(this.refIds.length * 2, this.refCount + r));

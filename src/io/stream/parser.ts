@@ -210,8 +210,12 @@ export class ClosureStreamParser {
           if (b === 0x7d && state === S_KEY_OR_CLOSE) {
             this.close(f);
             next = pos + 1;
-          } else if (b === QUOTE) next = this.key(f, buf, pos);
-          else throw unexpectedByte(buf, pos, this.base);
+          } else if (b === QUOTE) {
+            next =
+              state === S_KEY && f.role === R_TOP && this.shape.fast !== null && this.shape.pathInfoSettled()
+                ? this.scanFastMembers(f, buf, pos)
+                : this.key(f, buf, pos);
+          } else throw unexpectedByte(buf, pos, this.base);
         } else if (state === S_COLON) {
           if (b !== 0x3a) throw unexpectedByte(buf, pos, this.base);
           f.state = S_VALUE;
@@ -285,6 +289,15 @@ export class ClosureStreamParser {
     const r = shape.fast!.scanEntries(buf, pos, shape.requireNarSize, shape.cols);
     if (r.count === 0) return this.value(f, buf, pos, final);
     f.index += r.count;
+    f.state = S_COMMA_OR_CLOSE;
+    return r.end;
+  }
+
+  /** Path-info members from the key at pos: the Wasm scanner reads the plain ones (see scanFast). */
+  private scanFastMembers(f: Frame, buf: Uint8Array, pos: number): number {
+    const shape = this.shape;
+    const r = shape.fast!.scanEntries(buf, pos, shape.requireNarSize, shape.pathInfoSink, true);
+    if (r.count === 0) return this.key(f, buf, pos);
     f.state = S_COMMA_OR_CLOSE;
     return r.end;
   }

@@ -36,6 +36,12 @@ interface ReaderExports {
   readerIntern(ptr: number, len: number): number;
   readerFindPlain(ptr: number, len: number): number;
   readerScan(start: number, end: number, requireNarSize: number): number;
+  readerScanObject(start: number, end: number, requireNarSize: number): number;
+}
+
+/** Where the entries of one scan go: appended to columns (lists), or one by one (path-info objects). */
+export interface ScanSink {
+  append(k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void;
 }
 
 /** Bytes of input the scanner sees at once (copied into linear memory); less for an input known to be smaller. */
@@ -143,12 +149,12 @@ export class WasmInterner implements PathInterner {
   }
 
   /**
-   * Reads the run of whole entries starting at buf[pos] (an entry's "{") into
-   * cols. Returns the position after the last entry read, or pos when the
-   * scanner read none (the parser then reads the entry itself); `count` of
-   * them went into cols.
+   * Reads the run of whole entries starting at buf[pos] (a list entry's "{",
+   * or, with `object`, a path-info member's key) into `sink`. Returns the
+   * position after the last entry read, or pos when the scanner read none
+   * (the parser then reads the entry itself), and how many it read.
    */
-  scanEntries(buf: Uint8Array, pos: number, requireNarSize: boolean, cols: Columns): { end: number; count: number } {
+  scanEntries(buf: Uint8Array, pos: number, requireNarSize: boolean, sink: ScanSink, object = false): { end: number; count: number } {
     const x = this.x;
     if (this.winBuf !== buf || pos < this.winStart || (this.winEnd < buf.length && pos + Math.min(LOOKAHEAD, this.window >> 2) > this.winEnd)) {
       const end = Math.min(buf.length, pos + this.window);
@@ -157,11 +163,13 @@ export class WasmInterner implements PathInterner {
       this.winStart = pos;
       this.winEnd = end;
     }
-    const stop = x.readerScan(pos - this.winStart, this.winEnd - this.winStart, requireNarSize ? 1 : 0);
+    const from = pos - this.winStart;
+    const to = this.winEnd - this.winStart;
+    const stop = object ? x.readerScanObject(from, to, requireNarSize ? 1 : 0) : x.readerScan(from, to, requireNarSize ? 1 : 0);
     const k = x.readerEntries();
     if (k === 0) return { end: pos, count: 0 };
     const mem = x.memory.buffer;
-    cols.appendMany(
+    sink.append(
       k,
       new Uint32Array(mem, x.readerOutPath(), k),
       new Float64Array(mem, x.readerOutNar(), k),
