@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startServer } from "../scripts/web-serve.mjs";
 import { median, syntheticClosure } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -42,6 +41,8 @@ writeFileSync(
 );
 writeFileSync(join(dir, "index.html"), "<!doctype html><title>reader bench</title>");
 
+// Loaded by URL: scripts/ is not part of the bench typecheck.
+const { startServer } = await import(new URL("../scripts/web-serve.mjs", import.meta.url).href);
 const server = await startServer(dir);
 const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
 const page = await browser.newPage();
