@@ -73,7 +73,7 @@ function read(bytes: Uint8Array, reader: Backend, cuts: number[] = [], options: 
       ok: true,
       format: doc.format,
       extra: { pipeline: doc.pipeline, excludePaths: doc.excludePaths, roots: doc.roots },
-      strings: c.strings,
+      strings: [...c.strings],
       cols: [[...c.pathId], [...c.narSize], [...c.closureSize], [...c.refOffsets], [...c.refIds]],
       fast: p.fastEntries,
     };

@@ -12,7 +12,6 @@
 // does and never mixes with the kernels' arena.
 import { InputError } from "../../errors.js";
 import { wasmModule, type WasmVariant } from "../../wasm/load.js";
-import type { Columns } from "./columns.js";
 import { arenaText, byteString, internerSizes, wtf8, type PathInterner } from "./interner.js";
 
 interface ReaderExports {
