@@ -1,9 +1,10 @@
 // The closure reader's fast path: a scanner and path interner over UTF-8
 // bytes in linear memory. The TypeScript parser (src/io/stream/parser.ts)
-// drives the document; at each closure entry of a list after the first it
+// drives the document; at each closure entry of a list after the first (and
+// at each member of a path-info object once its first keys are read) it
 // hands this scanner a window of the input, and the scanner reads as many
 // whole entries as it can, interning their path and references and writing
-// their columns. It reads only the plainest form of an entry: ASCII strings
+// their columns (readerScan, readerScanObject). It reads only the plainest form of an entry: ASCII strings
 // without escapes, "narSize"/"closureSize" as integers of up to 15 digits,
 // other fields as plain scalars or flat lists of them, each of "path",
 // "narSize", "references" and "closureSize" at most once, "path" present.
