@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { InputError } from "../src/errors.js";
 import { columnsOf } from "../src/graph/closure.js";
 import { Interner, internerSizes } from "../src/io/stream/interner.js";
-import { ClosureStreamParser } from "../src/io/stream-json.js";
+import { ClosureStreamParser, readClosureChunks } from "../src/io/stream-json.js";
+import { readClosureWeb } from "../src/io/stream-web.js";
 // @ts-expect-error plain ESM helper without types
 import { generateClosure, closureJsonPieces } from "../bench/gen-closure.mjs";
 
@@ -163,6 +164,23 @@ describe.each(backends)("%s reader: hand-worked documents", (reader) => {
 });
 
 describe("the fast path is taken for plain inputs", () => {
+  it("through the readers the CLI and the browser worker use (chunks, Blob), with the same document as the TypeScript parser", async () => {
+    const bytes = generated(2000, 6, true);
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) => bytes.subarray(i * 65536, (i + 1) * 65536));
+    let fast = -1;
+    const viaChunks = await readClosureChunks(pieces, { smallInputBytes: 0, onChunk: (p) => (fast = p.fastEntries) });
+    expect(fast).toBeGreaterThan(1900);
+    let webFast = -1;
+    const viaWeb = await readClosureWeb(new Blob([bytes as Uint8Array<ArrayBuffer>]), { smallInputBytes: 0, onChunk: (p) => (webFast = p.fastEntries) });
+    expect(webFast).toBeGreaterThan(1900);
+    let tsFast = -1;
+    const viaTs = await readClosureChunks(pieces, { smallInputBytes: 0, reader: "ts", onChunk: (p) => (tsFast = p.fastEntries) });
+    expect(tsFast).toBe(0);
+    expect(viaChunks.entries).toStrictEqual(viaTs.entries);
+    expect(viaWeb.entries).toStrictEqual(viaTs.entries);
+    expect(viaChunks.roots).toStrictEqual(viaTs.roots);
+  });
+
   it("reads all but the first entry and one per chunk boundary of a generated closure, whole and in 4 KiB chunks", () => {
     const bytes = generated(3000, 5);
     const cuts = Array.from({ length: Math.floor(bytes.length / 4096) }, (_, i) => (i + 1) * 4096);
