@@ -69,79 +69,90 @@ export interface Plan {
 }
 
 /**
- * A binary min-heap of candidate pairs keyed by price, in typed arrays (one
- * entry: key, the two paths, the two group stamps when it was priced).
+ * A binary min-heap of candidate pairs keyed by price. An entry is the price
+ * and the index of its record (the two paths, the two group stamps when it was
+ * priced) in a pool, side by side in one Float64Array at slot i + 1, so two
+ * siblings share a cache line: the heap outgrows the caches on large closures
+ * and a sift costs about one cache line per level. Ties in price are left in
+ * the heap's own order, which the plans depend on: keep these sift rules as
+ * they are (docs/scale.md, "Issue 17", on min-pull's tie order).
  */
 class PairHeap {
-  private keys = new Float64Array(1024);
-  /** Per entry: path a, path b, stamp of a's group, stamp of b's group. */
-  private data = new Int32Array(4096);
+  /** Entry i: price at 2(i + 1), record index at 2(i + 1) + 1. */
+  private h: Float64Array;
+  /** Record r: path a, path b, stamp of a's group, stamp of b's group at 4r .. 4r + 3. */
+  private rec: Int32Array;
+  /** Free record indices (a stack). */
+  private free: Int32Array;
+  private freeTop = 0;
+  private records = 0;
+  private capacity: number;
   size = 0;
+  constructor(capacity = 1024) {
+    this.capacity = Math.max(16, capacity);
+    this.h = new Float64Array(2 * this.capacity + 2);
+    this.rec = new Int32Array(4 * this.capacity);
+    this.free = new Int32Array(this.capacity);
+  }
   private grow(): void {
-    const keys = new Float64Array(this.keys.length * 2);
-    keys.set(this.keys);
-    this.keys = keys;
-    const data = new Int32Array(this.data.length * 2);
-    data.set(this.data);
-    this.data = data;
+    this.capacity *= 2;
+    const h = new Float64Array(2 * this.capacity + 2);
+    h.set(this.h);
+    this.h = h;
+    const rec = new Int32Array(4 * this.capacity);
+    rec.set(this.rec);
+    this.rec = rec;
+    const free = new Int32Array(this.capacity);
+    free.set(this.free);
+    this.free = free;
   }
   push(key: number, a: number, b: number, sa: number, sb: number): void {
-    if (this.size === this.keys.length) this.grow();
-    const keys = this.keys;
+    if (this.size === this.capacity) this.grow();
+    const r = this.freeTop > 0 ? this.free[--this.freeTop] : this.records++;
+    const rec = this.rec;
+    rec[4 * r] = a;
+    rec[4 * r + 1] = b;
+    rec[4 * r + 2] = sa;
+    rec[4 * r + 3] = sb;
+    const h = this.h;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (keys[p] <= key) break;
-      this.move(p, i);
+      if (h[2 * p + 2] <= key) break;
+      h[2 * i + 2] = h[2 * p + 2];
+      h[2 * i + 3] = h[2 * p + 3];
       i = p;
     }
-    this.set(i, key, a, b, sa, sb);
+    h[2 * i + 2] = key;
+    h[2 * i + 3] = r;
   }
   /** Removes the top; returns [key, a, b, stampA, stampB]. */
   pop(out: number[]): void {
-    const keys = this.keys;
-    const data = this.data;
-    out[0] = keys[0];
-    out[1] = data[0];
-    out[2] = data[1];
-    out[3] = data[2];
-    out[4] = data[3];
+    const h = this.h;
+    const rec = this.rec;
+    const top = h[3];
+    out[0] = h[2];
+    out[1] = rec[4 * top];
+    out[2] = rec[4 * top + 1];
+    out[3] = rec[4 * top + 2];
+    out[4] = rec[4 * top + 3];
+    this.free[this.freeTop++] = top;
     const last = --this.size;
     if (last === 0) return;
-    const key = keys[last];
-    const at = last << 2;
-    const a = data[at];
-    const b = data[at + 1];
-    const sa = data[at + 2];
-    const sb = data[at + 3];
+    const key = h[2 * last + 2];
+    const r = h[2 * last + 3];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
-      if (c + 1 < last && keys[c + 1] < keys[c]) c++;
-      if (keys[c] >= key) break;
-      this.move(c, i);
+      if (c + 1 < last && h[2 * c + 4] < h[2 * c + 2]) c++;
+      if (h[2 * c + 2] >= key) break;
+      h[2 * i + 2] = h[2 * c + 2];
+      h[2 * i + 3] = h[2 * c + 3];
       i = c;
     }
-    this.set(i, key, a, b, sa, sb);
-  }
-  private move(from: number, to: number): void {
-    this.keys[to] = this.keys[from];
-    const f = from << 2;
-    const t = to << 2;
-    const data = this.data;
-    data[t] = data[f];
-    data[t + 1] = data[f + 1];
-    data[t + 2] = data[f + 2];
-    data[t + 3] = data[f + 3];
-  }
-  private set(i: number, key: number, a: number, b: number, sa: number, sb: number): void {
-    this.keys[i] = key;
-    const t = i << 2;
-    this.data[t] = a;
-    this.data[t + 1] = b;
-    this.data[t + 2] = sa;
-    this.data[t + 3] = sb;
+    h[2 * i + 2] = key;
+    h[2 * i + 3] = r;
   }
 }
 
@@ -158,12 +169,7 @@ export function planMinPull(input: PlanInput): Plan {
   // Fewer sources for larger closures keeps a price at a few dozen words:
   // 4096 up to 30k paths, then shrinking to a floor of 1024.
   const maxSources = Math.max(32, input.maxSources ?? Math.max(1024, Math.min(4096, Math.floor((4096 * 30000) / n))));
-  let sources: number[];
-  if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
-  else
-    sources = Array.from({ length: n }, (_, i) => i)
-      .sort((x, y) => w[y] - w[x] || x - y)
-      .slice(0, maxSources);
+  const sources = n <= maxSources ? Array.from({ length: n }, (_, i) => i) : heaviest(w, n, maxSources);
   // Integer weights (the default: sizes) sum exactly in any order, so the
   // sums may be taken in whatever order is fastest and the plans stay the
   // same. Fractional weights (a history, a volatility map) keep one fixed
@@ -288,6 +294,10 @@ export function planMinPull(input: PlanInput): Plan {
     gWords[v] = rowWords(v);
   }
   const gWeight = singleWeight.slice();
+  const P = model.probability;
+  // P(each group's closure), kept with gWeight: a price needs it for both groups.
+  const gP = new Float64Array(n);
+  for (let v = 0; v < n; v++) gP[v] = P(gWeight[v]);
   /** Closure weight of groups a and b together: the denser one's plus what the sparser adds. */
   const unionWeight = (a: number, b: number): number =>
     !integral ? tableWeight(a, b) : gWords[a] >= gWords[b] ? gWeight[a] + extraWeight(a, b) : gWeight[b] + extraWeight(b, a);
@@ -309,6 +319,7 @@ export function planMinPull(input: PlanInput): Plan {
     if (integral) gWeight[ra] = unionWeight(ra, rb);
     orRow(bits, summary, words, sw, ra * words, ra * sw, rb * words, rb * sw);
     if (!integral) gWeight[ra] = tableWeight(ra, ra);
+    gP[ra] = P(gWeight[ra]);
     gWords[ra] = rowWords(ra);
     gFrozen[ra] = 0;
     gStamp[ra]++;
@@ -321,12 +332,11 @@ export function planMinPull(input: PlanInput): Plan {
     if (layer.length > 0) gFrozen[find(layer[0])] = 1;
   }
 
-  const P = model.probability;
   const price = (ra: number, rb: number): number => {
     const sa = gSize[ra];
     const sb = gSize[rb];
     const union = unionWeight(ra, rb);
-    let delta = (sa + sb) * P(union) - sa * P(gWeight[ra]) - sb * P(gWeight[rb]);
+    let delta = (sa + sb) * P(union) - sa * gP[ra] - sb * gP[rb];
     // Breaking up a kept layer means pulling its bytes again now.
     if (gFrozen[ra]) delta += sa;
     if (gFrozen[rb]) delta += sb;
@@ -343,23 +353,64 @@ export function planMinPull(input: PlanInput): Plan {
   // group at all). Within a tier the lowest price wins, and the price counts
   // a kept layer's bytes as pulled again, so the cheapest to re-pull goes first.
   const heaps = [new PairHeap(), new PairHeap(), new PairHeap()];
-  const push = (ra: number, rb: number, u: number, v: number) => heaps[gFrozen[ra] + gFrozen[rb]].push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
+  // Prices by (group a, group b, their stamps): a group pair joined by several
+  // reference edges is offered, and goes stale, once per edge, and about a
+  // quarter of all prices asked for were computed before at the same stamps.
+  // A price depends only on the two groups' state, which changes only with a
+  // stamp, so a hit is the very number `price` would return. Direct-mapped.
+  const cacheBits = Math.min(16, Math.max(10, 32 - Math.clz32(n)));
+  const cacheKey = new Int32Array(4 << cacheBits).fill(-1);
+  const cacheVal = new Float64Array(1 << cacheBits);
+  const cachedPrice = (ra: number, rb: number): number => {
+    const sa = gStamp[ra];
+    const sb = gStamp[rb];
+    const slot = (Math.imul(ra, 0x9e3779b1) ^ Math.imul(rb, 0x85ebca77) ^ Math.imul(sa + 1, 0xc2b2ae3d) ^ Math.imul(sb + 1, 0x27d4eb2f)) >>> (32 - cacheBits);
+    const k = slot << 2;
+    if (cacheKey[k] === ra && cacheKey[k + 1] === rb && cacheKey[k + 2] === sa && cacheKey[k + 3] === sb) return cacheVal[slot];
+    const d = price(ra, rb);
+    cacheKey[k] = ra;
+    cacheKey[k + 1] = rb;
+    cacheKey[k + 2] = sa;
+    cacheKey[k + 3] = sb;
+    cacheVal[slot] = d;
+    return d;
+  };
+  const push = (ra: number, rb: number, u: number, v: number) => heaps[gFrozen[ra] + gFrozen[rb]].push(cachedPrice(ra, rb), u, v, gStamp[ra], gStamp[rb]);
   const offer = (u: number, v: number) => {
     const ra = find(u);
     const rb = find(v);
     if (ra !== rb) push(ra, rb, u, v);
   };
-  // Reference edges, at most `perVertex` per path: the closest in weight.
+  // Reference edges, at most `perVertex` per path: the closest in weight
+  // (ties: the lower vertex), picked into `closest` in that order.
   const perVertex = 12;
+  const closest = new Int32Array(perVertex);
+  const closestKey = new Float64Array(perVertex);
+  const closestTargets = (targets: Uint32Array, from: number, to: number, wv: number, k: number): void => {
+    let len = 0;
+    for (let e = from; e < to; e++) {
+      const x = targets[e];
+      const key = Math.abs(gWeight[find(x)] - wv);
+      // Insertion into the k best so far, ordered by (key, vertex).
+      if (len === k && (key > closestKey[k - 1] || (key === closestKey[k - 1] && x > closest[k - 1]))) continue;
+      let i = len < k ? len++ : k - 1;
+      while (i > 0 && (closestKey[i - 1] > key || (closestKey[i - 1] === key && closest[i - 1] > x))) {
+        closestKey[i] = closestKey[i - 1];
+        closest[i] = closest[i - 1];
+        i--;
+      }
+      closestKey[i] = key;
+      closest[i] = x;
+    }
+  };
   for (let v = 0; v < n; v++) {
     const from = graph.offsets[v];
     const to = graph.offsets[v + 1];
     if (to - from <= perVertex) {
       for (let e = from; e < to; e++) offer(v, graph.targets[e]);
     } else {
-      const targets = Array.from(graph.targets.subarray(from, to));
-      targets.sort((x, y) => Math.abs(gWeight[find(x)] - gWeight[find(v)]) - Math.abs(gWeight[find(y)] - gWeight[find(v)]) || x - y);
-      for (let i = 0; i < perVertex; i++) offer(v, targets[i]);
+      closestTargets(graph.targets, from, to, gWeight[find(v)], perVertex);
+      for (let i = 0; i < perVertex; i++) offer(v, closest[i]);
     }
   }
   // Neighbours in order of closure weight: paths that change about as often.
@@ -367,7 +418,7 @@ export function planMinPull(input: PlanInput): Plan {
   // two free groups remain (unless the maximum layer size forbids them).
   const groupWeight = new Float64Array(n);
   for (let v = 0; v < n; v++) groupWeight[v] = gWeight[find(v)];
-  const byWeight = Array.from({ length: n }, (_, i) => i).sort((x, y) => groupWeight[x] - groupWeight[y] || x - y);
+  const byWeight = ascendingOrder(groupWeight);
   let lastFree = -1;
   for (let i = 0; i < n; i++) {
     const v = byWeight[i];
@@ -500,6 +551,82 @@ export function planMinPull(input: PlanInput): Plan {
   let expected = 0;
   for (const l of layers) expected += l.bytes * l.changeProbability;
   return { layers, expectedBytes: expected, lowerBoundBytes: lowerBound, lowerBoundExact: S === n };
+}
+
+/**
+ * The first `count` vertices of the order (weight descending, vertex
+ * ascending), in that order: a threshold from a numeric sort, then a
+ * comparison sort of the chosen few only.
+ */
+export function heaviest(w: ArrayLike<number>, n: number, count: number): number[] {
+  const sorted = new Float64Array(n);
+  for (let v = 0; v < n; v++) sorted[v] = w[v];
+  sorted.sort();
+  const threshold = sorted[n - count];
+  let above = 0;
+  for (let v = 0; v < n; v++) if (w[v] > threshold) above++;
+  let atThreshold = count - above;
+  const out: number[] = [];
+  for (let v = 0; v < n; v++) {
+    if (w[v] > threshold) out.push(v);
+    else if (w[v] === threshold && atThreshold > 0) {
+      out.push(v);
+      atThreshold--;
+    }
+  }
+  return out.sort((x, y) => w[y] - w[x] || x - y);
+}
+
+/**
+ * Vertices ordered by (key ascending, vertex ascending) for non-negative
+ * finite keys: a stable least-significant-digit radix sort over the keys'
+ * IEEE bits (which order as the numbers do when the sign bit is clear),
+ * 16 bits per pass. The same order as a comparison sort, without the comparator.
+ */
+export function ascendingOrder(key: Float64Array): Uint32Array {
+  const n = key.length;
+  const bits = new Uint32Array(n * 2);
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  const lo = isLittleEndian() ? 0 : 1;
+  for (let i = 0; i < n; i++) {
+    f[0] = key[i] + 0; // -0 becomes +0
+    bits[2 * i] = u[lo];
+    bits[2 * i + 1] = u[1 - lo];
+  }
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let spare = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    let same = true;
+    const first = (bits[2 * order[0] + word] >>> shift) & 0xffff;
+    for (let i = 0; i < n; i++) {
+      const d = (bits[2 * order[i] + word] >>> shift) & 0xffff;
+      count[d]++;
+      if (d !== first) same = false;
+    }
+    if (same) continue; // this digit is equal everywhere: the order stands
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = order[i];
+      spare[count[(bits[2 * v + word] >>> shift) & 0xffff]++] = v;
+    }
+    [order, spare] = [spare, order];
+  }
+  return order;
+}
+
+function isLittleEndian(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 
 /** Depth-first post-order rank of every vertex, from the roots in `topo` order. */
