@@ -138,6 +138,13 @@ describe("ascendingOrder", () => {
       params(300, 0x17a6),
     );
   });
+
+  it("orders 40,000 keys with many ties (the radix path) as the comparator sort does", () => {
+    const rnd = mulberry32(0x17a8);
+    const key = Float64Array.from({ length: 40000 }, () => [0, 1, 2.5, 1e9, rnd() * 1e6, Math.floor(rnd() * 50)][Math.floor(rnd() * 6)]);
+    const want = Array.from({ length: key.length }, (_, i) => i).sort((x, y) => key[x] - key[y] || x - y);
+    expect(Array.from(ascendingOrder(key))).toEqual(want);
+  });
 });
 
 describe("heaviest", () => {

@@ -69,90 +69,83 @@ export interface Plan {
 }
 
 /**
- * A binary min-heap of candidate pairs keyed by price. An entry is the price
- * and the index of its record (the two paths, the two group stamps when it was
- * priced) in a pool, side by side in one Float64Array at slot i + 1, so two
- * siblings share a cache line: the heap outgrows the caches on large closures
- * and a sift costs about one cache line per level. Ties in price are left in
- * the heap's own order, which the plans depend on: keep these sift rules as
- * they are (docs/scale.md, "Issue 17", on min-pull's tie order).
+ * A binary min-heap of candidate pairs keyed by price, in typed arrays (one
+ * entry: key, the two paths, the two group stamps when it was priced).
  */
 class PairHeap {
-  /** Entry i: price at 2(i + 1), record index at 2(i + 1) + 1. */
-  private h: Float64Array;
-  /** Record r: path a, path b, stamp of a's group, stamp of b's group at 4r .. 4r + 3. */
-  private rec: Int32Array;
-  /** Free record indices (a stack). */
-  private free: Int32Array;
-  private freeTop = 0;
-  private records = 0;
-  private capacity: number;
+  private keys: Float64Array;
+  /** Per entry: path a, path b, stamp of a's group, stamp of b's group. */
+  private data: Int32Array;
   size = 0;
   constructor(capacity = 1024) {
-    this.capacity = Math.max(16, capacity);
-    this.h = new Float64Array(2 * this.capacity + 2);
-    this.rec = new Int32Array(4 * this.capacity);
-    this.free = new Int32Array(this.capacity);
+    this.keys = new Float64Array(capacity);
+    this.data = new Int32Array(4 * capacity);
   }
   private grow(): void {
-    this.capacity *= 2;
-    const h = new Float64Array(2 * this.capacity + 2);
-    h.set(this.h);
-    this.h = h;
-    const rec = new Int32Array(4 * this.capacity);
-    rec.set(this.rec);
-    this.rec = rec;
-    const free = new Int32Array(this.capacity);
-    free.set(this.free);
-    this.free = free;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const data = new Int32Array(this.data.length * 2);
+    data.set(this.data);
+    this.data = data;
   }
   push(key: number, a: number, b: number, sa: number, sb: number): void {
-    if (this.size === this.capacity) this.grow();
-    const r = this.freeTop > 0 ? this.free[--this.freeTop] : this.records++;
-    const rec = this.rec;
-    rec[4 * r] = a;
-    rec[4 * r + 1] = b;
-    rec[4 * r + 2] = sa;
-    rec[4 * r + 3] = sb;
-    const h = this.h;
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[2 * p + 2] <= key) break;
-      h[2 * i + 2] = h[2 * p + 2];
-      h[2 * i + 3] = h[2 * p + 3];
+      if (keys[p] <= key) break;
+      this.move(p, i);
       i = p;
     }
-    h[2 * i + 2] = key;
-    h[2 * i + 3] = r;
+    this.set(i, key, a, b, sa, sb);
   }
   /** Removes the top; returns [key, a, b, stampA, stampB]. */
   pop(out: number[]): void {
-    const h = this.h;
-    const rec = this.rec;
-    const top = h[3];
-    out[0] = h[2];
-    out[1] = rec[4 * top];
-    out[2] = rec[4 * top + 1];
-    out[3] = rec[4 * top + 2];
-    out[4] = rec[4 * top + 3];
-    this.free[this.freeTop++] = top;
+    const keys = this.keys;
+    const data = this.data;
+    out[0] = keys[0];
+    out[1] = data[0];
+    out[2] = data[1];
+    out[3] = data[2];
+    out[4] = data[3];
     const last = --this.size;
     if (last === 0) return;
-    const key = h[2 * last + 2];
-    const r = h[2 * last + 3];
+    const key = keys[last];
+    const at = last << 2;
+    const a = data[at];
+    const b = data[at + 1];
+    const sa = data[at + 2];
+    const sb = data[at + 3];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= last) break;
-      if (c + 1 < last && h[2 * c + 4] < h[2 * c + 2]) c++;
-      if (h[2 * c + 2] >= key) break;
-      h[2 * i + 2] = h[2 * c + 2];
-      h[2 * i + 3] = h[2 * c + 3];
+      if (c + 1 < last && keys[c + 1] < keys[c]) c++;
+      if (keys[c] >= key) break;
+      this.move(c, i);
       i = c;
     }
-    h[2 * i + 2] = key;
-    h[2 * i + 3] = r;
+    this.set(i, key, a, b, sa, sb);
+  }
+  private move(from: number, to: number): void {
+    this.keys[to] = this.keys[from];
+    const f = from << 2;
+    const t = to << 2;
+    const data = this.data;
+    data[t] = data[f];
+    data[t + 1] = data[f + 1];
+    data[t + 2] = data[f + 2];
+    data[t + 3] = data[f + 3];
+  }
+  private set(i: number, key: number, a: number, b: number, sa: number, sb: number): void {
+    this.keys[i] = key;
+    const t = i << 2;
+    this.data[t] = a;
+    this.data[t + 1] = b;
+    this.data[t + 2] = sa;
+    this.data[t + 3] = sb;
   }
 }
 
@@ -352,13 +345,20 @@ export function planMinPull(input: PlanInput): Plan {
   // a free group (two kept layers merge together only when there is no free
   // group at all). Within a tier the lowest price wins, and the price counts
   // a kept layer's bytes as pulled again, so the cheapest to re-pull goes first.
-  const heaps = [new PairHeap(), new PairHeap(), new PairHeap()];
+  // The free tier starts with about one entry per reference edge (at most 12 a
+  // path) plus one per path, and grows little past that: sized up front, it
+  // is not copied while it fills.
+  let firstEntries = n;
+  for (let v = 0; v < n; v++) firstEntries += Math.min(graph.offsets[v + 1] - graph.offsets[v], 12);
+  const heaps = [new PairHeap(firstEntries + (firstEntries >> 2)), new PairHeap(), new PairHeap()];
   // Prices by (group a, group b, their stamps): a group pair joined by several
-  // reference edges is offered, and goes stale, once per edge, and about a
-  // quarter of all prices asked for were computed before at the same stamps.
-  // A price depends only on the two groups' state, which changes only with a
-  // stamp, so a hit is the very number `price` would return. Direct-mapped.
-  const cacheBits = Math.min(16, Math.max(10, 32 - Math.clz32(n)));
+  // reference edges is offered, and goes stale, once per edge; about a quarter
+  // of all prices asked for were computed before at the same stamps, most of
+  // them shortly before. A price depends only on the two groups' state, which
+  // changes only with a stamp, so a hit is the very number `price` would
+  // return. Direct-mapped, 4096 slots (96 KiB): larger tables cost more in
+  // cache misses than they save on large closures.
+  const cacheBits = 12;
   const cacheKey = new Int32Array(4 << cacheBits).fill(-1);
   const cacheVal = new Float64Array(1 << cacheBits);
   const cachedPrice = (ra: number, rb: number): number => {
@@ -585,6 +585,9 @@ export function heaviest(w: ArrayLike<number>, n: number, count: number): number
  */
 export function ascendingOrder(key: Float64Array): Uint32Array {
   const n = key.length;
+  // Small inputs: the comparison sort (the radix sort's fixed 4 x 65,536 count
+  // steps would cost more than it saves, and most closures are small).
+  if (n < 32768) return Uint32Array.from(Array.from({ length: n }, (_, i) => i).sort((x, y) => key[x] - key[y] || x - y));
   const bits = new Uint32Array(n * 2);
   const f = new Float64Array(1);
   const u = new Uint32Array(f.buffer);
