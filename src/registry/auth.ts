@@ -133,8 +133,7 @@ export function runCredentialHelper(name: string, file: string, address: string,
   const where = `the credential helper ${program} (configured in ${file})`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`${file}: "${name}" is not a credential helper name`);
   const r = spawnSync(program, ["get"], { input: address, encoding: "utf8", env: { ...env }, timeout: 60_000, maxBuffer: 1 << 20 });
-  // EPIPE with an exit status: the helper ran and exited before reading the
-  // address (one that fails at once); its status and output say why.
+  // EPIPE: the helper exited without reading the address (a helper that fails at once); its exit status says the rest.
   if (r.error !== undefined && !((r.error as NodeJS.ErrnoException).code === "EPIPE" && r.status !== null)) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new UsageError(`${where} is not on PATH`);
