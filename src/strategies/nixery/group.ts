@@ -25,6 +25,7 @@ import { popularityOf, type PopularityMap } from "./popularity.js";
 import { sha1Hex } from "./sha1.js";
 import { compareCodePoints } from "../../graph/store-name.js";
 import { radixSortByKey } from "../../util/radix.js";
+import { bytewiseOrder } from "./order.js";
 
 /** One layer as Nixery's layers.Layer: contents, MergeRating (uint64), Hash(). */
 export interface NixeryLayer {
@@ -213,11 +214,15 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   }
 
   // Subtrees as buckets of vertices (CSR): subtree s has members
-  // member[start[s] .. start[s + 1]), rooted at rootOf[s].
+  // member[start[s] .. start[s + 1]), rooted at rootOf[s]. Vertices are
+  // visited in bytewise path order, so each bucket comes out sorted (Go's
+  // sort.Strings of the contents) and subtrees are numbered by first path
+  // (the tie-break): no string comparison after bytewiseOrder.
+  const byPath = bytewiseOrder(paths);
   const sub = new Int32Array(n).fill(-1);
   const rootOf: number[] = [];
-  for (let v = 0; v < n; v++) {
-    const t = top[v];
+  for (let r = 0; r < n; r++) {
+    const t = top[byPath[r]];
     if (t !== UNREACHABLE && sub[t] < 0) {
       sub[t] = rootOf.length;
       rootOf.push(t);
@@ -229,22 +234,15 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   for (let s = 0; s < count; s++) start[s + 1] += start[s];
   const fill = start.slice(0, count);
   const member = new Uint32Array(start[count]);
-  for (let v = 0; v < n; v++) if (top[v] !== UNREACHABLE) member[fill[sub[top[v]]]++] = v;
-
-  // Contents of each subtree, sorted bytewise (Go's sort.Strings). Singletons
-  // (most subtrees) need no array until a layer is made.
-  const sorted: (string[] | undefined)[] = new Array(count);
+  for (let r = 0; r < n; r++) {
+    const v = byPath[r];
+    if (top[v] !== UNREACHABLE) member[fill[sub[top[v]]]++] = v;
+  }
   const contentsOf = (s: number): string[] => {
-    let c = sorted[s];
-    if (c === undefined) {
-      c = new Array<string>(start[s + 1] - start[s]);
-      for (let i = start[s], j = 0; i < start[s + 1]; i++, j++) c[j] = paths[member[i]];
-      sortBytewise(c);
-      sorted[s] = c;
-    }
+    const c = new Array<string>(start[s + 1] - start[s]);
+    for (let i = start[s], j = 0; i < start[s + 1]; i++, j++) c[j] = paths[member[i]];
     return c;
   };
-  const firstPath = (s: number): string => (start[s + 1] - start[s] === 1 ? paths[member[start[s]]] : contentsOf(s)[0]);
 
   // mergeRating = popularity(subtree root) x sum of closureSize (uint64, wrapping).
   // Fast path: whole non-negative sizes and popularities whose product stays
@@ -279,33 +277,17 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   const ratingOf = (s: number): bigint => (ratingBig !== undefined ? ratingBig[s] : BigInt(ratingNum[s]));
 
   // Nixery sorts by rating with an unstable sort and random input order; the
-  // tie-break (first path ascending) makes strata deterministic and is one of
-  // the orders Nixery can produce.
+  // tie-break (first path ascending, i.e. subtree number) makes strata
+  // deterministic and is one of the orders Nixery can produce.
   let order: number[];
   let tiedRatings = false;
   if (ratingBig === undefined) {
-    // Group by rating with a native numeric sort, then order each tie group by first path.
-    order = orderByKey(ratingNum);
-    for (let i = 0; i < count;) {
-      let j = i + 1;
-      while (j < count && ratingNum[order[j]] === ratingNum[order[i]]) j++;
-      if (j - i > 1) {
-        tiedRatings = true;
-        const group = order.slice(i, j);
-        const firsts = group.map(firstPath);
-        const idx = group.map((_, x) => x);
-        const cmp = comparatorFor(firsts);
-        idx.sort((a, b) => cmp(firsts[a], firsts[b]));
-        for (let x = 0; x < idx.length; x++) order[i + x] = group[idx[x]];
-      }
-      i = j;
-    }
+    order = orderByKey(ratingNum); // stable: ties stay by subtree number
+    for (let i = 1; i < count; i++) if (ratingNum[order[i]] === ratingNum[order[i - 1]]) tiedRatings = true;
   } else {
     const rb = ratingBig;
-    const firsts = Array.from({ length: count }, (_, s) => firstPath(s));
-    const cmp = comparatorFor(firsts);
     order = Array.from({ length: count }, (_, s) => s);
-    order.sort((a, b) => (rb[a] < rb[b] ? -1 : rb[a] > rb[b] ? 1 : cmp(firsts[a], firsts[b])));
+    order.sort((a, b) => (rb[a] < rb[b] ? -1 : rb[a] > rb[b] ? 1 : a - b));
     for (let i = 1; i < count; i++) if (rb[order[i]] === rb[order[i - 1]]) tiedRatings = true;
   }
 
@@ -325,8 +307,7 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
     let sum = 0;
     for (let i = 0; i < cut; i++) {
       const s = order[i];
-      if (start[s + 1] - start[s] === 1) contents[at++] = paths[member[start[s]]];
-      else for (const p of contentsOf(s)) contents[at++] = p;
+      for (let j = start[s]; j < start[s + 1]; j++) contents[at++] = paths[member[j]];
       if (ratingBig === undefined) sum += ratingNum[s];
     }
     let rating: bigint;
@@ -382,19 +363,6 @@ function orderByKey(key: Float64Array): number[] {
   return Array.from(items);
 }
 
-const HIGH = /[\ud800-\uffff]/;
-
-/** The exact bytewise comparator for these strings: JS's own order unless some have surrogates or U+E000..U+FFFF. */
-function comparatorFor(strings: readonly string[]): (a: string, b: string) => number {
-  for (const s of strings) if (HIGH.test(s)) return compareBytewise;
-  return compareAscii;
-}
-
-/** Sorts strings in place in Go's byte order. */
-function sortBytewise(strings: string[]): void {
-  if (strings.length > 1) strings.sort(comparatorFor(strings));
-}
-
 /** A layer whose hash is computed on first use (most subtrees are merged and never need one). */
 export function makeLayer(contents: readonly string[], mergeRating: bigint): NixeryLayer {
   let hash: string | undefined;
@@ -405,10 +373,6 @@ export function makeLayer(contents: readonly string[], mergeRating: bigint): Nix
       return (hash ??= sha1Hex(contents.join(":")));
     },
   };
-}
-
-function compareAscii(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
