@@ -25,6 +25,13 @@ export { compareCodePoints, codeUnitOrderIsCodePointOrder };
  * Sorting 100k paths with many popularity ties gets ~3x faster.
  */
 export function nameKeys(name: string): [number, number] {
+  const out = [0, 0];
+  nameKeysInto(name, out, 0);
+  return [out[0], out[1]];
+}
+
+/** nameKeys written to out[at] and out[at + 1] (no array per name: 1M names in one pass). */
+export function nameKeysInto(name: string, out: { [i: number]: number }, at: number): void {
   let k1 = 0;
   let k2 = 0;
   let stop = false;
@@ -37,7 +44,8 @@ export function nameKeys(name: string): [number, number] {
     if (i < 7) k1 = k1 * 128 + c;
     else k2 = k2 * 128 + c;
   }
-  return [k1, k2];
+  out[at] = k1;
+  out[at + 1] = k2;
 }
 
 /**
@@ -56,11 +64,7 @@ export function sortByPopularity(
   let k = keys;
   if (k === undefined) {
     k = new Float64Array(2 * count);
-    for (let i = 0; i < count; i++) {
-      const [a, b] = nameKeys(nameOf(i));
-      k[2 * i] = a;
-      k[2 * i + 1] = b;
-    }
+    for (let i = 0; i < count; i++) nameKeysInto(nameOf(i), k, 2 * i);
   }
   const key = k;
   const full = plain

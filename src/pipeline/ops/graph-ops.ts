@@ -4,7 +4,7 @@
 import type { Closure } from "../../graph/closure.js";
 import type { GraphRef, Kernels } from "../../kernels/types.js";
 import type { SplitSpec } from "../model.js";
-import { codeUnitOrderIsCodePointOrder, nameKeys, popularityTieKey, sortByPopularity } from "../package-name.js";
+import { codeUnitOrderIsCodePointOrder, nameKeysInto, popularityTieKey, sortByPopularity } from "../package-name.js";
 import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
 
 export class GraphOps {
@@ -187,11 +187,7 @@ export class GraphOps {
     if (this.keys === undefined) {
       const names = this.packageNames();
       const keys = new Float64Array(2 * names.length);
-      for (let v = 0; v < names.length; v++) {
-        const [a, b] = nameKeys(names[v]);
-        keys[2 * v] = a;
-        keys[2 * v + 1] = b;
-      }
+      for (let v = 0; v < names.length; v++) nameKeysInto(names[v], keys, 2 * v);
       this.keys = keys;
     }
     return this.keys;
