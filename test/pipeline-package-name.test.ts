@@ -56,6 +56,20 @@ describe("code point order", () => {
         expect(got).toEqual(want);
         const big = rows.map(([, p]) => BigInt(p) * 2n ** 70n);
         expect(Array.from(sortByPopularity(rows.length, big, (i) => names[i]))).toEqual(want);
+        // BigInts below 2^53 take the doubles' path (counting sort by value, then names per run).
+        const small = rows.map(([, p]) => BigInt(p) * 2n ** 40n);
+        expect(Array.from(sortByPopularity(rows.length, small, (i) => names[i]))).toEqual(want);
+      }),
+    );
+  });
+
+  it("sortByPopularity keeps the input order of equal names among equal values (a stable sort)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("a", "b", "é", "😀"), fc.integer({ min: 0, max: 2 })), { maxLength: 40 }), (rows) => {
+        const names = rows.map(([s]) => s);
+        const pop = Float64Array.from(rows, ([, p]) => p);
+        const want = rows.map((_, i) => i).sort((a, b) => pop[b] - pop[a] || byCodePoints(names[a], names[b]));
+        expect(Array.from(sortByPopularity(rows.length, pop, (i) => names[i]))).toEqual(want);
       }),
     );
   });
