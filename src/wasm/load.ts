@@ -36,6 +36,7 @@ export interface KernelExports {
     inSet: number,
     acc: number,
     out: number,
+    info: number,
   ): void;
   dominators(n: number, order: number, rOff: number, rTgt: number, isRoot: number, depth: number, idom: number): void;
   [kernel: string]: unknown;
