@@ -91,9 +91,10 @@ export class Closure implements CsrGraph {
   readonly targets: Uint32Array;
   /** A topological order (referrers first, smallest index first among ready vertices). */
   readonly topo: Uint32Array;
-  private readonly byPath: Map<string, number>;
+  /** Vertex of each path; built on first use for closures made from columns (the default pipeline never asks). */
+  private pathIndex: Map<string, number> | undefined;
 
-  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number>, parts?: ClosureParts) {
+  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number> | undefined, parts?: ClosureParts) {
     if (parts !== undefined) {
       // Columns already resolved (fromColumns); same field order, same checks.
       this.n = parts.paths.length;
@@ -101,7 +102,7 @@ export class Closure implements CsrGraph {
       this.narSize = parts.narSize;
       this.givenClosureSize = parts.givenClosureSize;
       this.inputIndex = positions;
-      this.byPath = byPath;
+      this.pathIndex = byPath;
       this.offsets = parts.offsets;
       this.targets = parts.targets;
       this.topo = topoOrderTs(this);
@@ -114,14 +115,14 @@ export class Closure implements CsrGraph {
     this.narSize = Float64Array.from(entries, (e) => e.narSize);
     this.givenClosureSize = Float64Array.from(entries, (e) => e.closureSize ?? Number.NaN);
     this.inputIndex = positions;
-    this.byPath = byPath;
+    this.pathIndex = byPath;
     const offsets = new Uint32Array(n + 1);
     const rows: Uint32Array[] = new Array(n);
     const scratch: number[] = [];
     for (let v = 0; v < n; v++) {
       scratch.length = 0;
       for (const ref of entries[v].references) {
-        const w = byPath.get(ref);
+        const w = byPath!.get(ref);
         if (w === undefined || w === v) continue;
         scratch.push(w);
       }
@@ -178,7 +179,6 @@ export class Closure implements CsrGraph {
     const paths: string[] = new Array(n);
     const narSize = new Float64Array(n);
     const givenClosureSize = new Float64Array(n);
-    const byPath = new Map<string, number>();
     for (let v = 0; v < n; v++) {
       const i = kept[v];
       const s = pathId[i];
@@ -186,7 +186,6 @@ export class Closure implements CsrGraph {
       paths[v] = strings[s];
       narSize[v] = size[i];
       givenClosureSize[v] = c.closureSize[i];
-      byPath.set(paths[v], v);
     }
     const offsets = new Uint32Array(n + 1);
     let targets = new Uint32Array(refIds.length);
@@ -217,7 +216,7 @@ export class Closure implements CsrGraph {
       offsets[v + 1] = k;
     }
     targets = targets.slice(0, k);
-    return new Closure([], kept, byPath, { paths, narSize, givenClosureSize, offsets, targets });
+    return new Closure([], kept, undefined, { paths, narSize, givenClosureSize, offsets, targets });
   }
 
   static fromEntries(entries: readonly ClosureEntry[], options: ClosureOptions = {}): Closure {
@@ -250,13 +249,22 @@ export class Closure implements CsrGraph {
     return new Closure(sorted, Uint32Array.from(kept), byPath);
   }
 
+  private byPath(): Map<string, number> {
+    if (this.pathIndex === undefined) {
+      const index = new Map<string, number>();
+      for (let v = 0; v < this.n; v++) index.set(this.paths[v], v);
+      this.pathIndex = index;
+    }
+    return this.pathIndex;
+  }
+
   /** Vertex of a store path, or undefined. */
   indexOf(path: string): number | undefined {
-    return this.byPath.get(path);
+    return this.byPath().get(path);
   }
 
   has(path: string): boolean {
-    return this.byPath.has(path);
+    return this.byPath().has(path);
   }
 
   /** Paths nothing else references (the closure's roots), ascending vertex order. */
