@@ -74,22 +74,14 @@ function addInto(dst: usize, src: usize, limbs: u32): bool {
 /**
  * popularity into `out` (n * L u32) from `paths` (as `pathCounts` left it).
  * Scratch, u32 each: `pivot` n, `tOff` n + 1, `tKid` n, `undo` n, `frame` 2n;
- * `inSet` ceil(n / 8) u8 zeroed (a bitset); `acc` L u64; with one limb,
- * `info` 2n + 1 u32 (see enter). The caller guarantees that the grand total
- * fits in L limbs, so no sum overflows.
+ * `inSet` n u8 zeroed; `acc` L u64. The caller guarantees that the grand
+ * total fits in L limbs, so no sum overflows.
  */
 export function popularity(
   n: u32, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
   pivot: usize, tOff: usize, tKid: usize, undo: usize, frame: usize, inSet: usize,
-  acc: usize, out: usize, info: usize,
+  acc: usize, out: usize,
 ): void {
-  if (limbs == 1) {
-    for (let v: u32 = 0; v < n; v++) {
-      store<u32>(info + (<usize>v << 3), load<u32>(rOff + (<usize>v << 2)));
-      store<u32>(info + (<usize>v << 3), load<u32>(paths + (<usize>v << 2)), 4);
-    }
-    store<u32>(info + (<usize>n << 3), load<u32>(rOff + (<usize>n << 2)));
-  }
   const rowBytes = <usize>limbs << 2;
   // Pivot = the referrer with the most root paths (ties: first in the row);
   // n marks a root. Then T's child lists as a CSR (counting sort by pivot).
@@ -133,7 +125,7 @@ export function popularity(
   for (let r: u32 = 0; r < n; r++) {
     if (load<u32>(pivot + (<usize>r << 2)) != n) continue;
     let depth: u32 = 0;
-    undoTop = enter(r, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out, info);
+    undoTop = enter(r, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out);
     store<u32>(frame, r);
     store<u32>(pivot + (<usize>r << 2), load<u32>(tOff + (<usize>r << 2)));
     for (;;) {
@@ -144,7 +136,7 @@ export function popularity(
         store<u32>(cp, cursor + 1);
         const v = load<u32>(tKid + (<usize>cursor << 2));
         const base = undoTop;
-        undoTop = enter(v, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out, info);
+        undoTop = enter(v, n, rOff, rTgt, limbs, paths, undo, undoTop, inSet, acc, out);
         // popularity(v) = popularity(u) + sum over D(v), written by enter().
         addInto(out + <usize>v * rowBytes, out + <usize>u * rowBytes, limbs);
         depth++;
@@ -156,7 +148,7 @@ export function popularity(
       }
       // Leave u: drop D(u) from the set.
       const base: u32 = depth == 0 ? 0 : load<u32>(frame + ((<usize>n + <usize>depth) << 2));
-      for (let i = base; i < undoTop; i++) setOff(inSet, load<u32>(undo + (<usize>i << 2)));
+      for (let i = base; i < undoTop; i++) store<u8>(inSet + load<u32>(undo + (<usize>i << 2)), 0);
       undoTop = base;
       if (depth == 0) break;
       depth--;
@@ -164,17 +156,15 @@ export function popularity(
   }
 }
 
-/** Pushes the referrers rTgt[from..end) not yet in inSet onto the undo stack; returns its new height. */
+/** Pushes x's referrers not yet in inSet onto the undo stack; returns its new height. */
 // @ts-ignore: decorator
 @inline
-function pushNewReferrers(from: u32, end: u32, rTgt: usize, inSet: usize, undo: usize, top: u32): u32 {
-  for (let e = from; e < end; e++) {
+function pushNewReferrers(x: u32, rOff: usize, rTgt: usize, inSet: usize, undo: usize, top: u32): u32 {
+  const end = load<u32>(rOff + (<usize>(x + 1) << 2));
+  for (let e = load<u32>(rOff + (<usize>x << 2)); e < end; e++) {
     const w = load<u32>(rTgt + (<usize>e << 2));
-    const at = inSet + (<usize>w >> 3);
-    const byte = load<u8>(at);
-    const b = <u8>1 << <u8>(w & 7);
-    if ((byte & b) != 0) continue;
-    store<u8>(at, byte | b);
+    if (load<u8>(inSet + w) != 0) continue;
+    store<u8>(inSet + w, 1);
     store<u32>(undo + (<usize>top << 2), w);
     top++;
   }
@@ -192,10 +182,10 @@ function pushNewReferrers(from: u32, end: u32, rTgt: usize, inSet: usize, undo: 
 // 1.06-1.41 s -> 0.75-0.86 s on a fresh instance at 100k paths).
 function enter(
   v: u32, n: u32, rOff: usize, rTgt: usize, limbs: u32, paths: usize,
-  undo: usize, top: u32, inSet: usize, acc: usize, out: usize, info: usize,
+  undo: usize, top: u32, inSet: usize, acc: usize, out: usize,
 ): u32 {
   const rowBytes = <usize>limbs << 2;
-  setOn(inSet, v);
+  store<u8>(inSet + v, 1);
   store<u32>(undo + (<usize>top << 2), v);
   let head = top;
   top++;
@@ -204,11 +194,8 @@ function enter(
     while (head < top) {
       const x = load<u32>(undo + (<usize>head << 2));
       head++;
-      // info holds (rOff[x], N[x]) pairs: one cache line gives x's count
-      // and both ends of its referrer list.
-      const ix = info + (<usize>x << 3);
-      sum += <u64>load<u32>(ix, 4);
-      top = pushNewReferrers(load<u32>(ix), load<u32>(ix, 8), rTgt, inSet, undo, top);
+      sum += <u64>load<u32>(paths + (<usize>x << 2));
+      top = pushNewReferrers(x, rOff, rTgt, inSet, undo, top);
     }
     store<u32>(out + (<usize>v << 2), <u32>sum);
     return top;
@@ -222,8 +209,7 @@ function enter(
       const a = acc + (<usize>k << 3);
       store<u64>(a, load<u64>(a) + <u64>load<u32>(src + (<usize>k << 2)));
     }
-    const from = load<u32>(rOff + (<usize>x << 2));
-    top = pushNewReferrers(from, load<u32>(rOff + (<usize>(x + 1) << 2)), rTgt, inSet, undo, top);
+    top = pushNewReferrers(x, rOff, rTgt, inSet, undo, top);
   }
   const row = out + <usize>v * rowBytes;
   let carry: u64 = 0;
@@ -233,21 +219,6 @@ function enter(
     carry = s >> 32;
   }
   return top;
-}
-
-// inSet is a bitset, one bit per vertex: 128 KB at 1M paths, so its random
-// tests and the undo pass stay in the L2 cache.
-// @ts-ignore: decorator
-@inline
-function setOn(inSet: usize, x: u32): void {
-  const at = inSet + (<usize>x >> 3);
-  store<u8>(at, load<u8>(at) | (<u8>1 << <u8>(x & 7)));
-}
-// @ts-ignore: decorator
-@inline
-function setOff(inSet: usize, x: u32): void {
-  const at = inSet + (<usize>x >> 3);
-  store<u8>(at, load<u8>(at) & ~(<u8>1 << <u8>(x & 7)));
 }
 
 /** a > b over L limbs. */

@@ -36,7 +36,6 @@ export interface KernelExports {
     inSet: number,
     acc: number,
     out: number,
-    info: number,
   ): void;
   dominators(n: number, order: number, rOff: number, rTgt: number, isRoot: number, depth: number, idom: number): void;
   [kernel: string]: unknown;

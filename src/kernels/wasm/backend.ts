@@ -295,12 +295,11 @@ export class WasmKernels implements Kernels {
         this.x.release(mark);
         limbs *= 2;
       }
-      const inSet = this.zeroed(Math.ceil(n / 8));
+      const inSet = this.zeroed(n);
       const acc = this.alloc(limbs * 8);
       const out = this.alloc(n * limbs * 4);
       const s = (k: number) => this.alloc(k * 4);
-      const info = limbs === 1 ? this.alloc((2 * n + 1) * 4) : 0;
-      this.x.popularity(n, rOff, rTgt, limbs, paths, s(n), s(n + 1), s(n), s(n), s(2 * n), inSet, acc, out, info);
+      this.x.popularity(n, rOff, rTgt, limbs, paths, s(n), s(n + 1), s(n), s(n), s(2 * n), inSet, acc, out);
       const relabelled = limbsToBigints(this.u32(out, n * limbs), n, limbs);
       const perm = this.u32(newId, n);
       const result: bigint[] = new Array(n);
