@@ -303,6 +303,94 @@ describe("auth", () => {
     }
   });
 
+  it("credential helpers (credsStore, credHelpers) are asked first, with the host on stdin; the file's entries are the fallback", async () => {
+    requireTool("/usr/bin/htpasswd", "apache2-utils");
+    const dir = tmp("helpers");
+    const h = spawnSync("htpasswd", ["-Bbn", "builder", "s3cret pass"], { encoding: "utf8" });
+    expect(h.status).toBe(0);
+    writeFileSync(join(dir, "htpasswd"), h.stdout);
+    const secured = await startRegistry({ htpasswd: join(dir, "htpasswd") });
+    try {
+      const bin = join(dir, "bin");
+      const log = join(dir, "asked.log");
+      mkdirSync(bin);
+      // Real helper programs speaking docker-credential-helpers' protocol: "get", the address on stdin, JSON out.
+      credentialHelper(bin, "strata-test", log, { [secured.host]: { Username: "builder", Secret: "s3cret pass" } });
+      credentialHelper(bin, "strata-empty", log, {});
+      writeFileSync(join(bin, "docker-credential-strata-broken"), "#!/bin/sh\necho 'keyring is locked' >&2\nexit 1\n", { mode: 0o755 });
+      const PATH = `${bin}:${process.env.PATH}`;
+      const config = (doc: object) => {
+        const d = mkdtempSync(join(dir, "docker-"));
+        writeFileSync(join(d, "config.json"), JSON.stringify(doc));
+        return d;
+      };
+      const push = (tag: string, dockerDir: string) =>
+        strata(["push", `${layout}:${tag}`, `docker://${secured.host}/helped:${tag}`], { PATH, DOCKER_CONFIG: dockerDir });
+
+      const store = await push("v0", config({ auths: { [secured.host]: {} }, credsStore: "strata-test" }));
+      expect(store.stderr).toBe("");
+      expect(store.code).toBe(0);
+      expect(readFileSync(log, "utf8").split("\n")).toContain(secured.host);
+
+      const named = await push("v1", config({ credsStore: "strata-empty", credHelpers: { [secured.host]: "strata-test" } }));
+      expect(named.code).toBe(0);
+      const inspect = await skopeo(["inspect", "--raw", "--tls-verify=false", "--creds", "builder:s3cret pass", `docker://${secured.host}/helped:v1`]);
+      expect(sha(Buffer.from(inspect.stdout))).toBe(v1.manifestDigest);
+
+      // The helper has nothing for this host: the file's own entry is used.
+      const entry = { auth: Buffer.from("builder:s3cret pass").toString("base64") };
+      const fallback = await push("v0", config({ credsStore: "strata-empty", auths: { [secured.host]: entry } }));
+      expect(fallback.code).toBe(0);
+
+      const none = await push("v0", config({ credsStore: "strata-empty" }));
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(`requires credentials for helped: the credential helper docker-credential-strata-empty has none for ${secured.host}`);
+
+      const brokenDir = config({ credHelpers: { [secured.host]: "strata-broken" } });
+      const broken = await push("v0", brokenDir);
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toContain(
+        `the credential helper docker-credential-strata-broken (configured in ${join(brokenDir, "config.json")}) failed for ${secured.host} (exit 1): keyring is locked`,
+      );
+      const absent = await push("v0", config({ credsStore: "strata-absent" }));
+      expect(absent.code).toBe(2);
+      expect(absent.stderr).toContain("docker-credential-strata-absent");
+      expect(absent.stderr).toContain("is not on PATH");
+      expect(absent.stderr).not.toContain("    at ");
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it("an identity token from a credential helper is exchanged by OAuth2's refresh-token grant", async () => {
+    const proxy = await startProxy(reg, { bearer: { username: "ci", password: "unused", service: "strata-test", identityToken: "id-t0ken" } });
+    try {
+      const dir = tmp("idtoken");
+      const bin = join(dir, "bin");
+      mkdirSync(bin);
+      credentialHelper(bin, "strata-oauth", join(dir, "asked.log"), { [proxy.host]: { Username: "<token>", Secret: "id-t0ken" } });
+      credentialHelper(bin, "strata-stale", join(dir, "asked.log"), { [proxy.host]: { Username: "<token>", Secret: "revoked" } });
+      const env = (helper: string) => {
+        writeFileSync(join(dir, "config.json"), JSON.stringify({ credHelpers: { [proxy.host]: helper } }));
+        return { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: dir };
+      };
+      const r = await strata(["push", `${layout}:v1`, `docker://${proxy.host}/oauth/app:v1`, "--json"], env("strata-oauth"));
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(proxy.tokenRequests.length).toBeGreaterThanOrEqual(1);
+      expect(proxy.tokenRequests.every((t) => t.ok && t.grant === "refresh_token")).toBe(true);
+      expect(proxy.tokenRequests[0].scopes).toContain("repository:oauth/app:pull,push");
+      const pulled = await strata(["evaluate", "--against", `docker://${proxy.host}/oauth/app:v1`, `${layout}:v1`, "--json"], env("strata-oauth"));
+      expect(JSON.parse(pulled.stdout).pullBytes).toBe(0);
+
+      const stale = await strata(["push", `${layout}:v1`, `docker://${proxy.host}/oauth/app:v1`], env("strata-stale"));
+      expect(stale.code).toBe(2);
+      expect(stale.stderr).toContain(`token server http://${proxy.host} refused the identity token (from the credential helper docker-credential-strata-stale`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("the Bearer token flow: challenge, token from the realm with Basic credentials, scoped to the repository", async () => {
     // A proxy of the test's own requires Bearer tokens in front of the registry and issues them at /token
     // (distribution's own token auth needs a signing certificate and a full token server).
@@ -356,6 +444,35 @@ describe("faults", () => {
       expect(report.bytesUploaded).toBe(bytesOf(v0));
       expect(report.bytesSent).toBeGreaterThan(report.bytesUploaded);
       const copy = await skopeo(["copy", "--src-tls-verify=false", `docker://${reg.host}/faulty:v0`, `oci:${tmp("faulty")}:v0`]);
+      expect(copy.stderr).toBe("");
+      expect(copy.code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a chunked upload that fails at a chunk boundary resumes in its session: only the failed chunk is sent again", async () => {
+    let failed: string | undefined;
+    const proxy = await startProxy(reg, {
+      fault: (req) => {
+        const range = req.headers["content-range"];
+        if (failed === undefined && req.method === "PATCH" && typeof range === "string" && range.startsWith("131072-")) return ((failed = range), "500");
+        return undefined;
+      },
+    });
+    try {
+      const r = await strata(["push", `${layout}:v0`, `docker://${proxy.host}/resumed:v0`, "--chunk-size", "64K", "--json"]);
+      expect(r.code).toBe(0);
+      expect(failed).toBeDefined();
+      const [start, end] = failed!.split("-").map(Number);
+      const report = JSON.parse(r.stdout);
+      expect(report.bytesUploaded).toBe(bytesOf(v0));
+      // The two chunks before the failure stayed on the registry; the failed one went twice (bytesSent also counts the manifest).
+      const manifestBytes = readFileSync(join(layout, "blobs", "sha256", v0.manifestDigest.slice(7))).length;
+      expect(report.bytesSent - report.bytesUploaded - manifestBytes).toBe(end - start + 1);
+      // The client asked the session where it stood (GET on the upload: 204 with its Range).
+      expect(proxy.seen.some((s) => s.method === "GET" && s.url.includes("/blobs/uploads/") && s.outcome === "204")).toBe(true);
+      const copy = await skopeo(["copy", "--src-tls-verify=false", `docker://${reg.host}/resumed:v0`, `oci:${tmp("resumed")}:v0`]);
       expect(copy.stderr).toBe("");
       expect(copy.code).toBe(0);
     } finally {
@@ -523,7 +640,10 @@ describe("references, auth files, challenges", () => {
     expect(lookupCredentials("r.example:5000", "team/app", env).credentials?.username).toBe("repo");
     expect(lookupCredentials("r.example:5000", "team/other", env).credentials?.username).toBe("xdg");
     expect(lookupCredentials("docker.io", "library/alpine", env).credentials).toMatchObject({ username: "hub", password: "3" });
-    expect(lookupCredentials("gcr.io", "p/app", env)).toMatchObject({ helper: "gcloud" });
+    // gcr.io's helper is asked first; there is none on this PATH, which is an error naming it and its file.
+    expect(() => lookupCredentials("gcr.io", "p/app", { ...env, PATH: dir })).toThrow(
+      `the credential helper docker-credential-gcloud (configured in ${join(dir, "docker", "config.json")}) is not on PATH`,
+    );
     expect(lookupCredentials("r.example:5000", "team/app", { ...env, REGISTRY_AUTH_FILE: join(dir, "docker", "config.json") }).credentials?.username).toBe(
       "repo",
     );
@@ -539,3 +659,20 @@ describe("references, auth files, challenges", () => {
     expect(parseChallenge('Bearer realm="https://x/t", error="invalid_token"')?.params.error).toBe("invalid_token");
   });
 });
+
+/** Writes docker-credential-NAME into bin: logs each address asked, answers from `answers`, else "not found". */
+function credentialHelper(bin: string, name: string, log: string, answers: Record<string, { Username: string; Secret: string }>): void {
+  const cases = Object.entries(answers)
+    .map(([addr, a]) => `  '${addr}') printf '%s' '${JSON.stringify({ ServerURL: addr, ...a })}' ;;`)
+    .join("\n");
+  const script = `#!/bin/sh
+[ "$1" = get ] || { echo "unsupported: $1" >&2; exit 1; }
+read -r address
+echo "$address" >> '${log}'
+case "$address" in
+${cases}
+  *) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+`;
+  writeFileSync(join(bin, `docker-credential-${name}`), script, { mode: 0o755 });
+}

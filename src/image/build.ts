@@ -1,11 +1,11 @@
 // Image assembly shared by the CLI and the library: plan + store -> ImageSpec
 // -> docker-archive bytes, written atomically to a file or streamed to a
 // writable. Node-only (reads the store from disk).
-import { randomBytes } from "node:crypto";
 import { writeSync } from "node:fs";
 import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { dirname } from "node:path";
 import { BuildError, StrataError } from "../errors.js";
+import { tempSibling } from "../io/node.js";
 import { PyNumber, pyFloatRepr, type PyJsonValue } from "../format/python-json.js";
 import type { ClosureDocument } from "../graph/document.js";
 import { dockerArchiveChunks, prepareImage, writeDockerArchiveSinglePass, type PreparedImage, type PrepareHooks } from "./docker-archive.js";
@@ -252,7 +252,7 @@ async function writeAll(stream: NodeJS.WritableStream, chunks: AsyncIterable<Uin
 
 /** A temporary file beside `path`, renamed over it when `fill` succeeds and removed when it fails. */
 export async function withAtomicFile<T>(path: string, fill: (fh: FileHandle) => Promise<T>): Promise<T> {
-  const tmp = join(dirname(path), `.${basename(path)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = tempSibling(path);
   let fh: FileHandle | undefined;
   try {
     fh = await open(tmp, "wx");

@@ -1,5 +1,7 @@
 // Node-only input and output: files, stdin, gzip through zlib, atomic writes.
+import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.js";
 import { decodeUtf8, isGzip } from "./decode.js";
 import { parseJsonText, type ClosureDocument, type ReadOptions } from "../graph/document.js";
@@ -45,9 +47,29 @@ export async function readClosureInput(source: string, options?: ReadOptions, on
   return readClosureStream(source, { ...options, onProgress });
 }
 
+/**
+ * A temporary name beside `path` for writing it atomically (then a rename):
+ * hidden, unique, and carrying this process's id so that what a killed run
+ * left behind can be told from a running one's (see tempOwner).
+ */
+export function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/**
+ * The process id in `name` when it is a tempSibling of `path` (or one set
+ * aside with a further `.old`), else undefined.
+ */
+export function tempOwner(path: string, name: string): number | undefined {
+  const prefix = `.${basename(path)}.strata-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^(\d+)-[0-9a-f]+\.tmp(\.old)?$/.exec(name.slice(prefix.length));
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** Writes a file atomically: a temporary file beside it, then a rename. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.strata-${process.pid}-${Date.now()}.tmp`;
+  const tmp = tempSibling(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

@@ -4,8 +4,13 @@
 //   ~/.config/containers/auth.json, $DOCKER_CONFIG/config.json or ~/.docker/config.json.
 // Entries are keyed by host[:port] (also "https://host/v1/" and "host/repo" for
 // a repository-scoped login); the value's "auth" is base64("user:password").
-// Credential helpers (credsStore/credHelpers) are not run: strata says so when a
-// registry asks for credentials that only a helper holds.
+// A credential helper named for the host (credHelpers) or for every host
+// (credsStore) is asked first, as docker does: `docker-credential-NAME get`
+// with the server address on stdin, JSON {Username, Secret} on stdout; when it
+// has nothing for the host, the file's own entries are read. A Username of
+// "<token>" makes Secret an identity token (an OAuth2 refresh token), which is
+// exchanged at the Bearer token server.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +19,10 @@ import { UsageError } from "../errors.js";
 export interface Credentials {
   readonly username: string;
   readonly password: string;
-  /** The file they came from (for messages). */
+  /** Where they came from (a file, a credential helper; for messages). */
   readonly source: string;
+  /** An identity token from a credential helper: exchanged for a Bearer token by OAuth2 (password is empty). */
+  readonly identityToken?: string;
 }
 
 export interface AuthLookup {
@@ -23,7 +30,7 @@ export interface AuthLookup {
   readonly credentials?: Credentials;
   /** Files read, in order (for messages). */
   readonly files: readonly string[];
-  /** A credential helper is configured for this host but strata does not run helpers. */
+  /** The credential helper consulted for this host (it had nothing, when credentials is undefined). */
   readonly helper?: string;
 }
 
@@ -59,6 +66,7 @@ function normaliseKey(key: string): string {
 export function lookupCredentials(host: string, repository: string, env: Env, authfile?: string): AuthLookup {
   const files = authFiles(env, authfile);
   const wanted = normaliseKey(host === "registry-1.docker.io" ? "docker.io" : host);
+  let consulted: string | undefined;
   for (const file of files) {
     let text: string;
     try {
@@ -74,6 +82,12 @@ export function lookupCredentials(host: string, repository: string, env: Env, au
     } catch (e) {
       throw new UsageError(`registry auth file ${file} is not valid JSON: ${(e as Error).message}`);
     }
+    const helper = helperFor(doc, wanted);
+    if (helper !== undefined) {
+      const creds = runCredentialHelper(helper, file, serverAddress(wanted), env);
+      if (creds !== undefined) return { credentials: creds, files, helper };
+      consulted ??= helper;
+    }
     const auths = (doc as { auths?: unknown })?.auths;
     const entries = typeof auths === "object" && auths !== null ? (auths as Record<string, unknown>) : {};
     const byKey = new Map<string, unknown>();
@@ -84,15 +98,63 @@ export function lookupCredentials(host: string, repository: string, env: Env, au
       const entry = byKey.get(key);
       if (entry === undefined) continue;
       const creds = decodeEntry(entry, file, key);
-      if (creds) return { credentials: creds, files };
+      if (creds) return { credentials: creds, files, helper: consulted };
     }
-    const helpers = (doc as { credHelpers?: Record<string, string> }).credHelpers;
-    const helper = helpers && typeof helpers === "object" ? Object.entries(helpers).find(([k]) => normaliseKey(k) === wanted)?.[1] : undefined;
-    const store = (doc as { credsStore?: unknown }).credsStore;
-    if (typeof helper === "string") return { files, helper };
-    if (typeof store === "string" && store !== "") return { files, helper: store };
   }
-  return { files };
+  return { files, helper: consulted };
+}
+
+/** The helper for this host: credHelpers' entry for it, else credsStore. */
+function helperFor(doc: unknown, wanted: string): string | undefined {
+  const helpers = (doc as { credHelpers?: unknown })?.credHelpers;
+  if (typeof helpers === "object" && helpers !== null) {
+    const named = Object.entries(helpers as Record<string, unknown>).find(([k]) => normaliseKey(k) === wanted)?.[1];
+    if (typeof named === "string" && named !== "") return named;
+  }
+  const store = (doc as { credsStore?: unknown })?.credsStore;
+  return typeof store === "string" && store !== "" ? store : undefined;
+}
+
+/** The server address a helper is asked about: docker's legacy URL for Docker Hub, else host[:port]. */
+function serverAddress(wanted: string): string {
+  return wanted === "docker.io" ? "https://index.docker.io/v1/" : wanted;
+}
+
+/** What helpers print when they hold nothing for the address (docker-credential-helpers' wording). */
+const NOT_FOUND = /credentials not found|not found in native keychain/i;
+
+/**
+ * Runs `docker-credential-NAME get`. Undefined when the helper has nothing
+ * for the address; a helper that is missing, fails otherwise or answers
+ * something else is an error naming it and the file that configured it.
+ */
+export function runCredentialHelper(name: string, file: string, address: string, env: Env): Credentials | undefined {
+  const program = `docker-credential-${name}`;
+  const where = `the credential helper ${program} (configured in ${file})`;
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`${file}: "${name}" is not a credential helper name`);
+  const r = spawnSync(program, ["get"], { input: address, encoding: "utf8", env: { ...env }, timeout: 60_000, maxBuffer: 1 << 20 });
+  if (r.error !== undefined) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UsageError(`${where} is not on PATH`);
+    throw new UsageError(`${where} did not run: ${code === "ETIMEDOUT" ? "no answer in 60 s" : r.error.message}`);
+  }
+  const said = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
+  if (r.status !== 0) {
+    if (NOT_FOUND.test(said)) return undefined;
+    throw new UsageError(`${where} failed for ${address} (exit ${r.status ?? r.signal}): ${said || "no message"}`);
+  }
+  let doc: { Username?: unknown; Secret?: unknown };
+  try {
+    doc = JSON.parse(r.stdout) as typeof doc;
+  } catch {
+    throw new UsageError(`${where} answered for ${address} with something that is not JSON`);
+  }
+  if (typeof doc?.Secret !== "string" || (doc.Username !== undefined && typeof doc.Username !== "string"))
+    throw new UsageError(`${where} answered for ${address} without a string "Secret" (and "Username")`);
+  const username = (doc.Username as string | undefined) ?? "";
+  if (doc.Secret === "" && username === "") return undefined;
+  if (username === "<token>") return { username, password: "", identityToken: doc.Secret, source: where };
+  return { username, password: doc.Secret, source: where };
 }
 
 function decodeEntry(entry: unknown, file: string, key: string): Credentials | undefined {

@@ -105,6 +105,7 @@ export class RegistryClient {
   private credentials: Credentials | undefined;
   private credentialsLooked = false;
   private helper: string | undefined;
+  private authFilesRead: readonly string[] = [];
   /** Scopes the current token was issued for. */
   private scopes = new Set<string>();
   readonly retries: number;
@@ -135,6 +136,7 @@ export class RegistryClient {
         const found = lookupCredentials(this.ref.host, this.ref.repository, this.options.env ?? process.env, this.options.authfile);
         this.credentials = found.credentials;
         this.helper = found.helper;
+        this.authFilesRead = found.files;
       }
     }
     return this.credentials;
@@ -203,6 +205,11 @@ export class RegistryClient {
     if (c.scheme === "basic") {
       const creds = this.lookup();
       if (!creds) throw this.noCredentials();
+      if (creds.identityToken !== undefined)
+        throw new RegistryError(
+          "auth",
+          `${this.host} asks for Basic authentication, but ${creds.source} gave an identity token, which only a Bearer token server takes`,
+        );
       this.authorization = basicHeader(creds);
       return;
     }
@@ -214,9 +221,9 @@ export class RegistryClient {
   }
 
   private noCredentials(): RegistryError {
-    const files = lookupCredentials(this.ref.host, this.ref.repository, this.options.env ?? process.env, this.options.authfile).files;
+    const files = this.authFilesRead;
     const why = this.helper
-      ? `only the credential helper "${this.helper}" holds them, and strata does not run helpers; log in with 'podman login --authfile FILE' or put an "auth" entry in ${files[0]}`
+      ? `the credential helper docker-credential-${this.helper} has none for ${this.ref.host}, and none found in ${files.join(", ")}`
       : `none found in ${files.join(", ")}`;
     return new RegistryError("auth", `${this.host} requires credentials for ${this.ref.repository}: ${why}`, 401);
   }
@@ -238,14 +245,31 @@ export class RegistryClient {
     if (c.params.scope) for (const s of c.params.scope.split(" ")) all.add(s);
     for (const s of all) url.searchParams.append("scope", s);
     const creds = this.lookup();
-    const headers: Record<string, string> = {};
-    if (creds) {
-      headers.authorization = basicHeader(creds);
-      url.searchParams.set("account", creds.username);
+    let spec: RequestSpec;
+    if (creds?.identityToken !== undefined) {
+      // OAuth2's refresh-token grant (what docker does with an identity token): a form POST to the realm.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "strata" });
+      if (c.params.service) form.set("service", c.params.service);
+      form.set("scope", [...all].join(" "));
+      spec = {
+        method: "POST",
+        url: realm,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: Buffer.from(form.toString()),
+        retry: true,
+        maxBody: 1 << 20,
+      };
+    } else {
+      const headers: Record<string, string> = {};
+      if (creds) {
+        headers.authorization = basicHeader(creds);
+        url.searchParams.set("account", creds.username);
+      }
+      spec = { method: "GET", url: url.toString(), headers, retry: true, maxBody: 1 << 20 };
     }
     let res: Response;
     try {
-      res = await this.sendRetrying({ method: "GET", url: url.toString(), headers, retry: true, maxBody: 1 << 20 }, this.retries);
+      res = await this.sendRetrying(spec, this.retries);
     } catch (e) {
       if (e instanceof NetworkFailure) throw new RegistryError("network", `cannot reach the token server ${url.origin}: ${e.message}`);
       throw e;
@@ -254,7 +278,7 @@ export class RegistryClient {
       if (!creds) throw this.noCredentials();
       throw new RegistryError(
         "auth",
-        `token server ${url.origin} refused the credentials for ${creds.username} (from ${creds.source}): HTTP ${res.status}`,
+        `token server ${url.origin} refused ${creds.identityToken !== undefined ? "the identity token" : `the credentials for ${creds.username}`} (from ${creds.source}): HTTP ${res.status}`,
         res.status,
       );
     }

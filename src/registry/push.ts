@@ -191,11 +191,20 @@ class BlobPusher {
       }
     }
     let attempts = 0;
+    const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK;
+    const chunked = b.size > chunkSize || chunkSize === 0;
+    // A chunked upload interrupted at a chunk boundary continues in the same session: the bytes
+    // the registry already holds (its Range) are not sent again.
+    let resume: { location: string; offset: number } | undefined;
+    let chunks = 0;
     for (;;) {
       attempts++;
       try {
         let location: string;
-        if (from !== undefined) {
+        let offset = 0;
+        if (resume !== undefined) {
+          ({ location, offset } = resume);
+        } else if (from !== undefined) {
           const res = await this.client.request({
             method: "POST",
             url: `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(b.digest)}&from=${encodeURIComponent(from)}`,
@@ -208,13 +217,12 @@ class BlobPusher {
         } else {
           location = await this.start();
         }
-        const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK;
         const file = this.image.blobPath(b.digest);
-        let chunks = 0;
-        if (b.size > chunkSize || chunkSize === 0) {
+        if (chunked) {
           const step = chunkSize === 0 ? DEFAULT_CHUNK : chunkSize;
-          for (let start = 0; start < b.size; start += step) {
+          for (let start = offset; start < b.size; start += step) {
             const length = Math.min(step, b.size - start);
+            resume = { location, offset: start };
             this.bytesSent += length;
             const res = await this.client.request({
               method: "PATCH",
@@ -227,6 +235,7 @@ class BlobPusher {
             location = this.location(res);
             chunks++;
           }
+          resume = { location, offset: b.size };
           const res = await this.client.request({ method: "PUT", url: withDigest(location, b.digest), retry: false });
           if (res.status !== 201) throw refused(`PUT ${b.digest} (end of chunked upload)`, res);
         } else {
@@ -245,9 +254,25 @@ class BlobPusher {
         if (!isRetryable(e) || attempts > this.client.retries) throw e;
         await this.client.backoff(attempts, `upload of ${b.digest.slice(0, 19)}… to ${this.repo}: ${(e as Error).message}`);
         // The failed attempt may have completed on the registry's side.
-        if (await this.exists(this.repo, b.digest).catch(() => false)) return { ...base, action: "uploaded", attempts, chunks: 0 };
+        if (await this.exists(this.repo, b.digest).catch(() => false)) return { ...base, action: "uploaded", attempts, chunks };
+        resume = resume === undefined ? undefined : await this.uploadStatus(resume.location).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Where an upload session stands (GET on its location: 204 with Range
+   * "0-LAST" and a fresh Location), or undefined when the registry no longer
+   * has it. Distribution, for one, drops a session whose PATCH was cut
+   * mid-body (its offset no longer matches), so such an upload starts over.
+   */
+  private async uploadStatus(location: string): Promise<{ location: string; offset: number } | undefined> {
+    const res = await this.client.request({ method: "GET", url: location, retry: true });
+    if (res.status !== 204) return undefined;
+    // "0-0" is what distribution says for both 0 and 1 byte held: start over rather than guess.
+    const range = /^0-(\d+)$/.exec(header(res, "range") ?? "");
+    if (range === null || Number(range[1]) === 0) return undefined;
+    return { location: header(res, "location") !== undefined ? this.location(res) : location, offset: Number(range[1]) + 1 };
   }
 
   private async start(): Promise<string> {

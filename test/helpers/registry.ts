@@ -161,8 +161,11 @@ export function completedUploads(lines: readonly AccessLine[]): string[] {
 export type Fault = "500" | "cut" | undefined;
 
 export interface ProxyOptions {
-  /** Require Bearer tokens, issued by the proxy's /token to these Basic credentials. */
-  readonly bearer?: { readonly username: string; readonly password: string; readonly service: string };
+  /**
+   * Require Bearer tokens, issued by the proxy's /token to these Basic credentials (GET), or for
+   * identityToken by OAuth2's refresh-token grant (a form POST), as docker's token servers do.
+   */
+  readonly bearer?: { readonly username: string; readonly password: string; readonly service: string; readonly identityToken?: string };
   /** Called per proxied request (n counts from 1); may return a fault or do something (kill the registry). */
   readonly fault?: (req: http.IncomingMessage, n: number) => Fault | Promise<Fault>;
 }
@@ -173,7 +176,7 @@ export interface Proxy {
   /** Requests seen: method + url, and the status answered or the fault. */
   readonly seen: { method: string; url: string; outcome: string }[];
   /** Token requests: the scopes asked and whether the credentials were right. */
-  readonly tokenRequests: { scopes: string[]; ok: boolean; service: string | null }[];
+  readonly tokenRequests: { scopes: string[]; ok: boolean; service: string | null; grant: "basic" | "refresh_token" }[];
   close(): Promise<void>;
 }
 
@@ -185,11 +188,32 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
   let n = 0;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
+    if (options.bearer && url.pathname === "/token" && req.method === "POST") {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+      const ok =
+        req.headers["content-type"] === "application/x-www-form-urlencoded" &&
+        form.get("grant_type") === "refresh_token" &&
+        options.bearer.identityToken !== undefined &&
+        form.get("refresh_token") === options.bearer.identityToken &&
+        form.get("service") === options.bearer.service &&
+        (form.get("client_id") ?? "") !== "";
+      tokenRequests.push({ scopes: (form.get("scope") ?? "").split(" ").filter(Boolean), ok, service: form.get("service"), grant: "refresh_token" });
+      if (!ok) {
+        res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad refresh token"}');
+        return;
+      }
+      const token = randomBytes(16).toString("hex");
+      tokens.add(token);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      return;
+    }
     if (options.bearer && url.pathname === "/token") {
       const auth = req.headers.authorization ?? "";
       const expected = `Basic ${Buffer.from(`${options.bearer.username}:${options.bearer.password}`).toString("base64")}`;
       const ok = auth === expected && url.searchParams.get("service") === options.bearer.service;
-      tokenRequests.push({ scopes: url.searchParams.getAll("scope"), ok, service: url.searchParams.get("service") });
+      tokenRequests.push({ scopes: url.searchParams.getAll("scope"), ok, service: url.searchParams.get("service"), grant: "basic" });
       if (!ok) {
         res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad credentials"}');
         return;

@@ -13,11 +13,11 @@
 // Atomic: everything is written into a temporary directory beside DIR, which
 // replaces DIR by rename only once complete; on any error it is removed and
 // DIR is left as it was.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { BuildError } from "../../errors.js";
-import { processAlive } from "../../io/node.js";
+import { processAlive, tempOwner, tempSibling } from "../../io/node.js";
 import { buildLayers, type BuildLayersOptions, type BuiltLayer } from "./layers.js";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -64,7 +64,7 @@ export async function writeOciLayout(o: OciLayoutOptions): Promise<OciLayoutResu
   const outDir = resolve(o.outDir);
   await checkTarget(outDir);
   await removeDeadTemps(outDir);
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = tempSibling(outDir);
   try {
     const blobs = join(tmp, "blobs", "sha256");
     try {
@@ -133,12 +133,10 @@ export async function writeOciLayout(o: OciLayoutOptions): Promise<OciLayoutResu
 
 /** Temporary directories of earlier builds of outDir whose process is gone (killed mid-build). */
 async function removeDeadTemps(outDir: string): Promise<void> {
-  const prefix = `.${basename(outDir)}.strata-`;
   const names = await readdir(dirname(outDir)).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)-[0-9a-f]+\.tmp(\.old)?$/.exec(name.slice(prefix.length));
-    if (m === null || processAlive(Number(m[1]))) continue;
+    const owner = tempOwner(outDir, name);
+    if (owner === undefined || processAlive(owner)) continue;
     await rm(join(dirname(outDir), name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
