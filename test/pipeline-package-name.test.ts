@@ -1,7 +1,7 @@
 // package_name and the popularity tie order: Python compares str by code point.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { compareCodePoints, nameKeys, packageName, sortByPopularity } from "../src/pipeline/package-name.js";
+import { compareCodePoints, nameKeys, packageName, sortByPopularity, tieKeyNameKeysInto } from "../src/pipeline/package-name.js";
 
 /** Independent: compare arrays of code points. */
 function byCodePoints(a: string, b: string): number {
@@ -44,6 +44,16 @@ describe("code point order", () => {
         return k === 0 || sign(k) === sign(byCodePoints(a, b));
       }),
     );
+  });
+
+  it("name keys read from a path in place equal those of its tie key", () => {
+    const check = (path: string) => {
+      const out = [NaN, NaN];
+      tieKeyNameKeysInto(path, out, 0);
+      expect(out, JSON.stringify(path)).toEqual(nameKeys(packageName(path)));
+    };
+    fc.assert(fc.property(str, (path) => check(path)));
+    for (const path of ["", "-", "a-", "-a", "nodash", "/nix/store/abc-acl-2.3", "/nix/store/0123456789abcdef-x", "ab-" + "c".repeat(20)]) check(path);
   });
 
   it("sortByPopularity: popularity descending, then names in code point order", () => {

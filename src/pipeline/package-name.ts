@@ -30,6 +30,38 @@ export function nameKeys(name: string): [number, number] {
   return [out[0], out[1]];
 }
 
+/**
+ * nameKeys(popularityTieKey(path)) without making the tie key: its code
+ * units are read from the path in place (the key is a concatenation, and
+ * reading it char by char would flatten a new string per path).
+ */
+export function tieKeyNameKeysInto(path: string, out: { [i: number]: number }, at: number): void {
+  const dash = path.indexOf("-");
+  if (dash < 0) {
+    nameKeysInto(path, out, at);
+    return;
+  }
+  const rest = path.length - dash - 1; // the key is path[dash + 1 ..], "-", path[.. dash]
+  let k1 = 0;
+  let k2 = 0;
+  let stop = false;
+  for (let i = 0; i < 14; i++) {
+    let c: number;
+    if (i < rest) c = path.charCodeAt(dash + 1 + i);
+    else if (i === rest) c = 45;
+    else if (i - rest - 1 < dash) c = path.charCodeAt(i - rest - 1);
+    else c = 0;
+    if (stop || c >= 127) {
+      stop = true;
+      c = 127;
+    }
+    if (i < 7) k1 = k1 * 128 + c;
+    else k2 = k2 * 128 + c;
+  }
+  out[at] = k1;
+  out[at + 1] = k2;
+}
+
 /** nameKeys written to out[at] and out[at + 1] (no array per name: 1M names in one pass). */
 export function nameKeysInto(name: string, out: { [i: number]: number }, at: number): void {
   let k1 = 0;
