@@ -6,3 +6,25 @@ export { inDegrees, topoOrder } from "./topo";
 export { inducedCount, inducedFill, unionAppend } from "./subgraph";
 export { pathCounts, popularity } from "./popularity";
 export { dominators } from "./dominators";
+export {
+  readerInit,
+  readerInput,
+  readerScratch,
+  readerCount,
+  readerRehashes,
+  readerArena,
+  readerUsed,
+  readerKeyStart,
+  readerKeyLen,
+  readerEntries,
+  readerRefCount,
+  readerOutPath,
+  readerOutNar,
+  readerOutClosure,
+  readerOutRefEnd,
+  readerOutRefs,
+  readerIntern,
+  readerFindPlain,
+  readerScan,
+  readerScanObject,
+} from "./reader";

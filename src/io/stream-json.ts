@@ -16,6 +16,7 @@ import { InputError } from "../errors.js";
 import { parseJsonText, readClosureDocument, type ClosureDocument, type ReadOptions } from "../graph/document.js";
 import { decodeUtf8 } from "./decode.js";
 import { ClosureStreamParser } from "./stream/parser.js";
+import type { ReaderBackend } from "./stream/closure-shape.js";
 
 export { ClosureStreamParser } from "./stream/parser.js";
 export { entriesOf } from "./stream/columns.js";
@@ -43,11 +44,19 @@ export interface StreamReadOptions extends ReadOptions {
    * text memory. Default 256 MiB; tests lower it to prove no whole text is kept.
    */
   readonly maxTokenBytes?: number;
+  /** The input's length in bytes when known (a file's size, a Blob's): sizes the path interner up front. */
+  readonly expectedBytes?: number;
+  /**
+   * "wasm" (default): a Wasm scanner reads the plain closure entries and the
+   * TypeScript parser the rest; "ts": the TypeScript parser alone;
+   * "wasm-debug": the debug Wasm build (tests). Same results and messages.
+   */
+  readonly reader?: ReaderBackend;
 }
 
 /** Parses a whole byte array (tests, small inputs): the same as feeding it in one chunk. */
 export function parseClosureBytes(bytes: Uint8Array, options: StreamReadOptions = {}): ClosureDocument {
-  const p = new ClosureStreamParser(options);
+  const p = new ClosureStreamParser({ expectedBytes: bytes.length, ...options });
   p.push(bytes);
   return p.end();
 }

@@ -89,7 +89,8 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
   const small = options.smallInputBytes ?? defaultSmallInputBytes;
   const onProgress = options.onProgress;
   let totalBytes: number | undefined;
-  if (source !== "-" && onProgress !== undefined) {
+  // The file's size also sizes the reader's interner (gzip input: only a lower bound, which is harmless).
+  if (source !== "-") {
     try {
       totalBytes = (await stat(source)).size;
     } catch {
@@ -111,6 +112,7 @@ export async function readClosureStream(source: string, options: NodeStreamReadO
   };
   const doc = await readClosureChunks(inputChunks(source, options.chunkBytes ?? 1 << 20, counter), {
     ...options,
+    expectedBytes: options.expectedBytes ?? totalBytes,
     what,
     source,
     smallInputBytes: small,

@@ -18,7 +18,11 @@ const PIECE = 1 << 20;
 
 /** Reads a closure document from a web source (gzip detected by content). */
 export async function readClosureWeb(source: WebClosureSource, options: ChunkReadOptions = {}): Promise<ClosureDocument> {
-  return readClosureChunks(webChunks(source, options.what ?? "input"), options);
+  // The input's length (compressed for gzip: a lower bound) sizes the reader's interner.
+  const expectedBytes =
+    options.expectedBytes ??
+    (source instanceof Blob ? source.size : source instanceof ArrayBuffer || ArrayBuffer.isView(source) ? source.byteLength : undefined);
+  return readClosureChunks(webChunks(source, options.what ?? "input"), { ...options, expectedBytes });
 }
 
 async function* webChunks(source: WebClosureSource, what: string): AsyncGenerator<Uint8Array> {

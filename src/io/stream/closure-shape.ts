@@ -19,7 +19,11 @@ import {
   type ClosureFormat,
 } from "../../graph/document.js";
 import { Columns, entriesOf, finishColumns } from "./columns.js";
-import { Interner } from "./interner.js";
+import { Interner, type PathInterner } from "./interner.js";
+import { WasmInterner } from "./wasm-interner.js";
+
+/** Which reader reads the entries: the Wasm fast path (default) or the TypeScript parser alone. */
+export type ReaderBackend = "wasm" | "wasm-debug" | "ts";
 
 export const ARRAY = 0;
 export const OBJECT = 1;
@@ -69,7 +73,9 @@ export interface EntryState {
 
 /** The document being read: entries in columns plus the shape facts its messages need. */
 export class ClosureShape {
-  interner = new Interner();
+  interner: PathInterner;
+  /** The interner when it is the Wasm fast path's (its scanner reads entries), else null. */
+  fast: WasmInterner | null = null;
   cols = new Columns();
   readonly entry: EntryState = newEntryState();
 
@@ -99,7 +105,28 @@ export class ClosureShape {
   private slotErrors: Map<number, InputError> | null = null;
   private repeats = 0;
 
-  constructor(private readonly requireNarSize: boolean) {}
+  /** `expectedBytes`: the input's length when known (0: unknown), to size the interner. */
+  constructor(
+    readonly requireNarSize: boolean,
+    private readonly expectedBytes = 0,
+    private readonly backend: ReaderBackend = "wasm",
+  ) {
+    this.interner = this.newInterner();
+  }
+
+  private newInterner(): PathInterner {
+    this.fast = null;
+    if (this.backend !== "ts" && typeof WebAssembly === "object") {
+      try {
+        this.fast = new WasmInterner(this.expectedBytes, this.backend === "wasm-debug" ? "debug" : "release");
+        return this.fast;
+      } catch {
+        // No usable WebAssembly here (a policy forbids it, memory): the TypeScript parser reads alone.
+        this.fast = null;
+      }
+    }
+    return new Interner(this.expectedBytes);
+  }
 
   /** A complete value of an entry field. */
   entryValue(field: number, v: unknown): void {
@@ -195,6 +222,30 @@ export class ClosureShape {
     }
   }
 
+  /**
+   * Whether the Wasm scanner may read path-info members now: no "graph" yet,
+   * and topKey has the first keys its messages need, so further store path
+   * keys change nothing there.
+   */
+  pathInfoSettled(): boolean {
+    return !this.graphSeen && this.strKeys.length >= 6;
+  }
+
+  /** Path-info members the Wasm scanner read (valid entries): placed as endEntry places them. */
+  readonly pathInfoSink = {
+    append: (k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void => {
+      let r0 = 0;
+      for (let i = 0; i < k; i++) {
+        this.entry.keyPath = pathId[i];
+        this.placeSlot();
+        const r1 = refEnd[i];
+        for (let r = r0; r < r1; r++) this.cols.pushRef(refs[r]);
+        this.cols.pushEntry(pathId[i], narSize[i], closureSize[i]);
+        r0 = r1;
+      }
+    },
+  };
+
   /** The top-level "graph" list opens. */
   startGraph(): void {
     this.graphSeen = true;
@@ -234,8 +285,9 @@ export class ClosureShape {
   }
 
   private resetEntries(): void {
-    this.interner = new Interner();
-    this.cols = new Columns();
+    // A fresh interner only when the old one holds something (it is sized for the input).
+    if (this.interner.size > 0) this.interner = this.newInterner();
+    if (this.cols.count > 0 || this.cols.refCount > 0) this.cols = new Columns();
     this.entryError = null;
     this.slotOfString = null;
     this.replacedBy = null;

@@ -23,24 +23,51 @@ export class Columns {
     this.refIds[this.refCount++] = id;
   }
 
+  /**
+   * Appends k entries at once (the Wasm fast path's columns): entry i has
+   * references refs[refEnd[i - 1] .. refEnd[i]) (refEnd[-1] = 0).
+   */
+  append(k: number, pathId: Uint32Array, narSize: Float64Array, closureSize: Float64Array, refEnd: Uint32Array, refs: Uint32Array): void {
+    const r = refEnd[k - 1];
+    if (this.refCount + r > this.refIds.length) {
+      const grown = new Uint32Array(Math.max(this.refIds.length * 2, this.refCount + r));
+      grown.set(this.refIds.subarray(0, this.refCount));
+      this.refIds = grown;
+    }
+    this.refIds.set(refs.subarray(0, r), this.refCount);
+    const base = this.refCount;
+    this.refCount += r;
+    const i0 = this.count;
+    if (i0 + k + 1 > this.pathId.length) this.grow(i0 + k + 1);
+    this.pathId.set(pathId.subarray(0, k), i0);
+    this.narSize.set(narSize.subarray(0, k), i0);
+    this.closureSize.set(closureSize.subarray(0, k), i0);
+    const o = this.refOffsets;
+    for (let i = 0; i < k; i++) o[i0 + i + 1] = base + refEnd[i];
+    this.count = i0 + k;
+  }
+
+  private grow(need: number): void {
+    let cap = this.pathId.length * 2;
+    while (cap < need) cap *= 2;
+    const p = new Uint32Array(cap);
+    p.set(this.pathId);
+    this.pathId = p;
+    const s = new Float64Array(cap);
+    s.set(this.narSize);
+    this.narSize = s;
+    const c = new Float64Array(cap);
+    c.set(this.closureSize);
+    this.closureSize = c;
+    const o = new Uint32Array(cap + 1);
+    o.set(this.refOffsets);
+    this.refOffsets = o;
+  }
+
   /** Appends an entry whose references are refIds[refOffsets[count] .. refCount). */
   pushEntry(pathId: number, narSize: number, closureSize: number): void {
     const i = this.count;
-    if (i + 1 >= this.pathId.length) {
-      const cap = this.pathId.length * 2;
-      const p = new Uint32Array(cap);
-      p.set(this.pathId);
-      this.pathId = p;
-      const s = new Float64Array(cap);
-      s.set(this.narSize);
-      this.narSize = s;
-      const c = new Float64Array(cap);
-      c.set(this.closureSize);
-      this.closureSize = c;
-      const o = new Uint32Array(cap + 1);
-      o.set(this.refOffsets);
-      this.refOffsets = o;
-    }
+    if (i + 1 >= this.pathId.length) this.grow(i + 2);
     this.pathId[i] = pathId;
     this.narSize[i] = narSize;
     this.closureSize[i] = closureSize;

@@ -38,6 +38,17 @@ export function plainBytes(bytes: Uint8Array, start: number, end: number): boole
   return true;
 }
 
+/** What the parser needs of an interner: this one, or the Wasm fast path's (wasm-interner.ts). */
+export interface PathInterner {
+  readonly size: number;
+  readonly strings: string[];
+  readonly rehashes: number;
+  stringOf(id: number): string;
+  findPlain(bytes: Uint8Array, start: number, end: number, h: number): number;
+  intern(bytes: Uint8Array, start: number, end: number, h: number, value: string | null): number;
+  internValue(s: string): number;
+}
+
 /**
  * Open addressing (linear probing) over hashBytes; string ids are dense, in
  * first-seen order. A slot holds everything a lookup needs (hash, id, where
@@ -45,20 +56,36 @@ export function plainBytes(bytes: Uint8Array, start: number, end: number): boole
  * slot and the key's bytes: about two cache misses on a large closure.
  * JS strings are made at the end, all at once (see `strings`).
  */
-export class Interner {
-  private arena = new Uint8Array(1 << 16);
+export class Interner implements PathInterner {
+  private arena: Uint8Array;
   private used = 0;
   /** Per slot: hash, id + 1 (0 = empty), key start in the arena, key length | PLAIN. */
-  private table = new Int32Array(4 * 2048);
-  private mask = 2047;
+  private table: Int32Array;
+  private mask: number;
   private count = 0;
   /** Key start and length by id (for `strings`). */
-  private keyStart = new Uint32Array(1024);
-  private keyLen = new Uint32Array(1024);
+  private keyStart: Uint32Array;
+  private keyLen: Uint32Array;
   /** JS strings given for keys that were decoded (escapes, non-ASCII); undefined for plain ASCII keys. */
   private values: (string | undefined)[] = [];
   private made: string[] | null = null;
   private scratch = new Uint8Array(256);
+  /** Times the table grew (tests: a sized interner never grows on a normal closure). */
+  rehashes = 0;
+
+  /**
+   * `expectedBytes`: the input's length when known (0: unknown). The table,
+   * arena and id columns are then sized for the closure such an input
+   * normally holds (see `internerSizes`), so a normal closure never rehashes.
+   */
+  constructor(expectedBytes = 0) {
+    const z = internerSizes(expectedBytes);
+    this.arena = new Uint8Array(z.arenaBytes);
+    this.table = new Int32Array(4 * z.slots);
+    this.mask = z.slots - 1;
+    this.keyStart = new Uint32Array(z.keys);
+    this.keyLen = new Uint32Array(z.keys);
+  }
 
   get size(): number {
     return this.count;
@@ -73,7 +100,7 @@ export class Interner {
   get strings(): string[] {
     if (this.made !== null && this.made.length === this.count) return this.made;
     // Past a quarter of V8's longest string, one string per key instead.
-    const text = this.used <= 1 << 27 ? byteString(this.arena, 0, this.used) : null;
+    const text = this.used <= 1 << 27 ? arenaText(this.arena, this.used) : null;
     const out: string[] = new Array(this.count);
     for (let id = 0; id < this.count; id++) {
       const start = this.keyStart[id];
@@ -186,15 +213,50 @@ export class Interner {
     }
     this.table = table;
     this.mask = mask;
+    this.rehashes++;
   }
+}
+
+/**
+ * Starting sizes of an interner for an input of `bytes` bytes (0: unknown).
+ * Closure JSON spends about 500 bytes or more per distinct path (an entry's
+ * path, its references, narHash, ...: 470 to 670 in the closures of
+ * ../shared/data and the generated ones, more with path-info's signatures),
+ * and a distinct path is at most about an eighth of that; the table keeps its
+ * load under one half, so it holds 2 slots per expected path. A denser input
+ * only grows as before. A table sized far beyond the closure would cost
+ * cache and TLB misses on every lookup, so the estimate is not padded.
+ */
+export function internerSizes(bytes: number): { slots: number; arenaBytes: number; keys: number } {
+  const paths = Math.ceil(bytes / 500);
+  let slots = 2048;
+  while (slots < 2 * paths + 2 && slots < 1 << 26) slots *= 2;
+  return {
+    slots,
+    arenaBytes: Math.max(1 << 16, Math.min(Math.ceil(bytes / 8), 1 << 30)),
+    keys: Math.max(1024, Math.min(paths, 1 << 26)),
+  };
 }
 
 /** Marks a plain key in a slot's length word. */
 const PLAIN = 1 << 30;
 const LENGTH = PLAIN - 1;
 
+/**
+ * The arena as one JS string of one char per byte, for slicing keys out of
+ * it. ASCII (every key but decoded ones, whose strings are kept apart) is
+ * decoded by TextDecoder, far faster than char codes; an arena holding other
+ * bytes is made char by char (Latin-1) so offsets stay byte offsets.
+ */
+export function arenaText(bytes: Uint8Array, used: number): string {
+  const text = asciiDecoder.decode(bytes.subarray(0, used));
+  return text.length === used ? text : byteString(bytes, 0, used);
+}
+
+const asciiDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** A JS string with one char per byte (Latin-1), made 4 KiB at a time. */
-function byteString(bytes: Uint8Array, start: number, end: number): string {
+export function byteString(bytes: Uint8Array, start: number, end: number): string {
   if (end - start < 4096) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   let s = "";
   for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);

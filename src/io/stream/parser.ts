@@ -24,6 +24,7 @@ import {
   fieldOf,
   fieldOfName,
   topKeyCode,
+  type ReaderBackend,
 } from "./closure-shape.js";
 import { hashBytes } from "./interner.js";
 import { NEED_MORE, QUOTE, STRING_CLASS, StringScanner, SyntaxFault, decodeString, numberAt, scanNumber, unexpectedByte } from "./tokens.js";
@@ -32,6 +33,14 @@ export interface ParserOptions {
   readonly requireNarSize?: boolean;
   readonly what?: string;
   readonly maxTokenBytes?: number;
+  /** The input's length in bytes when known (a file's size, a Blob's), to size the interner up front. */
+  readonly expectedBytes?: number;
+  /**
+   * "wasm" (default): a Wasm scanner reads plain entries, this parser the rest;
+   * "wasm-debug": the same on the debug Wasm build (tests); "ts": this parser alone.
+   * Results and messages are the same.
+   */
+  readonly reader?: ReaderBackend;
 }
 
 // What a container is, which decides how its children are handled.
@@ -103,7 +112,7 @@ export class ClosureStreamParser {
     this.what = options.what ?? "input";
     this.maxTokenBytes = options.maxTokenBytes ?? 256 * 1024 * 1024;
     this.strings = new StringScanner(this.what);
-    this.shape = new ClosureShape(options.requireNarSize ?? true);
+    this.shape = new ClosureShape(options.requireNarSize ?? true, options.expectedBytes ?? 0, options.reader ?? "wasm");
   }
 
   /** Closure entries read so far. */
@@ -111,19 +120,40 @@ export class ClosureStreamParser {
     return this.shape.cols.count;
   }
 
+  /** Entries the Wasm scanner read (0 with reader "ts"); tests use it to see the fast path taken. */
+  get fastEntries(): number {
+    return this.shape.fast?.scanned ?? 0;
+  }
+
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     // A plain Uint8Array view of Buffers and other subclasses: one element kind keeps the byte loops monomorphic.
-    let buf = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-    if (this.carry !== null) {
-      const joined = new Uint8Array(this.carry.length + chunk.length);
-      joined.set(this.carry);
-      joined.set(buf, this.carry.length);
-      buf = joined;
-      this.carry = null;
-    }
+    let rest = Object.getPrototypeOf(chunk) === Uint8Array.prototype ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     this.bytes += chunk.length;
-    this.run(buf, false);
+    // A token left over from the last chunk is finished on a copy of it and the chunk's first
+    // bytes only (the chunk itself is not copied): pieces of at least 64 KiB, until the parser
+    // is past the old bytes.
+    while (this.carry !== null) {
+      const carry = this.carry;
+      this.carry = null;
+      const take = Math.min(rest.length, Math.max(1 << 16, carry.length));
+      const joined = new Uint8Array(carry.length + take);
+      joined.set(carry);
+      joined.set(rest.subarray(0, take), carry.length);
+      const before = this.base;
+      // Only at the chunk's end is a left-over token measured against maxTokenBytes (as before pieces).
+      this.run(joined, false, take === rest.length);
+      if (take === rest.length) return; // the whole chunk was in the piece (run kept what is left)
+      const consumed = this.base - before;
+      if (consumed >= carry.length) {
+        // Past the old bytes: what run kept of this piece is read again from the chunk.
+        this.carry = null;
+        rest = rest.subarray(consumed - carry.length);
+        break;
+      }
+      rest = rest.subarray(take); // still in the old token: run kept it, with the piece
+    }
+    if (rest.length > 0) this.run(rest, false);
   }
 
   end(): ClosureDocument {
@@ -136,7 +166,7 @@ export class ClosureStreamParser {
 
   // ---- the grammar --------------------------------------------------------------
 
-  private run(buf: Uint8Array, final: boolean): void {
+  private run(buf: Uint8Array, final: boolean, atChunkEnd = true): void {
     let pos = 0;
     if (!this.started) {
       // TextDecoder (the JSON.parse path) drops a UTF-8 byte order mark.
@@ -148,6 +178,7 @@ export class ClosureStreamParser {
       this.started = true;
     }
     const len = buf.length;
+    this.shape.fast?.forget();
     try {
       for (;;) {
         let b = 0;
@@ -173,13 +204,18 @@ export class ClosureStreamParser {
             this.close(f);
             next = pos + 1;
           } else if (b === QUOTE && f.role === R_REFS) next = this.refs(f, buf, pos);
+          else if (b === 0x7b && f.role === R_LIST && f.index > 0 && this.shape.fast !== null) next = this.scanFast(f, buf, pos, final);
           else next = this.value(f, buf, pos, final);
         } else if (state === S_KEY || state === S_KEY_OR_CLOSE) {
           if (b === 0x7d && state === S_KEY_OR_CLOSE) {
             this.close(f);
             next = pos + 1;
-          } else if (b === QUOTE) next = this.key(f, buf, pos);
-          else throw unexpectedByte(buf, pos, this.base);
+          } else if (b === QUOTE) {
+            next =
+              state === S_KEY && f.role === R_TOP && this.shape.fast !== null && this.shape.pathInfoSettled()
+                ? this.scanFastMembers(f, buf, pos)
+                : this.key(f, buf, pos);
+          } else throw unexpectedByte(buf, pos, this.base);
         } else if (state === S_COLON) {
           if (b !== 0x3a) throw unexpectedByte(buf, pos, this.base);
           f.state = S_VALUE;
@@ -198,7 +234,7 @@ export class ClosureStreamParser {
     }
     if (pos < len) {
       // A token continues in the next chunk: keep its bytes (and only those).
-      if (len - pos > this.maxTokenBytes) {
+      if (atChunkEnd && len - pos > this.maxTokenBytes) {
         throw new InputError("too-large", `${this.what}: a single JSON token at byte offset ${this.base + pos} is longer than ${this.maxTokenBytes} bytes`);
       }
       if (final) this.fail("Unexpected end of JSON input", this.base + len);
@@ -240,6 +276,30 @@ export class ClosureStreamParser {
       if (i >= len || buf[i] !== QUOTE) return i;
       pos = i;
     }
+  }
+
+  /**
+   * Entries of a list from the "{" at pos, after the list's first: the Wasm
+   * scanner reads the run of plain entries there; the entry it stops at (if
+   * it read none) is read here. Entry 0 is always read here: it alone decides
+   * whether a list is path-info output.
+   */
+  private scanFast(f: Frame, buf: Uint8Array, pos: number, final: boolean): number {
+    const shape = this.shape;
+    const r = shape.fast!.scanEntries(buf, pos, shape.requireNarSize, shape.cols);
+    if (r.count === 0) return this.value(f, buf, pos, final);
+    f.index += r.count;
+    f.state = S_COMMA_OR_CLOSE;
+    return r.end;
+  }
+
+  /** Path-info members from the key at pos: the Wasm scanner reads the plain ones (see scanFast). */
+  private scanFastMembers(f: Frame, buf: Uint8Array, pos: number): number {
+    const shape = this.shape;
+    const r = shape.fast!.scanEntries(buf, pos, shape.requireNarSize, shape.pathInfoSink, true);
+    if (r.count === 0) return this.key(f, buf, pos);
+    f.state = S_COMMA_OR_CLOSE;
+    return r.end;
   }
 
   /** Reads a value starting at pos (not whitespace); returns the next position or NEED_MORE. */
