@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 
 const scale = process.env.STRATA_FUZZ_SCALE ?? "20";
-const files = ["test/fuzz.test.ts", "test/differential.test.ts", "test/property.test.ts", "test/min-pull.test.ts"];
+const files = ["test/fuzz.test.ts", "test/differential.test.ts", "test/property.test.ts", "test/min-pull.test.ts", "test/min-pull-planner.test.ts"];
 console.log(`strata fuzz: STRATA_FUZZ_SCALE=${scale}${process.env.STRATA_SEED ? ` STRATA_SEED=${process.env.STRATA_SEED}` : ""}`);
 const r = spawnSync("npx", ["vitest", "run", ...files, ...process.argv.slice(2)], {
   stdio: "inherit",

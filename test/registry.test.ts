@@ -22,7 +22,7 @@ import {
   writeLayout,
   type Registry,
 } from "./helpers/registry.js";
-import { lookupCredentials, parseChallenge } from "../src/registry/auth.js";
+import { lookupCredentials, parseChallenge, runCredentialHelper } from "../src/registry/auth.js";
 import { compatBuildDir, ensureCompatStore } from "./helpers/nix-store.js";
 import { isLoopback, parseImageReference } from "../src/registry/reference.js";
 
@@ -648,6 +648,14 @@ describe("references, auth files, challenges", () => {
       "repo",
     );
     expect(() => lookupCredentials("x", "y", env, join(dir, "missing.json"))).toThrow(/--authfile .*missing\.json: no such file/);
+  });
+
+  it("a credential helper that exits without reading its input is judged by its exit status and message", () => {
+    const dir = tmp("helper-epipe");
+    writeFileSync(join(dir, "docker-credential-strata-quick"), "#!/bin/sh\necho 'no keyring here' >&2\nexit 1\n", { mode: 0o755 });
+    // A long address makes the write to its stdin fail (EPIPE) every time.
+    const address = `r.example/${"x".repeat(1 << 20)}`;
+    expect(() => runCredentialHelper("strata-quick", "config.json", address, { PATH: dir })).toThrow(/failed for r\.example\/x+ \(exit 1\): no keyring here/);
   });
 
   it("parses WWW-Authenticate challenges", () => {

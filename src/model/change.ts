@@ -52,10 +52,12 @@ export function buildChangeModel(paths: readonly string[], narSize: ArrayLike<nu
   let anySize = false;
   for (let i = 0; i < n; i++) if (narSize[i] > 0) anySize = true;
   let total = 0;
+  const byName = options.volatility !== undefined || learned.size > 0;
   for (let i = 0; i < n; i++) {
     // Zero-byte paths still change sometimes; give them one byte of weight.
     let w = anySize ? Math.max(narSize[i], 1) : 1;
-    const name = packageName(paths[i]);
+    // Package names only matter with a volatility map or a history (a parse per path otherwise).
+    const name = byName ? packageName(paths[i]) : "";
     const m = options.volatility?.[name];
     if (m !== undefined) {
       if (!(m >= 0) || !Number.isFinite(m)) throw new PipelineError("min-pull", `min-pull: volatility of "${name}" must be a non-negative number, got ${m}`);

@@ -133,7 +133,8 @@ export function runCredentialHelper(name: string, file: string, address: string,
   const where = `the credential helper ${program} (configured in ${file})`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`${file}: "${name}" is not a credential helper name`);
   const r = spawnSync(program, ["get"], { input: address, encoding: "utf8", env: { ...env }, timeout: 60_000, maxBuffer: 1 << 20 });
-  if (r.error !== undefined) {
+  // EPIPE: the helper exited without reading the address (a helper that fails at once); its exit status says the rest.
+  if (r.error !== undefined && !((r.error as NodeJS.ErrnoException).code === "EPIPE" && r.status !== null)) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new UsageError(`${where} is not on PATH`);
     throw new UsageError(`${where} did not run: ${code === "ETIMEDOUT" ? "no answer in 60 s" : r.error.message}`);

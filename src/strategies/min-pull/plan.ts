@@ -73,10 +73,14 @@ export interface Plan {
  * entry: key, the two paths, the two group stamps when it was priced).
  */
 class PairHeap {
-  private keys = new Float64Array(1024);
+  private keys: Float64Array;
   /** Per entry: path a, path b, stamp of a's group, stamp of b's group. */
-  private data = new Int32Array(4096);
+  private data: Int32Array;
   size = 0;
+  constructor(capacity = 1024) {
+    this.keys = new Float64Array(capacity);
+    this.data = new Int32Array(4 * capacity);
+  }
   private grow(): void {
     const keys = new Float64Array(this.keys.length * 2);
     keys.set(this.keys);
@@ -158,12 +162,7 @@ export function planMinPull(input: PlanInput): Plan {
   // Fewer sources for larger closures keeps a price at a few dozen words:
   // 4096 up to 30k paths, then shrinking to a floor of 1024.
   const maxSources = Math.max(32, input.maxSources ?? Math.max(1024, Math.min(4096, Math.floor((4096 * 30000) / n))));
-  let sources: number[];
-  if (n <= maxSources) sources = Array.from({ length: n }, (_, i) => i);
-  else
-    sources = Array.from({ length: n }, (_, i) => i)
-      .sort((x, y) => w[y] - w[x] || x - y)
-      .slice(0, maxSources);
+  const sources = n <= maxSources ? Array.from({ length: n }, (_, i) => i) : heaviest(w, n, maxSources);
   // Integer weights (the default: sizes) sum exactly in any order, so the
   // sums may be taken in whatever order is fastest and the plans stay the
   // same. Fractional weights (a history, a volatility map) keep one fixed
@@ -288,6 +287,10 @@ export function planMinPull(input: PlanInput): Plan {
     gWords[v] = rowWords(v);
   }
   const gWeight = singleWeight.slice();
+  const P = model.probability;
+  // P(each group's closure), kept with gWeight: a price needs it for both groups.
+  const gP = new Float64Array(n);
+  for (let v = 0; v < n; v++) gP[v] = P(gWeight[v]);
   /** Closure weight of groups a and b together: the denser one's plus what the sparser adds. */
   const unionWeight = (a: number, b: number): number =>
     !integral ? tableWeight(a, b) : gWords[a] >= gWords[b] ? gWeight[a] + extraWeight(a, b) : gWeight[b] + extraWeight(b, a);
@@ -309,6 +312,7 @@ export function planMinPull(input: PlanInput): Plan {
     if (integral) gWeight[ra] = unionWeight(ra, rb);
     orRow(bits, summary, words, sw, ra * words, ra * sw, rb * words, rb * sw);
     if (!integral) gWeight[ra] = tableWeight(ra, ra);
+    gP[ra] = P(gWeight[ra]);
     gWords[ra] = rowWords(ra);
     gFrozen[ra] = 0;
     gStamp[ra]++;
@@ -321,12 +325,11 @@ export function planMinPull(input: PlanInput): Plan {
     if (layer.length > 0) gFrozen[find(layer[0])] = 1;
   }
 
-  const P = model.probability;
   const price = (ra: number, rb: number): number => {
     const sa = gSize[ra];
     const sb = gSize[rb];
     const union = unionWeight(ra, rb);
-    let delta = (sa + sb) * P(union) - sa * P(gWeight[ra]) - sb * P(gWeight[rb]);
+    let delta = (sa + sb) * P(union) - sa * gP[ra] - sb * gP[rb];
     // Breaking up a kept layer means pulling its bytes again now.
     if (gFrozen[ra]) delta += sa;
     if (gFrozen[rb]) delta += sb;
@@ -342,24 +345,72 @@ export function planMinPull(input: PlanInput): Plan {
   // a free group (two kept layers merge together only when there is no free
   // group at all). Within a tier the lowest price wins, and the price counts
   // a kept layer's bytes as pulled again, so the cheapest to re-pull goes first.
-  const heaps = [new PairHeap(), new PairHeap(), new PairHeap()];
-  const push = (ra: number, rb: number, u: number, v: number) => heaps[gFrozen[ra] + gFrozen[rb]].push(price(ra, rb), u, v, gStamp[ra], gStamp[rb]);
+  // The free tier starts with about one entry per reference edge (at most 12 a
+  // path) plus one per path, and grows little past that: sized up front, it
+  // is not copied while it fills.
+  let firstEntries = n;
+  for (let v = 0; v < n; v++) firstEntries += Math.min(graph.offsets[v + 1] - graph.offsets[v], 12);
+  const heaps = [new PairHeap(firstEntries + (firstEntries >> 2)), new PairHeap(), new PairHeap()];
+  // Prices by (group a, group b, their stamps): a group pair joined by several
+  // reference edges is offered, and goes stale, once per edge; about a quarter
+  // of all prices asked for were computed before at the same stamps, most of
+  // them shortly before. A price depends only on the two groups' state, which
+  // changes only with a stamp, so a hit is the very number `price` would
+  // return. Direct-mapped, 4096 slots (96 KiB): larger tables cost more in
+  // cache misses than they save on large closures.
+  const cacheBits = 12;
+  const cacheKey = new Int32Array(4 << cacheBits).fill(-1);
+  const cacheVal = new Float64Array(1 << cacheBits);
+  const cachedPrice = (ra: number, rb: number): number => {
+    const sa = gStamp[ra];
+    const sb = gStamp[rb];
+    const slot = (Math.imul(ra, 0x9e3779b1) ^ Math.imul(rb, 0x85ebca77) ^ Math.imul(sa + 1, 0xc2b2ae3d) ^ Math.imul(sb + 1, 0x27d4eb2f)) >>> (32 - cacheBits);
+    const k = slot << 2;
+    if (cacheKey[k] === ra && cacheKey[k + 1] === rb && cacheKey[k + 2] === sa && cacheKey[k + 3] === sb) return cacheVal[slot];
+    const d = price(ra, rb);
+    cacheKey[k] = ra;
+    cacheKey[k + 1] = rb;
+    cacheKey[k + 2] = sa;
+    cacheKey[k + 3] = sb;
+    cacheVal[slot] = d;
+    return d;
+  };
+  const push = (ra: number, rb: number, u: number, v: number) => heaps[gFrozen[ra] + gFrozen[rb]].push(cachedPrice(ra, rb), u, v, gStamp[ra], gStamp[rb]);
   const offer = (u: number, v: number) => {
     const ra = find(u);
     const rb = find(v);
     if (ra !== rb) push(ra, rb, u, v);
   };
-  // Reference edges, at most `perVertex` per path: the closest in weight.
+  // Reference edges, at most `perVertex` per path: the closest in weight
+  // (ties: the lower vertex), picked into `closest` in that order.
   const perVertex = 12;
+  const closest = new Int32Array(perVertex);
+  const closestKey = new Float64Array(perVertex);
+  const closestTargets = (targets: Uint32Array, from: number, to: number, wv: number, k: number): void => {
+    let len = 0;
+    for (let e = from; e < to; e++) {
+      const x = targets[e];
+      const key = Math.abs(gWeight[find(x)] - wv);
+      // Insertion into the k best so far, ordered by (key, vertex).
+      if (len === k && (key > closestKey[k - 1] || (key === closestKey[k - 1] && x > closest[k - 1]))) continue;
+      let i = len < k ? len++ : k - 1;
+      while (i > 0 && (closestKey[i - 1] > key || (closestKey[i - 1] === key && closest[i - 1] > x))) {
+        closestKey[i] = closestKey[i - 1];
+        closest[i] = closest[i - 1];
+        i--;
+      }
+      closestKey[i] = key;
+      closest[i] = x;
+    }
+  };
   for (let v = 0; v < n; v++) {
     const from = graph.offsets[v];
     const to = graph.offsets[v + 1];
     if (to - from <= perVertex) {
       for (let e = from; e < to; e++) offer(v, graph.targets[e]);
     } else {
-      const targets = Array.from(graph.targets.subarray(from, to));
-      targets.sort((x, y) => Math.abs(gWeight[find(x)] - gWeight[find(v)]) - Math.abs(gWeight[find(y)] - gWeight[find(v)]) || x - y);
-      for (let i = 0; i < perVertex; i++) offer(v, targets[i]);
+      closestTargets(graph.targets, from, to, gWeight[find(v)], perVertex);
+      for (let i = 0; i < perVertex; i++) offer(v, closest[i]);
     }
   }
   // Neighbours in order of closure weight: paths that change about as often.
@@ -367,7 +418,7 @@ export function planMinPull(input: PlanInput): Plan {
   // two free groups remain (unless the maximum layer size forbids them).
   const groupWeight = new Float64Array(n);
   for (let v = 0; v < n; v++) groupWeight[v] = gWeight[find(v)];
-  const byWeight = Array.from({ length: n }, (_, i) => i).sort((x, y) => groupWeight[x] - groupWeight[y] || x - y);
+  const byWeight = ascendingOrder(groupWeight);
   let lastFree = -1;
   for (let i = 0; i < n; i++) {
     const v = byWeight[i];
@@ -500,6 +551,85 @@ export function planMinPull(input: PlanInput): Plan {
   let expected = 0;
   for (const l of layers) expected += l.bytes * l.changeProbability;
   return { layers, expectedBytes: expected, lowerBoundBytes: lowerBound, lowerBoundExact: S === n };
+}
+
+/**
+ * The first `count` vertices of the order (weight descending, vertex
+ * ascending), in that order: a threshold from a numeric sort, then a
+ * comparison sort of the chosen few only.
+ */
+export function heaviest(w: ArrayLike<number>, n: number, count: number): number[] {
+  const sorted = new Float64Array(n);
+  for (let v = 0; v < n; v++) sorted[v] = w[v];
+  sorted.sort();
+  const threshold = sorted[n - count];
+  let above = 0;
+  for (let v = 0; v < n; v++) if (w[v] > threshold) above++;
+  let atThreshold = count - above;
+  const out: number[] = [];
+  for (let v = 0; v < n; v++) {
+    if (w[v] > threshold) out.push(v);
+    else if (w[v] === threshold && atThreshold > 0) {
+      out.push(v);
+      atThreshold--;
+    }
+  }
+  return out.sort((x, y) => w[y] - w[x] || x - y);
+}
+
+/**
+ * Vertices ordered by (key ascending, vertex ascending) for non-negative
+ * finite keys: a stable least-significant-digit radix sort over the keys'
+ * IEEE bits (which order as the numbers do when the sign bit is clear),
+ * 16 bits per pass. The same order as a comparison sort, without the comparator.
+ */
+export function ascendingOrder(key: Float64Array): Uint32Array {
+  const n = key.length;
+  // Small inputs: the comparison sort (the radix sort's fixed 4 x 65,536 count
+  // steps would cost more than it saves, and most closures are small).
+  if (n < 32768) return Uint32Array.from(Array.from({ length: n }, (_, i) => i).sort((x, y) => key[x] - key[y] || x - y));
+  const bits = new Uint32Array(n * 2);
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  const lo = isLittleEndian() ? 0 : 1;
+  for (let i = 0; i < n; i++) {
+    f[0] = key[i] + 0; // -0 becomes +0
+    bits[2 * i] = u[lo];
+    bits[2 * i + 1] = u[1 - lo];
+  }
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let spare = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    let same = true;
+    const first = (bits[2 * order[0] + word] >>> shift) & 0xffff;
+    for (let i = 0; i < n; i++) {
+      const d = (bits[2 * order[i] + word] >>> shift) & 0xffff;
+      count[d]++;
+      if (d !== first) same = false;
+    }
+    if (same) continue; // this digit is equal everywhere: the order stands
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = order[i];
+      spare[count[(bits[2 * v + word] >>> shift) & 0xffff]++] = v;
+    }
+    [order, spare] = [spare, order];
+  }
+  return order;
+}
+
+function isLittleEndian(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 
 /** Depth-first post-order rank of every vertex, from the roots in `topo` order. */
