@@ -15,8 +15,10 @@
 // the streaming reader (new, and the baseline's when given), median of 5.
 // STRATA_BENCH_1M=/path/to/1M-path.json adds the 1M-path end-to-end row
 // (one run each: wall and peak RSS). RUNS (default 7) sets the repetitions.
-// Inputs: the 5-path closure below; gen-nix-graph.py 10000 / 100000 --seed 1
-// (as pipeline.bench.mjs, cached in $TMPDIR/strata-bench); the Debian archive.
+// Inputs: the 5-path closure below; gen-nix-graph.py 10000 / 30000 / 100000
+// --seed 1 (as pipeline.bench.mjs, cached in $TMPDIR/strata-bench); the Debian
+// archive. 30k runs the default pipeline only (issue 17's row); 100k also runs
+// the subcomponent_out and split_paths pipelines (referencePipelines).
 // Run: npm run build && node --expose-gc bench/speed.bench.mjs
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -40,7 +42,10 @@ const ISSUE = {
   "start-5/auto-layer": { then: 0.21, ref: 0.05, refName: "auto-layer.py" },
   "start-5/nixery": { then: 0.23, ref: 0.011, refName: "Nixery (Go)" },
   "syn-10000/default": { then: 0.61, ref: 12.5, refName: "nixpkgs flatten_references_graph" },
+  "syn-30000/default": { then: 0.9, ref: 199, refName: "nixpkgs flatten_references_graph" },
   "syn-100000/default": { then: 2.61, ref: 600, refName: "nixpkgs (killed at 600 s)" },
+  "syn-100000/subcomponent_out": { then: 1.86, ref: 7.0, refName: "nixpkgs flatten_references_graph" },
+  "syn-100000/split_paths": { then: 1.53, ref: 6.8, refName: "nixpkgs flatten_references_graph" },
   "syn-10000/auto-layer": { then: 0.5, ref: 0.36, refName: "auto-layer.py" },
   "archive-all/auto-layer": { then: 1.09, ref: 2.67, refName: "auto-layer.py" },
   "syn-100000/auto-layer": { then: 1.93, ref: 5.76, refName: "auto-layer.py" },
@@ -63,6 +68,26 @@ function synthetic(n) {
   const out = syntheticClosure(n);
   if (out === undefined) throw new Error(`gen-nix-graph.py ${n} failed`);
   return out;
+}
+
+/**
+ * nixpkgs' other two pipelines as issue 17 (and bench/pipeline.bench.mjs) ran
+ * them: subcomponent_out of the first root (the first entry nothing
+ * references), split_paths of the 11th most referenced path.
+ * @param {string} file
+ * @returns {[string, string[]][]}
+ */
+function referencePipelines(file) {
+  const entries = JSON.parse(readFileSync(file, "utf8"));
+  const indeg = new Map();
+  for (const e of entries) for (const r of e.references) if (r !== e.path) indeg.set(r, (indeg.get(r) ?? 0) + 1);
+  const firstRoot = entries.find((e) => !indeg.has(e.path)).path;
+  const popular = [...indeg].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const eleventh = popular[Math.min(10, popular.length - 1)][0];
+  return [
+    ["subcomponent_out", ["--pipeline", JSON.stringify([["subcomponent_out", [firstRoot]]])]],
+    ["split_paths", ["--pipeline", JSON.stringify([["split_paths", [eleventh]]])]],
+  ];
 }
 
 /** One process under GNU time: wall, cpu (user + system) seconds, peak MiB. */
@@ -130,9 +155,11 @@ async function measureAll() {
   // ---- end to end -----------------------------------------------------------------
   const inputs = [
     { name: "syn-10000", file: synthetic(10000) },
+    { name: "syn-30000", file: synthetic(30000), only: ["default"] },
     { name: "archive-all", file: join(shared, "data", "debian-bookworm", "archive-all.json.gz") },
-    { name: "syn-100000", file: synthetic(100000) },
+    { name: "syn-100000", file: synthetic(100000), pipelines: true },
   ];
+  /** @type {[string, string[]][]} */
   const planCases = [
     ["default", []],
     ["auto-layer", ["--strategy", "auto-layer", "--format", "auto-layer", "--max-layers", "100"]],
@@ -140,11 +167,13 @@ async function measureAll() {
   ];
   const e2eRows = [];
   for (const input of inputs) {
-    for (const [strategy, extra] of planCases) {
+    const cases = planCases.filter(([strategy]) => input.only === undefined || input.only.includes(strategy));
+    if (input.pipelines) cases.push(...referencePipelines(input.file));
+    for (const [strategy, extra] of cases) {
       const args = ["layer", input.file, ...extra];
       const cmds = [strata(cli, args)];
       if (baseCli) cmds.push(strata(baseCli, args));
-      const [a, b] = inTurn(cmds, input.name === "syn-100000" ? Math.min(runs, 5) : runs);
+      const [a, b] = inTurn(cmds, input.name === "syn-10000" ? runs : Math.min(runs, 5));
       if (b !== undefined && a.out !== b.out) throw new Error(`${input.name} ${strategy}: output differs from the baseline's`);
       e2eRows.push({
         input: input.name,
@@ -212,7 +241,7 @@ const lines = [
     return `| ${r.input} | ${r.strategy} | ${f(r.wall)} | ${f(r.cpu)} | ${f(r.peakMiB, 0)} |${hasBase ? ` ${f(r.baseWall)} / ${f(r.baseCpu)}, ${f(r.basePeakMiB, 0)} | ${f(r.baseCpu / r.cpu)}x | ${r.sameOutput ? "yes" : "NO"} |` : ""} ${i ? `${i.then} / ${i.ref}` : "-"} | ${i ? `${f(i.ref / r.cpu, 1)}x` : "-"} |`;
   }),
   "",
-  "default = nixpkgs' popularity pipeline (limit 99 layers); auto-layer = `--format auto-layer --max-layers 100` (limit 99); nixery = `--budget 94`. syn-N = `gen-nix-graph.py N --seed 1`; archive-all = the Debian archive closure (63,667 paths, gzip).",
+  "default = nixpkgs' popularity pipeline (limit 99 layers); auto-layer = `--format auto-layer --max-layers 100` (limit 99); nixery = `--budget 94`; subcomponent_out = `--pipeline '[[\"subcomponent_out\", [R]]]'` with R the first entry nothing references, split_paths = `--pipeline '[[\"split_paths\", [P]]]'` with P the 11th most referenced path (issue 17's and bench/pipeline.bench.mjs's choice). syn-N = `gen-nix-graph.py N --seed 1`; archive-all = the Debian archive closure (63,667 paths, gzip).",
   "",
   "### The streaming reader",
   "",

@@ -30,26 +30,34 @@ export function pyJsonString(s: string): string {
  */
 export function formatLayersIndented(layers: readonly (readonly string[])[]): string {
   if (layers.length === 0) return "[]\n";
-  const parts = layers.map((layer) => (layer.length === 0 ? "  []" : "  [\n    " + joinQuoted(layer, ",\n    ") + "\n  ]"));
+  const parts = layers.map((layer) => (layer.length === 0 ? "  []" : "  [\n    " + joinStrings(layer, ",\n    ") + "\n  ]"));
   return "[\n" + parts.join(",\n") + "\n]\n";
 }
 
 /** auto-layer.py's output: json.dumps(layers) (", " separators) and a newline. */
 export function formatLayersCompact(layers: readonly (readonly string[])[]): string {
-  return "[" + layers.map((layer) => "[" + joinQuoted(layer, ", ") + "]").join(", ") + "]\n";
+  return "[" + layers.map((layer) => "[" + joinStrings(layer, ", ") + "]").join(", ") + "]\n";
 }
 
 /**
- * The strings as pyJsonString writes them, joined by `sep`. A string is plain
- * when every character is, so one test over the concatenation tells whether
- * all of them are; then a single native join writes the quotes (at 1M paths
- * this takes a fraction of the per-string test and concatenation).
+ * The JSON strings of `items` joined by `separator`. Printable ASCII without
+ * '"' and '\\' (every store path) is written as is, and PLAIN is a class of
+ * single characters, so it matches a concatenation exactly when it matches
+ * every item: a native test per block of items and one native join for the
+ * common case (the CLI runs this once, cold, so a per-item loop would run
+ * unoptimised). Blocks keep the tested copy small on large layers.
  */
-function joinQuoted(items: readonly string[], sep: string): string {
+export function joinStrings(items: readonly string[], separator: string): string {
   if (items.length === 0) return "";
-  if (PLAIN.test(items.join(""))) return '"' + items.join('"' + sep + '"') + '"';
-  return items.map(pyJsonString).join(sep);
+  for (let i = 0; i < items.length; i += PLAIN_BLOCK) {
+    if (!PLAIN.test((i === 0 && items.length <= PLAIN_BLOCK ? items : items.slice(i, i + PLAIN_BLOCK)).join(""))) {
+      return items.map(pyJsonString).join(separator);
+    }
+  }
+  return '"' + items.join('"' + separator + '"') + '"';
 }
+
+const PLAIN_BLOCK = 1024;
 
 /**
  * json.dumps(value, indent=...) for plain JSON values (objects keep key order

@@ -9,7 +9,7 @@
 // and every algorithm here relies on that, so cycles are rejected with one
 // cycle named in the message.
 import { InputError } from "../errors.js";
-import type { CsrGraph } from "./csr.js";
+import { isAcyclic, type CsrGraph } from "./csr.js";
 import type { ClosureDocument, ClosureEntry } from "./document.js";
 import { topoOrderTs } from "../kernels/ts/topo.js";
 
@@ -89,12 +89,16 @@ export class Closure implements CsrGraph {
   readonly inputIndex: Uint32Array;
   readonly offsets: Uint32Array;
   readonly targets: Uint32Array;
-  /** A topological order (referrers first, smallest index first among ready vertices). */
-  readonly topo: Uint32Array;
-  /** Vertex of each path; built on first use for closures made from columns (the default pipeline never asks). */
-  private pathIndex: Map<string, number> | undefined;
+  /** Vertex of a path: a Map (from entries), or a lookup through the reader's string ids (from columns). */
+  private byPath: Map<string, number> | ((path: string) => number | undefined);
+  private topoOrder: Uint32Array | undefined;
 
-  private constructor(entries: readonly ClosureEntry[], positions: Uint32Array, byPath: Map<string, number> | undefined, parts?: ClosureParts) {
+  private constructor(
+    entries: readonly ClosureEntry[],
+    positions: Uint32Array,
+    byPath: Map<string, number> | ((path: string) => number | undefined),
+    parts?: ClosureParts,
+  ) {
     if (parts !== undefined) {
       // Columns already resolved (fromColumns); same field order, same checks.
       this.n = parts.paths.length;
@@ -102,11 +106,12 @@ export class Closure implements CsrGraph {
       this.narSize = parts.narSize;
       this.givenClosureSize = parts.givenClosureSize;
       this.inputIndex = positions;
-      this.pathIndex = byPath;
+      this.byPath = byPath;
       this.offsets = parts.offsets;
       this.targets = parts.targets;
-      this.topo = topoOrderTs(this);
-      if (this.topo.length !== this.n) throw cycleError(this, this.topo);
+      // Only acyclicity is checked here (Kahn's algorithm with a plain queue);
+      // the heap-ordered topological order is made when first asked for.
+      if (!isAcyclic(this)) throw cycleError(this, topoOrderTs(this));
       return;
     }
     const n = entries.length;
@@ -115,14 +120,14 @@ export class Closure implements CsrGraph {
     this.narSize = Float64Array.from(entries, (e) => e.narSize);
     this.givenClosureSize = Float64Array.from(entries, (e) => e.closureSize ?? Number.NaN);
     this.inputIndex = positions;
-    this.pathIndex = byPath;
+    this.byPath = byPath;
     const offsets = new Uint32Array(n + 1);
     const rows: Uint32Array[] = new Array(n);
     const scratch: number[] = [];
     for (let v = 0; v < n; v++) {
       scratch.length = 0;
       for (const ref of entries[v].references) {
-        const w = byPath!.get(ref);
+        const w = this.indexOf(ref);
         if (w === undefined || w === v) continue;
         scratch.push(w);
       }
@@ -136,8 +141,12 @@ export class Closure implements CsrGraph {
     for (let v = 0; v < n; v++) targets.set(rows[v], offsets[v]);
     this.offsets = offsets;
     this.targets = targets;
-    this.topo = topoOrderTs(this);
-    if (this.topo.length !== n) throw cycleError(this, this.topo);
+    if (!isAcyclic(this)) throw cycleError(this, topoOrderTs(this));
+  }
+
+  /** A topological order (referrers first, smallest index first among ready vertices); made on first use. */
+  get topo(): Uint32Array {
+    return (this.topoOrder ??= topoOrderTs(this));
   }
 
   static fromDocument(doc: ClosureDocument, options: ClosureOptions = {}): Closure {
@@ -187,6 +196,13 @@ export class Closure implements CsrGraph {
       narSize[v] = size[i];
       givenClosureSize[v] = c.closureSize[i];
     }
+    // Paths are looked up through the reader's string ids: no second Map of every path.
+    const ids = c.ids;
+    const byPath = (path: string): number | undefined => {
+      const s = ids.get(path);
+      if (s === undefined || vertexOf[s] < 0) return undefined;
+      return vertexOf[s];
+    };
     const offsets = new Uint32Array(n + 1);
     let targets = new Uint32Array(refIds.length);
     let k = 0;
@@ -216,7 +232,7 @@ export class Closure implements CsrGraph {
       offsets[v + 1] = k;
     }
     targets = targets.slice(0, k);
-    return new Closure([], kept, undefined, { paths, narSize, givenClosureSize, offsets, targets });
+    return new Closure([], kept, byPath, { paths, narSize, givenClosureSize, offsets, targets });
   }
 
   static fromEntries(entries: readonly ClosureEntry[], options: ClosureOptions = {}): Closure {
@@ -249,22 +265,13 @@ export class Closure implements CsrGraph {
     return new Closure(sorted, Uint32Array.from(kept), byPath);
   }
 
-  private byPath(): Map<string, number> {
-    if (this.pathIndex === undefined) {
-      const index = new Map<string, number>();
-      for (let v = 0; v < this.n; v++) index.set(this.paths[v], v);
-      this.pathIndex = index;
-    }
-    return this.pathIndex;
-  }
-
   /** Vertex of a store path, or undefined. */
   indexOf(path: string): number | undefined {
-    return this.byPath().get(path);
+    return typeof this.byPath === "function" ? this.byPath(path) : this.byPath.get(path);
   }
 
   has(path: string): boolean {
-    return this.byPath().has(path);
+    return this.indexOf(path) !== undefined;
   }
 
   /** Paths nothing else references (the closure's roots), ascending vertex order. */
@@ -282,11 +289,33 @@ export class Closure implements CsrGraph {
 }
 
 /**
- * The entries `list` (ascending) stably sorted by size: a counting sort over
- * the ranks of the distinct sizes, which beats a comparator sort at 1M paths.
+ * The entries `list` (ascending) stably sorted by size: a native sort of
+ * packed (size, position) numbers, or for sizes too large to pack a counting
+ * sort over the ranks of the distinct sizes, which beats a comparator sort at
+ * 1M paths.
  */
 function stableOrderBySize(list: readonly number[], size: Float64Array): Uint32Array {
   const n = list.length;
+  // Whole sizes small enough to pack (size, position in list) into one exact
+  // double: one native sort of the packed numbers (no comparator, no
+  // per-item search; what a one-shot CLI runs cold). Else ranks, below.
+  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let packable = true;
+  for (let k = 0; k < n && packable; k++) {
+    const x = size[list[k]];
+    if (!(x >= 0 && Number.isInteger(x) && x * shift + shift < 2 ** 53)) packable = false;
+  }
+  if (packable) {
+    const keys = new Float64Array(n);
+    for (let k = 0; k < n; k++) keys[k] = size[list[k]] * shift + k;
+    keys.sort();
+    const out = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const key = keys[k];
+      out[k] = list[key - Math.floor(key / shift) * shift];
+    }
+    return out;
+  }
   const sorted = new Float64Array(n);
   for (let k = 0; k < n; k++) sorted[k] = size[list[k]];
   sorted.sort();

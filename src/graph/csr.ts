@@ -33,3 +33,25 @@ export function assertCsr(g: CsrGraph): void {
     if (targets[e] >= n) throw new RangeError(`csr: target ${targets[e]} at edge ${e} is not a vertex (n = ${n})`);
   }
 }
+
+/**
+ * Whether the graph has no cycle: Kahn's algorithm with a plain queue (any
+ * order will do for the answer). `indegree`, when given, holds each vertex's
+ * in-degree and is consumed; otherwise it is computed.
+ */
+export function isAcyclic(g: CsrGraph, indegree?: Uint32Array): boolean {
+  const { n, offsets, targets } = g;
+  let deg = indegree;
+  if (deg === undefined) {
+    deg = new Uint32Array(n);
+    for (let e = 0; e < targets.length; e++) deg[targets[e]]++;
+  }
+  const queue = new Uint32Array(n);
+  let tail = 0;
+  for (let v = 0; v < n; v++) if (deg[v] === 0) queue[tail++] = v;
+  for (let head = 0; head < tail; head++) {
+    const u = queue[head];
+    for (let e = offsets[u], end = offsets[u + 1]; e < end; e++) if (--deg[targets[e]] === 0) queue[tail++] = targets[e];
+  }
+  return tail === n;
+}

@@ -8,6 +8,7 @@ import { InputError } from "../errors.js";
 import { Closure, columnsOf, duplicatePathError, entryOfColumns, type ClosureColumns } from "./closure.js";
 import type { ClosureDocument, ClosureEntry } from "./document.js";
 import type { AutoLayerGraph } from "../strategies/auto-layer/algorithm.js";
+import { isAcyclic } from "./csr.js";
 
 /**
  * A closure graph with vertex i = input entry i. Self references are dropped,
@@ -18,6 +19,15 @@ export interface InputGraph extends AutoLayerGraph {
   readonly givenClosureSize: Float64Array;
   /** Vertex of a store path, or undefined (a Map built on first use). */
   indexOf(path: string): number | undefined;
+  /** Vertices nothing references, ascending (found while the graph is checked for cycles). */
+  readonly unreferenced: readonly number[];
+}
+
+/** Vertices whose in-degree is 0, ascending. */
+function zeroInDegree(indegree: Uint32Array): number[] {
+  const out: number[] = [];
+  for (let v = 0; v < indegree.length; v++) if (indegree[v] === 0) out.push(v);
+  return out;
 }
 
 /** The input-order graph of a document: from its columns when the streaming reader made it, else from its entries. */
@@ -71,6 +81,7 @@ export function graphFromEntries(entries: readonly ClosureEntry[]): InputGraph {
     narSize,
     givenClosureSize,
     indexOf: (p) => index.get(p),
+    unreferenced: zeroInDegree(indegree),
   };
   if (!isAcyclic(g, indegree)) {
     Closure.fromEntries(entries); // throws an InputError naming one cycle
@@ -120,23 +131,11 @@ export function graphFromColumns(c: ClosureColumns): InputGraph {
       }
       return index.get(p);
     },
+    unreferenced: zeroInDegree(indegree),
   };
   if (!isAcyclic(g, indegree)) {
     Closure.fromColumns(c); // throws an InputError naming one cycle
     throw new InputError("cycle", "the closure has a dependency cycle (Nix closures are acyclic)");
   }
   return g;
-}
-
-/** Kahn's algorithm; consumes `indegree`. */
-function isAcyclic(g: AutoLayerGraph, indegree: Uint32Array): boolean {
-  const queue = new Uint32Array(g.n);
-  let tail = 0;
-  for (let v = 0; v < g.n; v++) if (indegree[v] === 0) queue[tail++] = v;
-  const { offsets, targets } = g;
-  for (let head = 0; head < tail; head++) {
-    const u = queue[head];
-    for (let e = offsets[u], end = offsets[u + 1]; e < end; e++) if (--indegree[targets[e]] === 0) queue[tail++] = targets[e];
-  }
-  return tail === g.n;
 }

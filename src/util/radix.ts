@@ -1,7 +1,7 @@
 // Stable LSD radix sort by whole-number keys below 2^53, 16 bits per pass:
 // no comparator callback, so it beats Array.prototype.sort with one by an
-// order of magnitude on 100k items. Shared by auto-layer (name order) and
-// Nixery (rating order).
+// order of magnitude on 100k items. Shared by auto-layer (name order of large
+// closures) and Nixery (rating order of large ratings).
 //
 // Example: items [0, 1, 2] with keys [7, 3, 7] -> items [1, 0, 2], keys [3, 7, 7].
 

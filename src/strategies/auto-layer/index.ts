@@ -4,7 +4,7 @@
 // limit arithmetic of auto-layer.nix and the two output formats.
 import { PipelineError } from "../../errors.js";
 import type { ClosureDocument, ClosureEntry } from "../../graph/document.js";
-import { pyJsonDumps, pyJsonString } from "../../format/python-json.js";
+import { formatLayersCompact, pyJsonDumps } from "../../format/python-json.js";
 import { availableLayers, defineStrategy, type ExplainContext, type StrategyOptions, type StrategyResult } from "../types.js";
 import { graphFromEntries, graphOf } from "../../graph/input-order.js";
 import { autoLayerGraph, type AutoLayerGraph, type AutoLayerInfo, type AutoLayerResult } from "./algorithm.js";
@@ -59,26 +59,9 @@ export interface AutoLayerDetail {
   readonly fastPath: boolean;
 }
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-/**
- * auto-layer.py's stdout, json.dumps(layers) + "\n", byte for byte. Same text
- * as formatLayersCompact, faster on large closures: for printable ASCII (every
- * store path) JSON.stringify escapes exactly what Python escapes (only '"' and
- * '\\'), so the per-character escaper runs only for other strings.
- */
+/** auto-layer.py's stdout, json.dumps(layers) + "\n", byte for byte (formatLayersCompact). */
 export function formatAutoLayerStdout(layers: readonly (readonly string[])[]): string {
-  const parts: string[] = new Array(layers.length);
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const items: string[] = new Array(layer.length);
-    for (let j = 0; j < layer.length; j++) {
-      const p = layer[j];
-      items[j] = PRINTABLE_ASCII.test(p) ? JSON.stringify(p) : pyJsonString(p);
-    }
-    parts[i] = "[" + items.join(", ") + "]";
-  }
-  return "[" + parts.join(", ") + "]\n";
+  return formatLayersCompact(layers);
 }
 
 /** The auto-layer strategy's options. */

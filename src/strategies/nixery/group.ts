@@ -101,8 +101,9 @@ export function closureOrder(g: NixeryGraph, vertices: readonly number[]): numbe
   return vertices.slice().sort((a, b) => size[a] - size[b] || (pos ? pos[a] - pos[b] : a - b));
 }
 
-/** Vertices nothing references, ascending vertex number. */
-export function unreferenced(g: CsrGraph): number[] {
+/** Vertices nothing references, ascending vertex number (the input-order graph knows them already). */
+export function unreferenced(g: CsrGraph & { readonly unreferenced?: readonly number[] }): number[] {
+  if (g.unreferenced !== undefined) return g.unreferenced.slice();
   const referenced = new Uint8Array(g.n);
   const t = g.targets;
   for (let e = 0; e < t.length; e++) referenced[t[e]] = 1;
@@ -362,6 +363,19 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
 /** Indices 0..n-1 sorted by key ascending (whole numbers below 2^53), stable. */
 function orderByKey(key: Float64Array): number[] {
   const n = key.length;
+  // Keys small enough to pack (key, index) into one exact double: the typed
+  // array's native sort (no JIT warm-up in a one-shot CLI), index = low part.
+  const shift = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let max = 0;
+  for (let i = 0; i < n; i++) if (key[i] > max) max = key[i];
+  if (max * shift + shift < 2 ** 53) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = key[i] * shift + i;
+    packed.sort();
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = packed[i] - Math.floor(packed[i] / shift) * shift;
+    return out;
+  }
   const items = new Uint32Array(n);
   for (let i = 0; i < n; i++) items[i] = i;
   radixSortByKey(items, key.slice());
