@@ -1,5 +1,4 @@
 // Node-only input and output: files, stdin, gzip through zlib, atomic writes.
-import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors.js";
@@ -47,13 +46,17 @@ export async function readClosureInput(source: string, options?: ReadOptions, on
   return readClosureStream(source, { ...options, onProgress });
 }
 
+let tempCount = 0;
+
 /**
  * A temporary name beside `path` for writing it atomically (then a rename):
  * hidden, unique, and carrying this process's id so that what a killed run
  * left behind can be told from a running one's (see tempOwner).
  */
 export function tempSibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.strata-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  // Unique within the process by the counter, across processes by the pid (no node:crypto: this module loads on every CLI run).
+  const tag = `${(tempCount++).toString(16)}${Math.floor(Math.random() * 0x10000).toString(16)}`;
+  return join(dirname(path), `.${basename(path)}.strata-${process.pid}-${tag}.tmp`);
 }
 
 /**
