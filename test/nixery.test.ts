@@ -17,6 +17,7 @@ import {
   storeName,
   type NixeryOptions,
 } from "../src/strategies/nixery/index.js";
+import { bytewiseOrder } from "../src/strategies/nixery/order.js";
 
 const nodeSha1 = (b: Uint8Array | string) => createHash("sha1").update(b).digest("hex");
 
@@ -48,6 +49,53 @@ describe("compareBytewise (Go's sort.Strings order)", () => {
     // The case JS's default order gets wrong: U+FFFF sorts before U+1F600 in UTF-8 bytes.
     expect(compareBytewise("\uffff", "😀")).toBeLessThan(0);
     expect("\uffff" < "😀").toBe(false);
+  });
+});
+
+describe("bytewiseOrder (one path order for contents and tie-breaks)", () => {
+  const byBytes = (paths: string[]) =>
+    paths.map((_, i) => i).sort((a, b) => Buffer.compare(Buffer.from(paths[a]), Buffer.from(paths[b])));
+
+  it("orders vertices by UTF-8 bytes, also where UTF-16 order differs", () => {
+    const words = ["a", "ab", "b", "", "Z", "\u00e9", "\uffff", "\ue000", "😀", "😀a", "\ud7ff", "-", "."];
+    expect(Array.from(bytewiseOrder(words))).toEqual(byBytes(words));
+    // U+FFFF before U+1F600 in bytes, the other way round in code units.
+    expect(Array.from(bytewiseOrder(["/nix/store/x-😀", "/nix/store/x-\uffff"]))).toEqual([1, 0]);
+  });
+
+  it("orders many store-path-like strings, prefixes of each other included", () => {
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
+    const alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
+    const set = new Set<string>();
+    for (let k = 0; k < 3000; k++) {
+      let h = "";
+      const len = 1 + (next() % 4);
+      for (let i = 0; i < len; i++) h += alphabet[next() % alphabet.length];
+      set.add(`/nix/store/${h}-${next() % 2 === 0 ? "glibc" : "gli"}`);
+      set.add(`/nix/store/${h}`);
+    }
+    const paths = [...set];
+    expect(Array.from(bytewiseOrder(paths))).toEqual(byBytes(paths));
+  });
+
+  it("gives Nixery's contents order and first-path tie-break on non-ASCII paths", () => {
+    const p = (name: string) => `/nix/store/h-${name}`;
+    const [r1, r2, a, b] = [p("\uffff"), p("😀"), p("\uffffz"), p("😀z")];
+    // Two roots, no closureSize: both subtrees rate 0 (a tie) and r2's subtree holds a and b.
+    const doc = readClosureDocument([
+      { path: r2, narSize: 1, references: [a, b] },
+      { path: b, narSize: 1, references: [] },
+      { path: a, narSize: 1, references: [] },
+      { path: r1, narSize: 1, references: [] },
+    ]);
+    for (const kernels of ["ts", "wasm"] as const) {
+      const r = nixeryLayers(doc, { kernels, popularity: {} });
+      expect(r.detail.tiedRatings).toBe(true);
+      // GroupLayers order: ascending rating, ties by first path (U+FFFF before U+1F600 in bytes).
+      expect(r.detail.layers.map((l) => l.contents)).toEqual([[r1], [a, r2, b]]);
+      expect(nixeryLayers(doc, { kernels, popularity: {}, budget: 1 }).layers).toEqual([[r1, a, r2, b]]);
+    }
   });
 });
 
