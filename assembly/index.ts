@@ -2,7 +2,7 @@
 export { alloc, mark, release, fill } from "./memory";
 export { reach } from "./reach";
 export { transpose } from "./transpose";
-export { inDegrees, topoOrder } from "./topo";
+export { inDegrees, topoOrder, topoAnyOrder } from "./topo";
 export { inducedCount, inducedFill, unionAppend } from "./subgraph";
 export { pathCounts, popularity } from "./popularity";
 export { dominators } from "./dominators";

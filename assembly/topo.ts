@@ -53,6 +53,38 @@ export function topoOrder(n: u32, off: usize, tgt: usize, deg: usize, heap: usiz
   return count;
 }
 
+/**
+ * Kahn's algorithm without the heap: ready vertices in first-in first-out
+ * order, O(n + m). Some topological order, not topoOrder's; for callers whose
+ * result does not depend on which (immediate dominators are unique). `queue`
+ * has room for n u32 and doubles as the output: it is returned filled in
+ * order. Returns how many vertices were ordered (fewer than n on a cycle).
+ */
+export function topoAnyOrder(n: u32, off: usize, tgt: usize, deg: usize, queue: usize): u32 {
+  inDegrees(n, off, tgt, deg);
+  let tail: u32 = 0;
+  for (let v: u32 = 0; v < n; v++) {
+    if (load<u32>(deg + (<usize>v << 2)) == 0) {
+      store<u32>(queue + (<usize>tail << 2), v);
+      tail++;
+    }
+  }
+  for (let head: u32 = 0; head < tail; head++) {
+    const v = load<u32>(queue + (<usize>head << 2));
+    const end = load<u32>(off + (<usize>(v + 1) << 2));
+    for (let e = load<u32>(off + (<usize>v << 2)); e < end; e++) {
+      const p = deg + (<usize>load<u32>(tgt + (<usize>e << 2)) << 2);
+      const d = load<u32>(p) - 1;
+      store<u32>(p, d);
+      if (d == 0) {
+        store<u32>(queue + (<usize>tail << 2), load<u32>(tgt + (<usize>e << 2)));
+        tail++;
+      }
+    }
+  }
+  return tail;
+}
+
 // @ts-ignore: decorator
 @inline
 function heapPush(heap: usize, size: u32, x: u32): void {

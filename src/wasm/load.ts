@@ -17,6 +17,7 @@ export interface KernelExports {
   transpose(n: number, off: number, tgt: number, rOff: number, rTgt: number): void;
   inDegrees(n: number, off: number, tgt: number, deg: number): void;
   topoOrder(n: number, off: number, tgt: number, deg: number, heap: number, order: number): number;
+  topoAnyOrder(n: number, off: number, tgt: number, deg: number, queue: number): number;
   inducedCount(n: number, off: number, tgt: number, verts: number, k: number, blocked: number, local: number, outOff: number): number;
   inducedFill(off: number, tgt: number, verts: number, k: number, blocked: number, local: number, outTgt: number): void;
   unionAppend(outOff: number, outTgt: number, vBase: number, eBase: number, n: number, off: number, tgt: number): void;

@@ -313,7 +313,11 @@ export class WasmKernels implements Kernels {
     const rev = this.reverseOf(g);
     return this.scope(() => {
       const n = g.n;
-      const order = this.topo(g, "dominators");
+      // Any topological order gives the same (unique) dominators: the heap's
+      // smallest-index-first order is not needed here.
+      const order = this.alloc(n * 4);
+      const count = this.scope(() => this.x.topoAnyOrder(n, g.off, g.tgt, this.alloc(n * 4), order));
+      if (count !== n) throw new Error("dominators: graph has a cycle");
       const isRoot = this.zeroed(n);
       const flags = this.u8(isRoot, n);
       for (let i = 0; i < roots.length; i++) if (roots[i] < n) flags[roots[i]] = 1;
