@@ -120,15 +120,6 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
     // Nixery's merge loop indexes layers[1] and panics for budget <= 0.
     throw new PipelineError("bad-budget", `nixery: budget must be a whole number >= 1, got ${opts.budget} (Nixery itself panics on budget <= 0)`);
   }
-  // Nixery trusts closureSize as given; a missing one decodes as 0.
-  const size = new Float64Array(n);
-  let plainSizes = true; // all whole and >= 0: sums are exact doubles up to 2^53
-  for (let v = 0; v < n; v++) {
-    const s = graph.givenClosureSize[v];
-    if (Number.isNaN(s)) continue;
-    size[v] = s;
-    if (!(s >= 0 && Number.isInteger(s))) plainSizes = false;
-  }
   let pop: ArrayLike<number>;
   if (opts.vertexPopularity !== undefined) pop = opts.vertexPopularity;
   else {
@@ -137,14 +128,25 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
     pop = p;
   }
 
-  // Fake-root edges: every root, plus every big or popular path.
+  // Nixery trusts closureSize as given; a missing one decodes as 0.
+  // Fake-root edges (seeds): every root, plus every big or popular path.
+  // One loop for both: in a one-shot CLI every loop over n runs cold.
   const edge = new Uint8Array(n);
   for (const r of opts.roots) edge[r] = 1;
-  for (let v = 0; v < n; v++) {
-    if (size[v] > opts.bigClosureSize || pop[v] >= opts.popularThreshold) edge[v] = 1;
-  }
+  const size = new Float64Array(n);
+  const given = graph.givenClosureSize;
+  const big = opts.bigClosureSize;
+  const popular = opts.popularThreshold;
+  let plainSizes = true; // all whole and >= 0: sums are exact doubles up to 2^53
   const seeds: number[] = [];
-  for (let v = 0; v < n; v++) if (edge[v]) seeds.push(v);
+  for (let v = 0; v < n; v++) {
+    const s = given[v];
+    if (s === s) {
+      size[v] = s;
+      if (!(s >= 0 && Number.isInteger(s))) plainSizes = false;
+    }
+    if (edge[v] === 1 || size[v] > big || pop[v] >= popular) seeds.push(v);
+  }
 
   const k = opts.kernels;
   let unreachable: string[] = [];
@@ -221,22 +223,29 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   const byPath = bytewiseOrder(paths);
   const sub = new Int32Array(n).fill(-1);
   const rootOf: number[] = [];
+  const start = new Uint32Array(n + 1); // member counts first, at s + 1
   for (let r = 0; r < n; r++) {
     const t = top[byPath[r]];
-    if (t !== UNREACHABLE && sub[t] < 0) {
-      sub[t] = rootOf.length;
+    if (t === UNREACHABLE) continue;
+    let s = sub[t];
+    if (s < 0) {
+      s = sub[t] = rootOf.length;
       rootOf.push(t);
     }
+    start[s + 1]++;
   }
   const count = rootOf.length;
-  const start = new Uint32Array(count + 1);
-  for (let v = 0; v < n; v++) if (top[v] !== UNREACHABLE) start[sub[top[v]] + 1]++;
   for (let s = 0; s < count; s++) start[s + 1] += start[s];
   const fill = start.slice(0, count);
   const member = new Uint32Array(start[count]);
+  const sizeSum = new Float64Array(count); // whole numbers: exact in any order while below 2^53
   for (let r = 0; r < n; r++) {
     const v = byPath[r];
-    if (top[v] !== UNREACHABLE) member[fill[sub[top[v]]]++] = v;
+    const t = top[v];
+    if (t === UNREACHABLE) continue;
+    const s = sub[t];
+    member[fill[s]++] = v;
+    sizeSum[s] += size[v];
   }
   const contentsOf = (s: number): string[] => {
     const c = new Array<string>(start[s + 1] - start[s]);
@@ -250,8 +259,7 @@ export function groupLayers(graph: NixeryGraph, opts: GroupOptions): GroupResult
   const ratingNum = new Float64Array(count);
   let exact = plainSizes;
   for (let s = 0; s < count && exact; s++) {
-    let sum = 0;
-    for (let i = start[s]; i < start[s + 1]; i++) sum += size[member[i]];
+    const sum = sizeSum[s];
     const p = pop[rootOf[s]];
     const r = p * sum;
     if (!(p >= 0 && Number.isSafeInteger(p) && Number.isSafeInteger(sum) && Number.isSafeInteger(r))) exact = false;
