@@ -53,8 +53,7 @@ describe("compareBytewise (Go's sort.Strings order)", () => {
 });
 
 describe("bytewiseOrder (one path order for contents and tie-breaks)", () => {
-  const byBytes = (paths: string[]) =>
-    paths.map((_, i) => i).sort((a, b) => Buffer.compare(Buffer.from(paths[a]), Buffer.from(paths[b])));
+  const byBytes = (paths: string[]) => paths.map((_, i) => i).sort((a, b) => Buffer.compare(Buffer.from(paths[a]), Buffer.from(paths[b])));
 
   it("orders vertices by UTF-8 bytes, also where UTF-16 order differs", () => {
     const words = ["a", "ab", "b", "", "Z", "\u00e9", "\uffff", "\ue000", "😀", "😀a", "\ud7ff", "-", "."];
