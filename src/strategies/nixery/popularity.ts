@@ -84,17 +84,17 @@ export function popcountColumns(c: ClosureColumns): Float64Array {
   for (let e = refOffsets[0], end = refOffsets[count]; e < end; e++) refCount[refIds[e]]++;
   const groupOf = new Map<string, number>();
   const group = new Int32Array(m);
-  const sum: number[] = []; // per name: references to any path of that name
-  const overridden: boolean[] = [];
+  const sum = new Float64Array(m); // per name: references to any path of that name
+  const overridden = new Uint8Array(m);
+  let names = 0;
   for (let s = 0; s < m; s++) {
     const p = strings[s];
     const name = STORE_PREFIX.test(p) ? p.slice(p.indexOf("-", STORE_DIR.length) + 1) : p;
     let g = groupOf.get(name);
     if (g === undefined) {
-      g = sum.length;
+      g = names++;
       groupOf.set(name, g);
-      sum.push(0);
-      overridden.push(name.startsWith(OVERRIDE_PREFIXES[0]) || name.startsWith(OVERRIDE_PREFIXES[1]));
+      if (name.startsWith(OVERRIDE_PREFIXES[0]) || name.startsWith(OVERRIDE_PREFIXES[1])) overridden[g] = 1;
     }
     group[s] = g;
     sum[g] += refCount[s];
@@ -103,7 +103,7 @@ export function popcountColumns(c: ClosureColumns): Float64Array {
   for (let i = 0; i < count; i++) {
     const g = group[pathId[i]];
     // popcount drops names counted once; a missing name looks up as 1.
-    out[i] = overridden[g] ? OVERRIDE_POPULARITY : sum[g] > 1 ? sum[g] : 1;
+    out[i] = overridden[g] === 1 ? OVERRIDE_POPULARITY : sum[g] > 1 ? sum[g] : 1;
   }
   return out;
 }
