@@ -238,18 +238,36 @@ export function planMinPull(input: PlanInput): Plan {
   // Integer weights: weights by source bit; closures are sparse, so sums walk set bits.
   const srcW = new Float64Array(words * 32);
   for (let i = 0; i < S; i++) srcW[i] = w[sources[i]];
-  /** Weight of the sources in row b and not in row a (a < 0: none there). */
+  /**
+   * Weight of the sources in row b and not in row a (a < 0: none there).
+   * Integer weights only (their sums do not depend on the order): the words
+   * that row a lacks are summed whole, without reading row a.
+   */
   const extraWeight = (a: number, b: number): number => {
     let sum = 0;
     const ra = a * words;
     const rb = b * words;
     const sb = b * sw;
+    const sa = a * sw;
     for (let s = 0; s < sw; s++) {
-      let m = summary[sb + s];
+      const mb = summary[sb + s];
+      const ma = a < 0 ? 0 : summary[sa + s];
+      let m = mb & ~ma;
       while (m !== 0) {
         const k = (s << 5) + 31 - Math.clz32(m & -m);
         m &= m - 1;
-        let x = a < 0 ? bits[rb + k] : bits[rb + k] & ~bits[ra + k];
+        let x = bits[rb + k];
+        const base = k << 5;
+        while (x !== 0) {
+          sum += srcW[base + 31 - Math.clz32(x & -x)];
+          x &= x - 1;
+        }
+      }
+      m = mb & ma;
+      while (m !== 0) {
+        const k = (s << 5) + 31 - Math.clz32(m & -m);
+        m &= m - 1;
+        let x = bits[rb + k] & ~bits[ra + k];
         const base = k << 5;
         while (x !== 0) {
           sum += srcW[base + 31 - Math.clz32(x & -x)];
