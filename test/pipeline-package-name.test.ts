@@ -1,7 +1,7 @@
 // package_name and the popularity tie order: Python compares str by code point.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { compareCodePoints, nameKeys, packageName, sortByPopularity } from "../src/pipeline/package-name.js";
+import { compareCodePoints, nameKeys, packageName, sortByPopularity, tieKeyNameKeysInto } from "../src/pipeline/package-name.js";
 
 /** Independent: compare arrays of code points. */
 function byCodePoints(a: string, b: string): number {
@@ -46,6 +46,16 @@ describe("code point order", () => {
     );
   });
 
+  it("name keys read from a path in place equal those of its tie key", () => {
+    const check = (path: string) => {
+      const out = [NaN, NaN];
+      tieKeyNameKeysInto(path, out, 0);
+      expect(out, JSON.stringify(path)).toEqual(nameKeys(packageName(path)));
+    };
+    fc.assert(fc.property(str, (path) => check(path)));
+    for (const path of ["", "-", "a-", "-a", "nodash", "/nix/store/abc-acl-2.3", "/nix/store/0123456789abcdef-x", "ab-" + "c".repeat(20)]) check(path);
+  });
+
   it("sortByPopularity: popularity descending, then names in code point order", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(str, fc.integer({ min: 0, max: 3 })), { maxLength: 30 }), (rows) => {
@@ -56,6 +66,20 @@ describe("code point order", () => {
         expect(got).toEqual(want);
         const big = rows.map(([, p]) => BigInt(p) * 2n ** 70n);
         expect(Array.from(sortByPopularity(rows.length, big, (i) => names[i]))).toEqual(want);
+        // BigInts below 2^53 take the doubles' path (counting sort by value, then names per run).
+        const small = rows.map(([, p]) => BigInt(p) * 2n ** 40n);
+        expect(Array.from(sortByPopularity(rows.length, small, (i) => names[i]))).toEqual(want);
+      }),
+    );
+  });
+
+  it("sortByPopularity keeps the input order of equal names among equal values (a stable sort)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("a", "b", "é", "😀"), fc.integer({ min: 0, max: 2 })), { maxLength: 40 }), (rows) => {
+        const names = rows.map(([s]) => s);
+        const pop = Float64Array.from(rows, ([, p]) => p);
+        const want = rows.map((_, i) => i).sort((a, b) => pop[b] - pop[a] || byCodePoints(names[a], names[b]));
+        expect(Array.from(sortByPopularity(rows.length, pop, (i) => names[i]))).toEqual(want);
       }),
     );
   });

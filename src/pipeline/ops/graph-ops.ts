@@ -4,13 +4,13 @@
 import type { Closure } from "../../graph/closure.js";
 import type { GraphRef, Kernels } from "../../kernels/types.js";
 import type { SplitSpec } from "../model.js";
-import { codeUnitOrderIsCodePointOrder, nameKeys, popularityTieKey, sortByPopularity } from "../package-name.js";
+import { codeUnitOrderIsCodePointOrder, popularityTieKey, sortByPopularity, tieKeyNameKeysInto } from "../package-name.js";
 import { graphValue, type DictValue, type GraphValue, type ListValue, type SinglesValue } from "../values.js";
 
 export class GraphOps {
   /** Local index of each closure vertex in the graph being worked on, else -1. */
   private readonly pos: Int32Array;
-  private names?: string[];
+  private names?: (string | undefined)[];
   private plainOrder?: boolean;
   private keys?: Float64Array;
 
@@ -139,9 +139,8 @@ export class GraphOps {
 
   /** Local vertices of `ref` ordered by popularity descending, then package name (code points). */
   popularityOrder(verts: Uint32Array, ref: GraphRef | null): Uint32Array {
-    const names = this.packageNames();
     const plain = (this.plainOrder ??= codeUnitOrderIsCodePointOrder(this.closure.paths));
-    const nameOf = (i: number) => names[verts[i]];
+    const nameOf = (i: number) => this.packageName(verts[i]);
     const all = this.nameKeys();
     const keys = new Float64Array(2 * verts.length);
     for (let i = 0; i < verts.length; i++) {
@@ -178,20 +177,21 @@ export class GraphOps {
     return depth;
   }
 
-  private packageNames(): string[] {
-    return (this.names ??= this.closure.paths.map(popularityTieKey));
+  /**
+   * popularityTieKey of a closure vertex, made on first use: the sort only
+   * needs it when two paths' name keys are equal.
+   */
+  private packageName(v: number): string {
+    const names = (this.names ??= new Array<string | undefined>(this.closure.n));
+    return (names[v] ??= popularityTieKey(this.closure.paths[v]));
   }
 
   /** nameKeys of every closure vertex's package name, interleaved, computed once per run. */
   private nameKeys(): Float64Array {
     if (this.keys === undefined) {
-      const names = this.packageNames();
-      const keys = new Float64Array(2 * names.length);
-      for (let v = 0; v < names.length; v++) {
-        const [a, b] = nameKeys(names[v]);
-        keys[2 * v] = a;
-        keys[2 * v + 1] = b;
-      }
+      const paths = this.closure.paths;
+      const keys = new Float64Array(2 * paths.length);
+      for (let v = 0; v < paths.length; v++) tieKeyNameKeysInto(paths[v], keys, 2 * v);
       this.keys = keys;
     }
     return this.keys;
