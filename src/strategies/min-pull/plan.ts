@@ -252,42 +252,7 @@ export function planMinPull(input: PlanInput): Plan {
    * Integer weights only (their sums do not depend on the order): the words
    * that row a lacks are summed whole, without reading row a.
    */
-  const extraWeight = (a: number, b: number): number => {
-    let sum = 0;
-    const ra = a * words;
-    const rb = b * words;
-    const sb = b * sw;
-    const sa = a * sw;
-    for (let s = 0; s < sw; s++) {
-      const mb = summary[sb + s];
-      const ma = a < 0 ? 0 : summary[sa + s];
-      let m = mb & ~ma;
-      while (m !== 0) {
-        const k = (s << 5) + 31 - Math.clz32(m & -m);
-        m &= m - 1;
-        const x = bits[rb + k];
-        if (x !== 0) {
-          const j = k << 7;
-          sum +=
-            nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
-            nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
-        }
-      }
-      m = mb & ma;
-      while (m !== 0) {
-        const k = (s << 5) + 31 - Math.clz32(m & -m);
-        m &= m - 1;
-        const x = bits[rb + k] & ~bits[ra + k];
-        if (x !== 0) {
-          const j = k << 7;
-          sum +=
-            nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
-            nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
-        }
-      }
-    }
-    return sum;
-  };
+  const extraWeight = (a: number, b: number): number => extraWeightOf(bits, summary, nib, words, sw, a, b);
   /** Non-zero words of row a (the bits of its summary). */
   const rowWords = (a: number): number => {
     let c = 0;
@@ -712,4 +677,42 @@ function orRow(bits: Uint32Array, summary: Uint32Array, words: number, sw: numbe
       bits[to + k] |= bits[from + k];
     }
   }
+}
+
+/** Module-level (its optimised code outlives each plan's closures): see extraWeight in planMinPull. */
+function extraWeightOf(bits: Uint32Array, summary: Uint32Array, nib: Float64Array, words: number, sw: number, a: number, b: number): number {
+  let sum = 0;
+  const ra = a * words;
+  const rb = b * words;
+  const sb = b * sw;
+  const sa = a * sw;
+  for (let s = 0; s < sw; s++) {
+    const mb = summary[sb + s];
+    const ma = a < 0 ? 0 : summary[sa + s];
+    let m = mb & ~ma;
+    while (m !== 0) {
+      const k = (s << 5) + 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const x = bits[rb + k];
+      if (x !== 0) {
+        const j = k << 7;
+        sum +=
+          nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
+      }
+    }
+    m = mb & ma;
+    while (m !== 0) {
+      const k = (s << 5) + 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const x = bits[rb + k] & ~bits[ra + k];
+      if (x !== 0) {
+        const j = k << 7;
+        sum +=
+          nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
+      }
+    }
+  }
+  return sum;
 }
