@@ -47,11 +47,7 @@ function build(c: Case): PlanInput {
     path,
     // Equal sizes (and so equal prices) are common in case 2.
     narSize:
-      c.weights === 2
-        ? [0, 1, 4096, 4096, 65536][Math.floor(rnd() * 5)]
-        : c.weights === 3
-          ? Math.floor(rnd() * 2 ** 44)
-          : Math.floor(Math.exp(rnd() * 14)),
+      c.weights === 2 ? [0, 1, 4096, 4096, 65536][Math.floor(rnd() * 5)] : c.weights === 3 ? Math.floor(rnd() * 2 ** 44) : Math.floor(Math.exp(rnd() * 14)),
     references: Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), (w) => names[w]),
   }));
   const closure = Closure.fromDocument({ format: "references-graph", entries });

@@ -697,8 +697,14 @@ function extraWeightOf(bits: Uint32Array, summary: Uint32Array, nib: Float64Arra
       if (x !== 0) {
         const j = k << 7;
         sum +=
-          nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
-          nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
+          nib[j + (x & 15)] +
+          nib[j + 16 + ((x >>> 4) & 15)] +
+          nib[j + 32 + ((x >>> 8) & 15)] +
+          nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] +
+          nib[j + 80 + ((x >>> 20) & 15)] +
+          nib[j + 96 + ((x >>> 24) & 15)] +
+          nib[j + 112 + (x >>> 28)];
       }
     }
     m = mb & ma;
@@ -709,8 +715,14 @@ function extraWeightOf(bits: Uint32Array, summary: Uint32Array, nib: Float64Arra
       if (x !== 0) {
         const j = k << 7;
         sum +=
-          nib[j + (x & 15)] + nib[j + 16 + ((x >>> 4) & 15)] + nib[j + 32 + ((x >>> 8) & 15)] + nib[j + 48 + ((x >>> 12) & 15)] +
-          nib[j + 64 + ((x >>> 16) & 15)] + nib[j + 80 + ((x >>> 20) & 15)] + nib[j + 96 + ((x >>> 24) & 15)] + nib[j + 112 + (x >>> 28)];
+          nib[j + (x & 15)] +
+          nib[j + 16 + ((x >>> 4) & 15)] +
+          nib[j + 32 + ((x >>> 8) & 15)] +
+          nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] +
+          nib[j + 80 + ((x >>> 20) & 15)] +
+          nib[j + 96 + ((x >>> 24) & 15)] +
+          nib[j + 112 + (x >>> 28)];
       }
     }
   }
