@@ -28,7 +28,10 @@ interface Case {
   n: number;
   budget: number;
   maxSources: number;
-  /** 0: sizes as weights; 1: a fractional volatility map; 2: sizes with many equal values (ties). */
+  /**
+   * 0: sizes as weights; 1: a fractional volatility map; 2: sizes with many equal values (ties); 3: huge
+   * integer sizes (up to 2^44 each: closure sums near 2^52, where an inexact sum would show).
+   */
   weights: number;
   minLayer: number;
   maxLayer: number;
@@ -43,7 +46,8 @@ function build(c: Case): PlanInput {
   const entries = names.map((path, v) => ({
     path,
     // Equal sizes (and so equal prices) are common in case 2.
-    narSize: c.weights === 2 ? [0, 1, 4096, 4096, 65536][Math.floor(rnd() * 5)] : Math.floor(Math.exp(rnd() * 14)),
+    narSize:
+      c.weights === 2 ? [0, 1, 4096, 4096, 65536][Math.floor(rnd() * 5)] : c.weights === 3 ? Math.floor(rnd() * 2 ** 44) : Math.floor(Math.exp(rnd() * 14)),
     references: Array.from(g.targets.subarray(g.offsets[v], g.offsets[v + 1]), (w) => names[w]),
   }));
   const closure = Closure.fromDocument({ format: "references-graph", entries });
@@ -80,7 +84,7 @@ const caseArb = fc.record({
   n: fc.integer({ min: 1, max: 260 }),
   budget: fc.integer({ min: 1, max: 60 }),
   maxSources: fc.constantFrom(32, 48, 4096),
-  weights: fc.integer({ min: 0, max: 2 }),
+  weights: fc.integer({ min: 0, max: 3 }),
   minLayer: fc.constantFrom(0, 0, 0.01, 0.05),
   maxLayer: fc.constantFrom(0, 0, 0.2, 0.5),
   previous: fc.constantFrom(0, 0, 3, 40),

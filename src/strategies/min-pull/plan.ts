@@ -238,27 +238,21 @@ export function planMinPull(input: PlanInput): Plan {
   // Integer weights: weights by source bit; closures are sparse, so sums walk set bits.
   const srcW = new Float64Array(words * 32);
   for (let i = 0; i < S; i++) srcW[i] = w[sources[i]];
-  /** Weight of the sources in row b and not in row a (a < 0: none there). */
-  const extraWeight = (a: number, b: number): number => {
-    let sum = 0;
-    const ra = a * words;
-    const rb = b * words;
-    const sb = b * sw;
-    for (let s = 0; s < sw; s++) {
-      let m = summary[sb + s];
-      while (m !== 0) {
-        const k = (s << 5) + 31 - Math.clz32(m & -m);
-        m &= m - 1;
-        let x = a < 0 ? bits[rb + k] : bits[rb + k] & ~bits[ra + k];
-        const base = k << 5;
-        while (x !== 0) {
-          sum += srcW[base + 31 - Math.clz32(x & -x)];
-          x &= x - 1;
-        }
-      }
+  // nib[(word * 8 + nibble) * 16 + value]: the weight of those 4 bits.
+  const nib = new Float64Array(integral ? words * 128 : 0);
+  for (let q = 0; q < nib.length >> 4; q++) {
+    for (let val = 1; val < 16; val++) {
+      let t = 0;
+      for (let b = 0; b < 4; b++) if (val & (1 << b)) t += srcW[q * 4 + b];
+      nib[q * 16 + val] = t;
     }
-    return sum;
-  };
+  }
+  /**
+   * Weight of the sources in row b and not in row a (a < 0: none there).
+   * Integer weights only (their sums do not depend on the order): the words
+   * that row a lacks are summed whole, without reading row a.
+   */
+  const extraWeight = (a: number, b: number): number => extraWeightOf(bits, summary, nib, words, sw, a, b);
   /** Non-zero words of row a (the bits of its summary). */
   const rowWords = (a: number): number => {
     let c = 0;
@@ -683,4 +677,54 @@ function orRow(bits: Uint32Array, summary: Uint32Array, words: number, sw: numbe
       bits[to + k] |= bits[from + k];
     }
   }
+}
+
+/** Module-level (its optimised code outlives each plan's closures): see extraWeight in planMinPull. */
+function extraWeightOf(bits: Uint32Array, summary: Uint32Array, nib: Float64Array, words: number, sw: number, a: number, b: number): number {
+  let sum = 0;
+  const ra = a * words;
+  const rb = b * words;
+  const sb = b * sw;
+  const sa = a * sw;
+  for (let s = 0; s < sw; s++) {
+    const mb = summary[sb + s];
+    const ma = a < 0 ? 0 : summary[sa + s];
+    let m = mb & ~ma;
+    while (m !== 0) {
+      const k = (s << 5) + 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const x = bits[rb + k];
+      if (x !== 0) {
+        const j = k << 7;
+        sum +=
+          nib[j + (x & 15)] +
+          nib[j + 16 + ((x >>> 4) & 15)] +
+          nib[j + 32 + ((x >>> 8) & 15)] +
+          nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] +
+          nib[j + 80 + ((x >>> 20) & 15)] +
+          nib[j + 96 + ((x >>> 24) & 15)] +
+          nib[j + 112 + (x >>> 28)];
+      }
+    }
+    m = mb & ma;
+    while (m !== 0) {
+      const k = (s << 5) + 31 - Math.clz32(m & -m);
+      m &= m - 1;
+      const x = bits[rb + k] & ~bits[ra + k];
+      if (x !== 0) {
+        const j = k << 7;
+        sum +=
+          nib[j + (x & 15)] +
+          nib[j + 16 + ((x >>> 4) & 15)] +
+          nib[j + 32 + ((x >>> 8) & 15)] +
+          nib[j + 48 + ((x >>> 12) & 15)] +
+          nib[j + 64 + ((x >>> 16) & 15)] +
+          nib[j + 80 + ((x >>> 20) & 15)] +
+          nib[j + 96 + ((x >>> 24) & 15)] +
+          nib[j + 112 + (x >>> 28)];
+      }
+    }
+  }
+  return sum;
 }
