@@ -79,6 +79,14 @@ describe("the bundled CLI", () => {
       ).toBe(false);
   });
 
+  it("a small closure is planned without V8's optimising compiler: no loop of start-up runs long enough to be optimised", () => {
+    // An optimised compile on a 5-path run (as the Wasm module's base64 decode loop once was) costs
+    // CPU and about 3.5 MiB of resident compiler code: every start-up loop must stay short.
+    const r = spawnSync(process.execPath, ["--trace-opt", builtCli, "layer", "-"], { input: tiny, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((l) => l.includes("compiling method"))).toEqual([]);
+  });
+
   it("an unknown command names every command", () => {
     const r = spawnSync(process.execPath, [builtCli, "nonsense"], { encoding: "utf8" });
     expect(r.status).toBe(2);
