@@ -81,7 +81,7 @@ if (invoked.endsWith("/cli/main.js") || invoked.endsWith("/bin/strata") || invok
   // replacement compiled on the main thread, a long loop switches to optimised
   // code as soon as it is ready instead of running on in the interpreter while
   // a background thread compiles it (about 5% less CPU at 10k paths, the same
-  // at 1M; docs/scale.md, issue 17, "small closures"). The other flag that
+  // at 1M; docs/speed.md, "small closures"). The other flag that
   // helps, --no-concurrent-recompilation, only works on node's command line.
   setFlagsFromString("--no-concurrent-osr");
   runCli(process.argv.slice(2), processIo).then(

@@ -341,7 +341,7 @@ function label(g: AutoLayerGraph, limit: number): Labelling {
  *   distinct, but giving the vertex back), sorted by Array.prototype.sort
  *   without a comparator. V8 compares the strings natively, so a one-shot CLI
  *   (which runs everything cold) pays no JIT warm-up: about 4x less CPU than
- *   the radix sort at 10k paths (docs/scale.md, issue 17, "small closures").
+ *   the radix sort at 10k paths (docs/speed.md, "small closures").
  *   It holds a second copy of every path, so large closures take the other;
  * * radix: an MSD radix sort reading the key 6 characters at a time (8 bits
  *   each: 0 past the end, else code + 1) straight from the path, sorting the

@@ -12,7 +12,7 @@
 // monomorphic callback instead of several, and no string arrays are made for
 // sorting. An MSD radix sort over the characters (as auto-layer's nameOrder
 // does for large closures) was measured too: at 100k paths its cold loops
-// cost more than this sort (docs/scale.md, issue 17, "Nixery at 100k").
+// cost more than this sort (docs/speed.md, "Nixery at 100k").
 import { compareCodePoints, codeUnitOrderIsCodePointOrder } from "../../graph/store-name.js";
 
 /** Vertices 0..n-1 sorted by paths[v] bytewise ascending; the paths must be distinct. */
