@@ -694,37 +694,33 @@ function extraWeightOf(bits: Uint32Array, summary: Uint32Array, nib: Float64Arra
       const k = (s << 5) + 31 - Math.clz32(m & -m);
       m &= m - 1;
       const x = bits[rb + k];
-      if (x !== 0) {
-        const j = k << 7;
-        sum +=
-          nib[j + (x & 15)] +
-          nib[j + 16 + ((x >>> 4) & 15)] +
-          nib[j + 32 + ((x >>> 8) & 15)] +
-          nib[j + 48 + ((x >>> 12) & 15)] +
-          nib[j + 64 + ((x >>> 16) & 15)] +
-          nib[j + 80 + ((x >>> 20) & 15)] +
-          nib[j + 96 + ((x >>> 24) & 15)] +
-          nib[j + 112 + (x >>> 28)];
-      }
+      if (x !== 0) sum += wordWeight(nib, k, x);
     }
     m = mb & ma;
     while (m !== 0) {
       const k = (s << 5) + 31 - Math.clz32(m & -m);
       m &= m - 1;
       const x = bits[rb + k] & ~bits[ra + k];
-      if (x !== 0) {
-        const j = k << 7;
-        sum +=
-          nib[j + (x & 15)] +
-          nib[j + 16 + ((x >>> 4) & 15)] +
-          nib[j + 32 + ((x >>> 8) & 15)] +
-          nib[j + 48 + ((x >>> 12) & 15)] +
-          nib[j + 64 + ((x >>> 16) & 15)] +
-          nib[j + 80 + ((x >>> 20) & 15)] +
-          nib[j + 96 + ((x >>> 24) & 15)] +
-          nib[j + 112 + (x >>> 28)];
-      }
+      if (x !== 0) sum += wordWeight(nib, k, x);
     }
   }
   return sum;
+}
+
+/**
+ * The total weight of the set bits of word k's value x: eight lookups in the
+ * word's table of 4-bit sums (16 entries per nibble position, 128 per word).
+ */
+function wordWeight(nib: Float64Array, k: number, x: number): number {
+  const j = k << 7;
+  return (
+    nib[j + (x & 15)] +
+    nib[j + 16 + ((x >>> 4) & 15)] +
+    nib[j + 32 + ((x >>> 8) & 15)] +
+    nib[j + 48 + ((x >>> 12) & 15)] +
+    nib[j + 64 + ((x >>> 16) & 15)] +
+    nib[j + 80 + ((x >>> 20) & 15)] +
+    nib[j + 96 + ((x >>> 24) & 15)] +
+    nib[j + 112 + (x >>> 28)]
+  );
 }
