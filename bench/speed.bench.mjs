@@ -226,6 +226,31 @@ async function measureAll() {
 }
 
 // ---- report ------------------------------------------------------------------------
+
+/** Issue 17's own table, its rows filled from this run (e2eRows, startRows). */
+function issueTable() {
+  const g = (key) => {
+    const [input, strategy] = key.split("/");
+    const r = key.startsWith("start-5/") ? startRows.find((x) => x.key === key) : e2eRows.find((x) => x.input === input && x.strategy === strategy);
+    return { i: ISSUE[key], now: r?.cpu };
+  };
+  const refText = (i) => (i.refName.includes("killed") ? `>${i.ref}` : `${i.ref}`);
+  const ratio = (ref, t, killed) => (t === undefined ? "-" : `${killed ? ">" : ""}${f(ref / t, ref / t < 1 ? 2 : 1)}`);
+  /** @type {[string, string, string[]][]} */
+  const rows = [
+    ["nixpkgs' default popularity pipeline", "10k / 30k / 100k paths", ["syn-10000/default", "syn-30000/default", "syn-100000/default"]],
+    ["subcomponent_out, split_paths", "100k", ["syn-100000/subcomponent_out", "syn-100000/split_paths"]],
+    ["auto-layer, limit 99", "10k / Debian archive / 100k", ["syn-10000/auto-layer", "archive-all/auto-layer", "syn-100000/auto-layer"]],
+    ["Nixery, budget 94", "10k / Debian archive / 100k", ["syn-10000/nixery", "archive-all/nixery", "syn-100000/nixery"]],
+    ["start-up on a 5-path closure", "auto-layer / Nixery", ["start-5/auto-layer", "start-5/nixery"]],
+  ];
+  return rows.map(([what, input, keys]) => {
+    const cells = keys.map(g).filter((c) => c.i !== undefined);
+    const sep = keys.length === 2 && what.includes(",") ? ", " : " / ";
+    const col = (fn) => cells.map(fn).join(sep);
+    return `| ${what} | ${input} | ${col((c) => `${c.i.then}`)} | ${col((c) => f(c.now, c.now < 0.1 ? 3 : 2))} | ${col((c) => refText(c.i))} | ${col((c) => ratio(c.i.ref, c.i.then, c.i.refName.includes("killed")))} | ${col((c) => ratio(c.i.ref, c.now, c.i.refName.includes("killed")))} |`;
+  });
+}
 const saved = render ? JSON.parse(readFileSync(join(root, "bench", "results", "speed.json"), "utf8")) : undefined;
 const hasBase = render ? saved.baseline : Boolean(baseCli);
 const runsShown = render ? saved.runs : runs;
@@ -255,6 +280,14 @@ const lines = [
   }),
   "",
   "default = nixpkgs' popularity pipeline (limit 99 layers); auto-layer = `--format auto-layer --max-layers 100` (limit 99); nixery = `--budget 94`; subcomponent_out = `--pipeline '[[\"subcomponent_out\", [R]]]'` with R the first entry nothing references, split_paths = `--pipeline '[[\"split_paths\", [P]]]'` with P the 11th most referenced path (issue 17's and bench/pipeline.bench.mjs's choice). syn-N = `gen-nix-graph.py N --seed 1`; archive-all = the Debian archive closure (63,667 paths, gzip).",
+  "",
+  "### Issue 17's table, re-measured",
+  "",
+  "The issue's rows: strata then and the reference as the issue gives them (wall seconds, idle machine), strata now as measured above (CPU seconds, median); ratios are the reference's time over strata's.",
+  "",
+  "| what | input | strata then | strata now | reference | ratio then | ratio now |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  ...issueTable(),
   "",
   "### The streaming reader",
   "",
