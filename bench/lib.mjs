@@ -55,3 +55,17 @@ export function writeResults(name, markdown, result) {
   writeFileSync(join(resultsDir, `${name}.md`), markdown);
   writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ name, date: new Date().toISOString(), node: process.version, ...result }, null, 2) + "\n");
 }
+
+/**
+ * The paths issue 17 and the nixpkgs reference runs seed the other two
+ * pipelines with: the first entry nothing references (subcomponent_out) and
+ * the 11th most referenced path (split_paths; ties by path).
+ * @param {readonly { path: string, references: readonly string[] }[]} entries
+ */
+export function referencePipelineSeeds(entries) {
+  const indeg = new Map();
+  for (const e of entries) for (const r of e.references) if (r !== e.path) indeg.set(r, (indeg.get(r) ?? 0) + 1);
+  const firstRoot = entries.find((e) => !indeg.has(e.path)).path;
+  const popular = [...indeg].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return { firstRoot, eleventh: popular[Math.min(10, popular.length - 1)][0] };
+}

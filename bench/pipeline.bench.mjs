@@ -15,7 +15,7 @@
 // phase breakdown of the default pipeline on both kernel backends.
 // Run: npm run build && node --expose-gc bench/pipeline.bench.mjs [--quick]
 // Writes bench/results/pipeline.md and .json.
-import { median, syntheticClosure, writeResults } from "./lib.mjs";
+import { median, referencePipelineSeeds, syntheticClosure, writeResults } from "./lib.mjs";
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -86,11 +86,7 @@ function runCli(args) {
 
 /** The reference's pipelines for this graph: first root, 11th most referenced path. */
 function pipelinesFor(doc) {
-  const indeg = new Map();
-  for (const e of doc.entries) for (const r of e.references) if (r !== e.path) indeg.set(r, (indeg.get(r) ?? 0) + 1);
-  const firstRoot = doc.entries.find((e) => !indeg.has(e.path)).path;
-  const popular = [...indeg].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const eleventh = popular[Math.min(10, popular.length - 1)][0];
+  const { firstRoot, eleventh } = referencePipelineSeeds(doc.entries);
   return {
     default: undefined,
     subcomponent_out: [["subcomponent_out", [firstRoot]]],

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, syntheticClosure, writeResults } from "./lib.mjs";
+import { median, referencePipelineSeeds, syntheticClosure, writeResults } from "./lib.mjs";
 import { measureReader, readerTable } from "./reader-speed.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -80,12 +80,7 @@ function synthetic(n) {
  * @returns {[string, string[]][]}
  */
 function referencePipelines(file) {
-  const entries = JSON.parse(readFileSync(file, "utf8"));
-  const indeg = new Map();
-  for (const e of entries) for (const r of e.references) if (r !== e.path) indeg.set(r, (indeg.get(r) ?? 0) + 1);
-  const firstRoot = entries.find((e) => !indeg.has(e.path)).path;
-  const popular = [...indeg].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const eleventh = popular[Math.min(10, popular.length - 1)][0];
+  const { firstRoot, eleventh } = referencePipelineSeeds(JSON.parse(readFileSync(file, "utf8")));
   return [
     ["subcomponent_out", ["--pipeline", JSON.stringify([["subcomponent_out", [firstRoot]]])]],
     ["split_paths", ["--pipeline", JSON.stringify([["split_paths", [eleventh]]])]],
