@@ -186,6 +186,16 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
   const tokenRequests: Proxy["tokenRequests"] = [];
   const tokens = new Set<string>();
   let n = 0;
+  /** A fresh token when ok, else 401. Some token servers answer "access_token" only; this one does, to exercise that branch. */
+  const answerToken = (res: http.ServerResponse, ok: boolean, refusal: string) => {
+    if (!ok) {
+      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ details: refusal }));
+      return;
+    }
+    const token = randomBytes(16).toString("hex");
+    tokens.add(token);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+  };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
     if (options.bearer && url.pathname === "/token" && req.method === "POST") {
@@ -200,13 +210,7 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
         form.get("service") === options.bearer.service &&
         (form.get("client_id") ?? "") !== "";
       tokenRequests.push({ scopes: (form.get("scope") ?? "").split(" ").filter(Boolean), ok, service: form.get("service"), grant: "refresh_token" });
-      if (!ok) {
-        res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad refresh token"}');
-        return;
-      }
-      const token = randomBytes(16).toString("hex");
-      tokens.add(token);
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      answerToken(res, ok, "bad refresh token");
       return;
     }
     if (options.bearer && url.pathname === "/token") {
@@ -214,14 +218,7 @@ export async function startProxy(target: Registry, options: ProxyOptions = {}): 
       const expected = `Basic ${Buffer.from(`${options.bearer.username}:${options.bearer.password}`).toString("base64")}`;
       const ok = auth === expected && url.searchParams.get("service") === options.bearer.service;
       tokenRequests.push({ scopes: url.searchParams.getAll("scope"), ok, service: url.searchParams.get("service"), grant: "basic" });
-      if (!ok) {
-        res.writeHead(401, { "content-type": "application/json" }).end('{"details":"bad credentials"}');
-        return;
-      }
-      const token = randomBytes(16).toString("hex");
-      tokens.add(token);
-      // Some token servers answer "access_token" only; this one does, to exercise that branch.
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      answerToken(res, ok, "bad credentials");
       return;
     }
     if (options.bearer) {
